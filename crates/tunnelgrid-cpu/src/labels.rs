@@ -1,0 +1,235 @@
+//! Connected-component labelling of the tunnel or superconducting network by union-find
+//! (CPU twin of `shaders/label_*.wgsl`).
+//!
+//! Every label is the smallest site index of its cluster, whatever the slab count, because every
+//! union links the larger root under the smaller one. That makes parent pointers always point to
+//! smaller indices, which the passes below rely on:
+//! 1. *local* (parallel over z-slabs): each slab unions the bonds that stay inside it, then
+//!    flattens itself in one ascending sweep (a parent is always already final);
+//! 2. *merge* (sequential, O(faces)): bonds from the last layer of a slab into the next are
+//!    unioned over the whole array; every node whose parent changes is remembered;
+//! 3. *resolve* (sequential, O(faces)): those nodes, ascending, get their final root;
+//! 4. *flatten* (parallel over slabs): a node whose parent is inside its slab takes its parent's
+//!    (already final) parent; any other node was resolved in step 3;
+//! 5. *wrap* (only with periodic axes, O(faces)): bonds that cross a periodic boundary join
+//!    clusters with displacement tracking, see `wrap.rs`.
+
+use crate::geometry::{LayerWalker, NeighbourSteps, SiteRef};
+use crate::wrap::{join_periodic_bonds, WrapFlags};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::ops::Range;
+use tunnelgrid_model::params::{ALL_SC_BITS, ALL_TUNNEL_BITS};
+use tunnelgrid_model::{Boundary, Lattice};
+
+/// Which bonds connect sites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Network {
+    /// Every tunnel, normal or superconducting.
+    Tunnel,
+    /// Superconducting bonds only.
+    Superconducting,
+}
+
+impl Network {
+    /// The mask bits of this network's bonds.
+    pub fn bits(self) -> u32 {
+        match self {
+            Network::Tunnel => ALL_TUNNEL_BITS,
+            Network::Superconducting => ALL_SC_BITS,
+        }
+    }
+}
+
+/// Labels every site with the smallest site index of its cluster (absent sites are their own
+/// cluster) and returns the wrapping flags of clusters that wrap a periodic axis.
+///
+/// `slabs` is the number of z-slabs labelled in parallel (clamped to [1, nz]).
+pub fn label_clusters(
+    lattice: &Lattice,
+    masks: &[u32],
+    network: Network,
+    slabs: usize,
+    labels: &mut [u32],
+) -> HashMap<u32, WrapFlags> {
+    assert_eq!(masks.len(), labels.len());
+    let bits = network.bits();
+    let steps = NeighbourSteps::new(lattice);
+    let ranges = slab_layers(lattice.cells[2], slabs);
+    let layer = lattice.sites_per_layer() as usize;
+
+    // 1. local
+    let mut chunks: Vec<(Range<u32>, &mut [u32])> = Vec::with_capacity(ranges.len());
+    let mut rest = &mut labels[..];
+    for r in &ranges {
+        let (head, tail) = rest.split_at_mut((r.end - r.start) as usize * layer);
+        chunks.push((r.clone(), head));
+        rest = tail;
+    }
+    chunks.par_iter_mut().for_each(|(zs, chunk)| {
+        label_slab(lattice, &steps, masks, bits, zs.clone(), chunk);
+    });
+
+    // 2. merge and 3. resolve
+    let mut changed = Vec::new();
+    for r in ranges.iter().take(ranges.len().saturating_sub(1)) {
+        let end = r.end as u64 * layer as u64;
+        for_each_bond_in_layer(lattice, &steps, masks, bits, r.end - 1, |site, nb| {
+            if nb >= end {
+                union_recording(labels, site as u32, nb as u32, &mut changed);
+            }
+        });
+    }
+    changed.sort_unstable();
+    changed.dedup();
+    for &node in &changed {
+        labels[node as usize] = root(labels, node);
+    }
+
+    // 4. flatten
+    let mut rest = &mut labels[..];
+    let mut offset = 0usize;
+    let mut slices = Vec::with_capacity(ranges.len());
+    for r in &ranges {
+        let len = (r.end - r.start) as usize * layer;
+        let (head, tail) = rest.split_at_mut(len);
+        slices.push((offset, head));
+        offset += len;
+        rest = tail;
+    }
+    slices.into_par_iter().for_each(|(lo, chunk)| {
+        for i in 0..chunk.len() {
+            let parent = chunk[i] as usize;
+            if parent >= lo {
+                chunk[i] = chunk[parent - lo];
+            }
+        }
+    });
+
+    // 5. wrap
+    if (0..lattice.axes()).any(|a| lattice.boundary[a] == Boundary::Periodic) {
+        join_periodic_bonds(lattice, masks, bits, labels)
+    } else {
+        HashMap::new()
+    }
+}
+
+/// Splits `nz` layers into at most `slabs` contiguous, near-equal ranges.
+pub fn slab_layers(nz: u32, slabs: usize) -> Vec<Range<u32>> {
+    let count = slabs.clamp(1, nz as usize) as u32;
+    (0..count)
+        .map(|s| (s * nz / count)..((s + 1) * nz / count))
+        .collect()
+}
+
+/// Labels one slab of layers `zs`; `chunk` holds its sites' labels.
+fn label_slab(lattice: &Lattice, steps: &NeighbourSteps, masks: &[u32], bits: u32, zs: Range<u32>, chunk: &mut [u32]) {
+    let lo = lattice.site_index(0, 0, zs.start, 0);
+    let hi = lo + chunk.len() as u64;
+    for (i, label) in chunk.iter_mut().enumerate() {
+        *label = (lo + i as u64) as u32;
+    }
+    let base = lo as u32;
+    for z in zs {
+        for_each_bond_in_layer(lattice, steps, masks, bits, z, |site, nb| {
+            if nb < hi {
+                union_local(chunk, base, site as u32, nb as u32);
+            }
+        });
+    }
+    // Parents point to smaller indices, so one ascending sweep makes every node point at its root.
+    for i in 0..chunk.len() {
+        let parent = (chunk[i] - base) as usize;
+        chunk[i] = chunk[parent];
+    }
+}
+
+/// Calls `bond(site, neighbour)` for every bond of `bits` stored in layer `z` that does not cross
+/// a periodic boundary.
+#[inline]
+fn for_each_bond_in_layer(
+    lattice: &Lattice,
+    steps: &NeighbourSteps,
+    masks: &[u32],
+    bits: u32,
+    z: u32,
+    mut bond: impl FnMut(u64, u64),
+) {
+    let mut walker = LayerWalker::new(lattice, z);
+    while let Some(site) = walker.next_site() {
+        let mut m = masks[site.index as usize] & bits;
+        while m != 0 {
+            let k = (m.trailing_zeros() / 2) as usize;
+            m &= m - 1;
+            if let Some(nb) = bond_target(lattice, steps, &site, k) {
+                bond(site.index, nb);
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn bond_target(lattice: &Lattice, steps: &NeighbourSteps, site: &SiteRef, k: usize) -> Option<u64> {
+    let nb = steps.neighbour(lattice, site, k)?;
+    (nb.crossing == [0; 3]).then_some(nb.site)
+}
+
+/// Find with path halving inside a slab whose first site is `base`.
+#[inline(always)]
+fn find_local(chunk: &mut [u32], base: u32, mut x: u32) -> u32 {
+    loop {
+        let parent = chunk[(x - base) as usize];
+        if parent == x {
+            return x;
+        }
+        let grandparent = chunk[(parent - base) as usize];
+        chunk[(x - base) as usize] = grandparent;
+        x = grandparent;
+    }
+}
+
+#[inline(always)]
+fn union_local(chunk: &mut [u32], base: u32, a: u32, b: u32) {
+    let ra = find_local(chunk, base, a);
+    let rb = find_local(chunk, base, b);
+    if ra < rb {
+        chunk[(rb - base) as usize] = ra;
+    } else if rb < ra {
+        chunk[(ra - base) as usize] = rb;
+    }
+}
+
+/// The root of `x` without changing anything.
+#[inline]
+pub(crate) fn root(labels: &[u32], mut x: u32) -> u32 {
+    loop {
+        let parent = labels[x as usize];
+        if parent == x {
+            return x;
+        }
+        x = parent;
+    }
+}
+
+/// Union over the whole array that remembers every node whose parent it changes.
+fn union_recording(labels: &mut [u32], a: u32, b: u32, changed: &mut Vec<u32>) {
+    let mut find = |mut x: u32, labels: &mut [u32]| loop {
+        let parent = labels[x as usize];
+        if parent == x {
+            return x;
+        }
+        let grandparent = labels[parent as usize];
+        if grandparent != parent {
+            labels[x as usize] = grandparent;
+            changed.push(x);
+        }
+        x = grandparent;
+    };
+    let ra = find(a, labels);
+    let rb = find(b, labels);
+    let (low, high) = (ra.min(rb), ra.max(rb));
+    if low != high {
+        labels[high as usize] = low;
+        changed.push(high);
+    }
+}

@@ -1,0 +1,177 @@
+//! The CPU reference engine of tunnelgrid: bond masks, union-find labelling of the tunnel and
+//! superconducting networks, and the observables of MODEL.md §6, in parallel with rayon.
+//!
+//! It is the oracle every GPU stage is compared with. Resident memory is 12 bytes per site: the
+//! bond mask, the labels and one scratch array (cluster sizes, then the superconducting labels'
+//! sizes), all u32.
+
+mod atomic_view;
+pub mod bonds;
+pub mod geometry;
+pub mod labels;
+pub mod stats;
+pub mod wrap;
+
+use std::time::Instant;
+use tunnelgrid_model::params::PRESENT_BIT;
+use tunnelgrid_model::{
+    BondParams, ClusterStats, Conditions, Engine, EngineError, Model, PerAxis, Report, State, Timings,
+};
+
+pub use bonds::{evaluate_bonds, BondTotals};
+pub use labels::{label_clusters, Network};
+
+/// The CPU engine.
+#[derive(Debug, Clone, Default)]
+pub struct CpuEngine {
+    /// Number of z-slabs labelled in parallel; `None` picks 4 per rayon thread.
+    pub slabs: Option<usize>,
+}
+
+/// Per-site fields an analysis can hand out for export and rendering.
+#[derive(Debug, Clone)]
+pub struct Fields {
+    /// Bond mask per site.
+    pub bond_masks: Vec<u32>,
+    /// Totals gathered while evaluating the bonds.
+    pub totals: BondTotals,
+}
+
+impl CpuEngine {
+    /// Slab count used for a lattice with `nz` layers.
+    fn slab_count(&self) -> usize {
+        self.slabs.unwrap_or(4 * rayon::current_num_threads()).max(1)
+    }
+
+    /// Evaluates the bond masks of a run.
+    pub fn bond_masks(&self, model: &Model, conditions: &Conditions) -> Fields {
+        let params = BondParams::new(&model.material, &model.lattice, conditions);
+        let mut bond_masks = vec![0u32; model.lattice.sites() as usize];
+        let totals = evaluate_bonds(&model.lattice, &params, &mut bond_masks);
+        Fields { bond_masks, totals }
+    }
+
+    /// Cluster labels for export: 0 for absent sites, otherwise 1 + the smallest site index of
+    /// the cluster (equal labels ⇔ same cluster).
+    pub fn export_labels(&self, model: &Model, masks: &[u32], network: Network) -> Vec<u32> {
+        let mut labels = vec![0u32; masks.len()];
+        label_clusters(&model.lattice, masks, network, self.slab_count(), &mut labels);
+        for (label, &mask) in labels.iter_mut().zip(masks) {
+            *label = if mask & PRESENT_BIT == 0 { 0 } else { *label + 1 };
+        }
+        labels
+    }
+
+    /// Labels one network into `labels` and computes its statistics, using `scratch`.
+    fn network_stats(&self, model: &Model, masks: &[u32], network: Network, labels: &mut [u32], scratch: &mut [u32]) -> (ClusterStats, f64, f64) {
+        let t = Instant::now();
+        let wraps = label_clusters(&model.lattice, masks, network, self.slab_count(), labels);
+        let label_s = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let span = stats::spanning(&model.lattice, masks, labels, &wraps);
+        let stats = stats::cluster_stats(&model.lattice, masks, labels, &span, scratch);
+        (stats, label_s, t.elapsed().as_secs_f64())
+    }
+}
+
+/// Bytes of memory the system can still give, from /proc/meminfo (None where unknown).
+pub fn available_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+impl Engine for CpuEngine {
+    fn name(&self) -> String {
+        format!("cpu (rayon, {} threads)", rayon::current_num_threads())
+    }
+
+    fn analyze(&self, model: &Model, conditions: &Conditions) -> Result<Report, EngineError> {
+        let start = Instant::now();
+        if let Some(available) = available_memory() {
+            model.check_memory(available)?;
+        }
+        tunnelgrid_model::config::check_conditions(&model.material, conditions.pressure_gpa, conditions.temperature_k, "")?;
+        tunnelgrid_model::config::check_range("p", conditions.p, 0.0, 1.0, "a probability in [0, 1]")?;
+        let lattice = &model.lattice;
+        let sites = lattice.sites() as usize;
+        let mut timings = Timings::default();
+
+        let t = Instant::now();
+        let params = BondParams::new(&model.material, lattice, conditions);
+        let mut masks = vec![0u32; sites];
+        let totals = evaluate_bonds(lattice, &params, &mut masks);
+        timings.bonds_s = t.elapsed().as_secs_f64();
+
+        let mut labels = vec![0u32; sites];
+        let mut scratch = vec![0u32; sites];
+        let (tunnel, label_s, stats_s) = self.network_stats(model, &masks, Network::Tunnel, &mut labels, &mut scratch);
+        timings.tunnel_labels_s = label_s;
+        timings.stats_s = stats_s;
+        let (sc, label_s, stats_s) = self.network_stats(model, &masks, Network::Superconducting, &mut labels, &mut scratch);
+        timings.sc_labels_s = label_s;
+        timings.stats_s += stats_s;
+
+        Ok(build_report(model, conditions, &params, &totals, tunnel, sc, self.name(), timings, start.elapsed().as_secs_f64()))
+    }
+}
+
+/// Assembles a report from the engine-independent pieces; shared with the GPU engine.
+#[allow(clippy::too_many_arguments)]
+pub fn build_report(
+    model: &Model,
+    conditions: &Conditions,
+    params: &BondParams,
+    totals: &BondTotals,
+    tunnel: ClusterStats,
+    sc: ClusterStats,
+    engine: String,
+    timings: Timings,
+    elapsed_s: f64,
+) -> Report {
+    let lattice = &model.lattice;
+    let bonds = lattice.possible_bonds();
+    let fraction = |n: u64| if bonds == 0 { 0.0 } else { n as f64 / bonds as f64 };
+    let tunnel_spans = tunnel.spans.to_vec();
+    let sc_spans = sc.spans.to_vec();
+    let states: Vec<State> = tunnel_spans
+        .iter()
+        .zip(&sc_spans)
+        .map(|(&t, &s)| State::from_spanning(t, s))
+        .collect();
+    let normal = totals.normal_tunnels();
+    let bernoulli = model.material.mode.is_bernoulli();
+    Report {
+        material: model.material.name.clone(),
+        mode: model.material.mode.name().to_string(),
+        lattice: lattice.kind.name().to_string(),
+        cells: lattice.cells,
+        boundary: lattice.boundary,
+        sites: lattice.sites(),
+        present_sites: totals.present_sites,
+        bonds,
+        engine,
+        pressure_gpa: conditions.pressure_gpa,
+        temperature_k: conditions.temperature_k,
+        seed: conditions.seed,
+        p: bernoulli.then_some(conditions.p),
+        cell_edge_angstrom: params.cell_edge,
+        tunnel_bonds: totals.tunnel_bonds,
+        sc_bonds: totals.sc_bonds,
+        tunnel_bond_fraction: fraction(totals.tunnel_bonds),
+        sc_bond_fraction: fraction(totals.sc_bonds),
+        clusters: tunnel.clusters,
+        singletons: tunnel.singletons,
+        largest_cluster: tunnel.largest_cluster,
+        largest_cluster_fraction: tunnel.largest_cluster_fraction,
+        mean_cluster_size: tunnel.mean_cluster_size,
+        spans: tunnel.spans,
+        sc_spans: sc.spans,
+        states: PerAxis::from_slice(&states, lattice.axes()),
+        sc_network: sc,
+        mean_gap_ev: (!bernoulli && normal > 0).then(|| totals.gap_sum_ev / normal as f64),
+        timings,
+        elapsed_s,
+    }
+}

@@ -1,0 +1,124 @@
+//! Wrapping across periodic boundaries (MODEL.md §6): a cluster wraps axis i when it connects to
+//! its own periodic image shifted along i.
+//!
+//! Clusters are first labelled without the bonds that cross a periodic boundary. Those bonds
+//! (only on the faces, O(L²)) then join clusters in a small union-find over cluster roots that
+//! tracks, for every cluster, which periodic image of it is connected to its root's reference
+//! copy (Machta et al. 1996; Newman & Ziff 2001). A bond that closes a loop with a non-zero net
+//! image shift proves wrapping along every axis where the shift is non-zero.
+
+use crate::atomic_view::as_atomic;
+use crate::geometry::for_each_face_site;
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::sync::atomic::Ordering::Relaxed;
+use tunnelgrid_model::{Boundary, Lattice};
+
+/// Whether a cluster wraps x, y, z.
+pub type WrapFlags = [bool; 3];
+
+/// Union-find over cluster roots with the image shift of each node relative to its parent.
+#[derive(Default)]
+struct ShiftForest {
+    parent: HashMap<u32, (u32, [i32; 3])>,
+    wraps: HashMap<u32, WrapFlags>,
+}
+
+impl ShiftForest {
+    /// Root of `x` and the image shift of `x` relative to it, compressing the path.
+    fn find(&mut self, x: u32) -> (u32, [i32; 3]) {
+        let mut path = Vec::new();
+        let mut current = x;
+        while let Some(&(parent, shift)) = self.parent.get(&current) {
+            if parent == current {
+                break;
+            }
+            path.push((current, shift));
+            current = parent;
+        }
+        let root = current;
+        let mut total = [0i32; 3];
+        for &(node, shift) in path.iter().rev() {
+            for a in 0..3 {
+                total[a] += shift[a];
+            }
+            self.parent.insert(node, (root, total));
+        }
+        (root, total)
+    }
+
+    /// Records that the image of cluster `b` shifted by `crossing` touches cluster `a`.
+    fn join(&mut self, a: u32, b: u32, crossing: [i32; 3]) {
+        let (ra, sa) = self.find(a);
+        let (rb, sb) = self.find(b);
+        let d: [i32; 3] = std::array::from_fn(|i| crossing[i] + sa[i] - sb[i]);
+        if ra == rb {
+            if d != [0; 3] {
+                let flags = self.wraps.entry(ra).or_default();
+                for i in 0..3 {
+                    flags[i] |= d[i] != 0;
+                }
+            }
+            return;
+        }
+        let (low, high, shift) = if ra < rb { (ra, rb, d) } else { (rb, ra, d.map(|v| -v)) };
+        self.parent.insert(high, (low, shift));
+        self.parent.entry(low).or_insert((low, [0; 3]));
+        if let Some(flags) = self.wraps.remove(&high) {
+            let target = self.wraps.entry(low).or_default();
+            for i in 0..3 {
+                target[i] |= flags[i];
+            }
+        }
+    }
+}
+
+/// Joins the clusters connected by bonds (of `bits`) that cross a periodic boundary, relabels the
+/// joined clusters to their smallest site index, and returns the flags of wrapping clusters.
+pub fn join_periodic_bonds(lattice: &Lattice, masks: &[u32], bits: u32, labels: &mut [u32]) -> HashMap<u32, WrapFlags> {
+    let mut forest = ShiftForest::default();
+    for axis in 0..lattice.axes() {
+        if lattice.boundary[axis] != Boundary::Periodic {
+            continue;
+        }
+        for high in [false, true] {
+            for_each_face_site(lattice, axis, high, |site| {
+                let mut m = masks[site.index as usize] & bits;
+                while m != 0 {
+                    let k = (m.trailing_zeros() / 2) as usize;
+                    m &= m - 1;
+                    let bond = &lattice.forward_bonds(site.basis)[k];
+                    let Some(nb) = lattice.neighbour(site.cell, bond) else {
+                        continue;
+                    };
+                    // A bond crossing two periodic faces is met on both; take it on the first
+                    // periodic axis it crosses only.
+                    let first_crossed = (0..3).find(|&a| nb.crossing[a] != 0);
+                    if first_crossed == Some(axis) {
+                        let a = labels[site.index as usize];
+                        let b = labels[nb.site as usize];
+                        forest.join(a, b, nb.crossing);
+                    }
+                }
+            });
+        }
+    }
+    if forest.parent.is_empty() {
+        return forest.wraps;
+    }
+    // Old roots now point at their final root; every other site points at an old root.
+    let nodes: Vec<u32> = forest.parent.keys().copied().collect();
+    for node in nodes {
+        let (root, _) = forest.find(node);
+        labels[node as usize] = root;
+    }
+    let shared = as_atomic(labels);
+    shared.par_iter().for_each(|label| {
+        let old_root = label.load(Relaxed);
+        let new_root = shared[old_root as usize].load(Relaxed);
+        if new_root != old_root {
+            label.store(new_root, Relaxed);
+        }
+    });
+    forest.wraps
+}

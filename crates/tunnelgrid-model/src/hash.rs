@@ -1,0 +1,141 @@
+//! The one source of randomness (MODEL.md §4): a counter-based hash of (seed, site, stream).
+//!
+//! Nothing random is stored anywhere: every engine recomputes draws from the site index, so the
+//! same seed gives the same lattice on every engine, slab decomposition and GPU. The hash is
+//! murmur3's 32-bit block mix and finaliser over five words (seed lo/hi, site lo/hi, stream),
+//! chosen because it needs only u32 multiply, xor, rotate and shift, which WGSL has
+//! (`shaders/hash.wgsl` is the twin of this file).
+
+/// Stream of displacement component 0 (x); components 1 and 2 use streams 1 and 2.
+pub const STREAM_DISPLACEMENT: u32 = 0;
+/// Stream deciding whether a site is a vacancy.
+pub const STREAM_VACANCY: u32 = 3;
+/// Stream choosing the species of a site under the `random` pattern.
+pub const STREAM_SPECIES: u32 = 4;
+/// Stream of Bernoulli site occupation.
+pub const STREAM_OCCUPATION: u32 = 5;
+/// First stream of Bernoulli bond opening; forward bond `k` uses `STREAM_BOND + k`.
+pub const STREAM_BOND: u32 = 6;
+
+const C1: u32 = 0xcc9e_2d51;
+const C2: u32 = 0x1b87_3593;
+
+#[inline(always)]
+fn mix_block(h: u32, k: u32) -> u32 {
+    let k = k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
+    (h ^ k)
+        .rotate_left(13)
+        .wrapping_mul(5)
+        .wrapping_add(0xe654_6b64)
+}
+
+/// murmur3's finaliser: full avalanche of a 32-bit word.
+#[inline(always)]
+pub fn fmix32(mut h: u32) -> u32 {
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x85eb_ca6b);
+    h ^= h >> 13;
+    h = h.wrapping_mul(0xc2b2_ae35);
+    h ^= h >> 16;
+    h
+}
+
+/// `h(seed, site, stream)`: the hash every random decision of the model is drawn from.
+#[inline(always)]
+pub fn site_hash(seed: u64, site: u64, stream: u32) -> u32 {
+    let mut h = 0x7475_6e6e; // "tunn": a fixed, non-zero initial state
+    h = mix_block(h, seed as u32);
+    h = mix_block(h, (seed >> 32) as u32);
+    h = mix_block(h, site as u32);
+    h = mix_block(h, (site >> 32) as u32);
+    h = mix_block(h, stream);
+    fmix32(h ^ 20)
+}
+
+/// The u32 threshold that a probability `p` in [0, 1] is compared against: a draw `h` succeeds
+/// iff `h < threshold` (MODEL.md §5: ⌊p·2^32⌋). Returned as u64 so that p = 1 always succeeds.
+pub fn probability_threshold(p: f64) -> u64 {
+    let p = p.clamp(0.0, 1.0);
+    ((p * 4_294_967_296.0).floor() as u64).min(1 << 32)
+}
+
+/// Whether a draw `h` succeeds against `probability_threshold(p)`.
+#[inline(always)]
+pub fn draw_succeeds(h: u32, threshold: u64) -> bool {
+    (h as u64) < threshold
+}
+
+/// √3 / 65536: scales a centred sum of four 16-bit uniforms to unit variance.
+const IRWIN_HALL_SCALE: f32 = 1.732_050_8 / 65536.0;
+
+/// Irwin–Hall sum of four uniforms, shifted and scaled to mean 0 and variance 1 (MODEL.md §3).
+///
+/// The four uniforms are the 16-bit halves of `site_hash(seed, site, stream)` and of one more
+/// finaliser round of it. They are summed as integers (exact), centred with an integer subtraction
+/// (exact: the mean of four (k + ½)/65536 uniforms is 131070 + 2 in units of 1/65536) and converted
+/// with one multiplication, so every engine gets the same f32 bit for bit.
+#[inline(always)]
+pub fn irwin_hall(seed: u64, site: u64, stream: u32) -> f32 {
+    let first = site_hash(seed, site, stream);
+    let second = fmix32(first.wrapping_add(0x9e37_79b9));
+    let sum = (first & 0xffff) + (first >> 16) + (second & 0xffff) + (second >> 16);
+    (sum as i32 - 131_070) as f32 * IRWIN_HALL_SCALE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streams_and_sites_give_different_draws() {
+        let a = site_hash(1, 0, 0);
+        assert_ne!(a, site_hash(1, 0, 1));
+        assert_ne!(a, site_hash(1, 1, 0));
+        assert_ne!(a, site_hash(2, 0, 0));
+        assert_ne!(a, site_hash(1 << 32, 0, 0));
+        assert_ne!(a, site_hash(1, 1 << 32, 0));
+    }
+
+    #[test]
+    fn hash_is_uniform_enough() {
+        // Mean of the top bit and a chi-square over 16 bins on 2^16 draws.
+        let n = 1 << 16;
+        let mut bins = [0u32; 16];
+        for i in 0..n {
+            bins[(site_hash(7, i, 5) >> 28) as usize] += 1;
+        }
+        let expected = n as f64 / 16.0;
+        let chi2: f64 = bins
+            .iter()
+            .map(|&b| (b as f64 - expected).powi(2) / expected)
+            .sum();
+        // 15 degrees of freedom: p = 0.001 at chi² = 37.7.
+        assert!(chi2 < 37.7, "chi2 = {chi2}");
+    }
+
+    #[test]
+    fn irwin_hall_has_mean_zero_and_unit_variance() {
+        let n = 200_000u64;
+        let (mut s, mut s2) = (0.0f64, 0.0f64);
+        for i in 0..n {
+            let v = irwin_hall(3, i, 1) as f64;
+            s += v;
+            s2 += v * v;
+        }
+        let mean = s / n as f64;
+        let var = s2 / n as f64 - mean * mean;
+        assert!(mean.abs() < 0.01, "mean {mean}");
+        assert!((var - 1.0).abs() < 0.01, "variance {var}");
+        // Bounded support: |IH| ≤ 2·√3.
+        assert!((0..1000).all(|i| irwin_hall(9, i, 2).abs() <= 3.4642));
+    }
+
+    #[test]
+    fn probability_threshold_edges() {
+        assert_eq!(probability_threshold(0.0), 0);
+        assert_eq!(probability_threshold(1.0), 1 << 32);
+        assert_eq!(probability_threshold(0.5), 1 << 31);
+        assert!(draw_succeeds(u32::MAX, probability_threshold(1.0)));
+        assert!(!draw_succeeds(0, probability_threshold(0.0)));
+    }
+}

@@ -1,0 +1,18 @@
+//! The tunnel model of tunnelgrid (MODEL.md): lattices, the counter-based hash, the equation of
+//! state, overlap/tunnel/gap laws, materials (TOML presets) and the report every engine returns.
+//! No GPU or I/O code lives here: both engines build on this crate.
+
+pub mod config;
+pub mod engine;
+pub mod eos;
+pub mod hash;
+pub mod lattice;
+pub mod params;
+pub mod presets;
+pub mod report;
+
+pub use config::{ConfigError, Material, Mode, SpeciesPattern};
+pub use engine::{Engine, EngineError, Model};
+pub use lattice::{Boundary, Lattice, LatticeKind};
+pub use params::{BondClass, BondParams, Conditions};
+pub use report::{ClusterStats, PerAxis, Report, State, Timings};

@@ -1,0 +1,164 @@
+//! The result of one analysis (MODEL.md §6): observables, per-axis spanning and states.
+
+use crate::lattice::Boundary;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The state of the sample along one axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// No tunnel cluster spans the axis.
+    Insulating,
+    /// A tunnel cluster spans, but no superconducting cluster does.
+    Conducting,
+    /// A superconducting cluster spans the axis.
+    Superconducting,
+}
+
+impl State {
+    /// The state from the two spanning answers of §6.
+    pub fn from_spanning(tunnel_spans: bool, sc_spans: bool) -> Self {
+        if sc_spans {
+            State::Superconducting
+        } else if tunnel_spans {
+            State::Conducting
+        } else {
+            State::Insulating
+        }
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            State::Insulating => "insulating",
+            State::Conducting => "conducting",
+            State::Superconducting => "superconducting",
+        })
+    }
+}
+
+/// One value per axis; `z` is `None` (JSON null) for two-dimensional lattices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PerAxis<T> {
+    /// Along x.
+    pub x: T,
+    /// Along y.
+    pub y: T,
+    /// Along z (absent for 2D lattices).
+    pub z: Option<T>,
+}
+
+impl<T: Copy> PerAxis<T> {
+    /// Builds from the first `axes` entries of `values`.
+    pub fn from_slice(values: &[T], axes: usize) -> Self {
+        Self {
+            x: values[0],
+            y: values[1],
+            z: (axes > 2).then(|| values[2]),
+        }
+    }
+
+    /// The values present, in axis order.
+    pub fn to_vec(&self) -> Vec<T> {
+        let mut v = vec![self.x, self.y];
+        v.extend(self.z);
+        v
+    }
+}
+
+/// Wall-clock time of each stage, seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Timings {
+    /// Bond evaluation (masks).
+    pub bonds_s: f64,
+    /// Labelling of the tunnel network.
+    pub tunnel_labels_s: f64,
+    /// Labelling of the superconducting network.
+    pub sc_labels_s: f64,
+    /// Cluster statistics and spanning.
+    pub stats_s: f64,
+}
+
+/// Statistics of the clusters of one network (tunnel or superconducting).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ClusterStats {
+    /// Clusters of two or more sites.
+    pub clusters: u64,
+    /// Present sites with no bond in this network.
+    pub singletons: u64,
+    /// Sites in the largest cluster.
+    pub largest_cluster: u64,
+    /// Largest cluster over all lattice sites.
+    pub largest_cluster_fraction: f64,
+    /// Σs²/Σs over clusters that span no axis (singletons included), 0 when there are none.
+    pub mean_cluster_size: f64,
+    /// Whether a cluster spans (open axis) or wraps (periodic axis), per axis.
+    pub spans: PerAxis<bool>,
+}
+
+/// Everything one analysis reports; serialised as `report.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Preset or config name.
+    pub material: String,
+    /// tunnel, bernoulli-site or bernoulli-bond.
+    pub mode: String,
+    /// Lattice kind.
+    pub lattice: String,
+    /// Cells along x, y, z.
+    pub cells: [u32; 3],
+    /// Boundary per axis.
+    pub boundary: [Boundary; 3],
+    /// All lattice sites, present or not.
+    pub sites: u64,
+    /// Sites that are present (not vacancies / occupied).
+    pub present_sites: u64,
+    /// Bonds of the lattice graph.
+    pub bonds: u64,
+    /// Which engine ran, with its device.
+    pub engine: String,
+    /// Pressure, GPa.
+    pub pressure_gpa: f64,
+    /// Temperature, K.
+    pub temperature_k: f64,
+    /// Seed of the site hash.
+    pub seed: u64,
+    /// Bernoulli probability (Bernoulli modes only).
+    pub p: Option<f64>,
+    /// Cell edge per axis at (P, T), Å.
+    pub cell_edge_angstrom: [f64; 3],
+    /// Bonds that tunnel (normal or superconducting).
+    pub tunnel_bonds: u64,
+    /// Bonds that superconduct.
+    pub sc_bonds: u64,
+    /// tunnel_bonds / bonds.
+    pub tunnel_bond_fraction: f64,
+    /// sc_bonds / bonds.
+    pub sc_bond_fraction: f64,
+    /// Tunnel clusters of two or more sites.
+    pub clusters: u64,
+    /// Present sites with no tunnel.
+    pub singletons: u64,
+    /// Sites in the largest tunnel cluster.
+    pub largest_cluster: u64,
+    /// Largest tunnel cluster over all sites.
+    pub largest_cluster_fraction: f64,
+    /// Mean finite tunnel-cluster size Σs²/Σs over non-spanning clusters.
+    pub mean_cluster_size: f64,
+    /// Whether a tunnel cluster spans (open) or wraps (periodic) each axis.
+    pub spans: PerAxis<bool>,
+    /// Whether a superconducting cluster spans or wraps each axis.
+    pub sc_spans: PerAxis<bool>,
+    /// State per axis.
+    pub states: PerAxis<State>,
+    /// Statistics of the superconducting network.
+    pub sc_network: ClusterStats,
+    /// Mean lifting energy of normal tunnels, eV (None when there are none or in Bernoulli modes).
+    pub mean_gap_ev: Option<f64>,
+    /// Per-stage wall-clock times.
+    pub timings: Timings,
+    /// Whole analysis, seconds.
+    pub elapsed_s: f64,
+}

@@ -1,0 +1,67 @@
+//! Command-line interface (clap): argument definitions and dispatch.
+
+mod export;
+mod model_args;
+mod presets;
+mod run;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+pub use model_args::ModelArgs;
+
+/// tunnelgrid: isopotential electron tunnels, percolation and superconductivity on large lattices.
+///
+/// Builds a lattice of molecules, decides for every bond whether an electron tunnel forms and
+/// whether its gap has closed (superconducting), labels the tunnel and superconducting clusters,
+/// and reports whether the sample is insulating, conducting or superconducting along each axis.
+///
+/// Start with `tunnelgrid run` (the default preset), then `tunnelgrid presets`.
+#[derive(Parser, Debug)]
+#[command(name = "tunnelgrid", version, propagate_version = true)]
+struct Cli {
+    /// Worker threads for the CPU engine (default: all cores).
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Analyse one lattice at one pressure and temperature; print a summary, write report.json.
+    Run(run::RunArgs),
+    /// List the shipped presets with a one-line description each.
+    Presets,
+    /// Print one preset as TOML, to copy, edit and pass back with --config.
+    Preset {
+        /// Preset name (see `tunnelgrid presets`).
+        name: String,
+    },
+    /// Write a per-site field (bond masks, cluster labels, occupancy) as a NumPy .npy array.
+    Export(export::ExportArgs),
+}
+
+/// Parses the arguments, runs the command, and turns errors into a message and exit code 1.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(threads) = cli.threads {
+        if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build_global() {
+            eprintln!("error: --threads: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let result = match cli.command {
+        Command::Run(args) => run::run(&args),
+        Command::Presets => presets::list(),
+        Command::Preset { name } => presets::show(&name),
+        Command::Export(args) => export::export(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! The arguments that choose a model and its conditions, shared by `run` and `export`.
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use std::path::PathBuf;
+use tunnelgrid_model::presets::preset;
+use tunnelgrid_model::{Conditions, Material, Model};
+
+/// Which material, how large, and at which conditions.
+#[derive(Args, Debug, Clone)]
+pub struct ModelArgs {
+    /// Shipped preset to run (see `tunnelgrid presets`).
+    #[arg(long, value_name = "NAME", conflicts_with = "config")]
+    pub preset: Option<String>,
+    /// Material TOML file (start from `tunnelgrid preset default > mine.toml`).
+    #[arg(long, value_name = "FILE.toml")]
+    pub config: Option<PathBuf>,
+    /// Cells along every axis (N×N×N; N×N for the 2D square lattice).
+    #[arg(long, value_name = "N", conflicts_with = "cells")]
+    pub size: Option<u32>,
+    /// Cells along x, y and z.
+    #[arg(long, num_args = 3, value_names = ["NX", "NY", "NZ"])]
+    pub cells: Option<Vec<u32>>,
+    /// Pressure in GPa (default: the material's).
+    #[arg(long, value_name = "GPA")]
+    pub pressure: Option<f64>,
+    /// Temperature in K (default: the material's).
+    #[arg(long, value_name = "K")]
+    pub temperature: Option<f64>,
+    /// Seed of the site hash: the same seed gives the same lattice on every engine.
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Occupation (bernoulli-site) or opening (bernoulli-bond) probability.
+    #[arg(long, value_name = "P")]
+    pub p: Option<f64>,
+}
+
+impl ModelArgs {
+    /// Loads the material, applies the overrides and validates the whole model.
+    pub fn build(&self) -> Result<(Model, Conditions)> {
+        let mut material = self.material()?;
+        if let Some(n) = self.size {
+            let nz = if material.lattice.kind.is_2d() { 1 } else { n };
+            material.lattice.cells = [n, n, nz];
+        }
+        if let Some(cells) = &self.cells {
+            material.lattice.cells = [cells[0], cells[1], cells[2]];
+        }
+        if self.p.is_some() && !material.mode.is_bernoulli() {
+            bail!("--p applies to the Bernoulli modes only; material '{}' is in {} mode", material.name, material.mode.name());
+        }
+        if let Some(p) = self.p {
+            material.bernoulli.p = p;
+        }
+        if let Some(pressure) = self.pressure {
+            material.conditions.pressure_gpa = pressure;
+        }
+        if let Some(temperature) = self.temperature {
+            material.conditions.temperature_k = temperature;
+        }
+        if let Some(seed) = self.seed {
+            material.conditions.seed = seed;
+        }
+        let model = Model::new(material)?;
+        let conditions = model.default_conditions();
+        Ok((model, conditions))
+    }
+
+    fn material(&self) -> Result<Material> {
+        if let Some(path) = &self.config {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            return Material::from_toml_str(&text).with_context(|| format!("in {}", path.display()));
+        }
+        Ok(preset(self.preset.as_deref().unwrap_or("default"))?)
+    }
+}

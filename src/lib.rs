@@ -1,0 +1,8 @@
+//! tunnelgrid: a lattice tunnel solver. This facade re-exports the model and the engines, picks
+//! an engine for `--engine auto|cpu|gpu`, and writes outputs atomically.
+
+pub mod engines;
+pub mod output;
+
+pub use tunnelgrid_cpu as cpu;
+pub use tunnelgrid_model as model;

@@ -1,0 +1,7 @@
+//! The `tunnelgrid` command line; all the work happens in the library crates.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

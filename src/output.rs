@@ -1,0 +1,57 @@
+//! Outputs written atomically: a temporary file in the same folder, then a rename, so a killed
+//! run never leaves a half-written file where a finished one was.
+
+use anyhow::{Context, Result};
+use npyz::WriterBuilder;
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Writes `path` atomically by calling `fill` on a buffered temporary file.
+pub fn write_atomic(path: &Path, fill: impl FnOnce(&mut BufWriter<File>) -> Result<()>) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir).with_context(|| format!("creating folder {}", dir.display()))?;
+    }
+    let tmp = temporary_path(path);
+    let result = (|| {
+        let file = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        let mut writer = BufWriter::with_capacity(1 << 20, file);
+        fill(&mut writer)?;
+        let file = writer.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn temporary_path(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+/// Writes text atomically.
+pub fn write_text(path: &Path, text: &str) -> Result<()> {
+    write_atomic(path, |w| Ok(w.write_all(text.as_bytes())?))
+}
+
+/// Writes a C-order NumPy array atomically.
+pub fn write_npy<T>(path: &Path, shape: &[u64], data: &[T]) -> Result<()>
+where
+    T: npyz::AutoSerialize + npyz::Serialize + Copy,
+{
+    let expected: u64 = shape.iter().product();
+    anyhow::ensure!(expected == data.len() as u64, "array of {} values does not match shape {shape:?}", data.len());
+    write_atomic(path, |w| {
+        let mut npy = npyz::WriteOptions::<T>::new()
+            .default_dtype()
+            .shape(shape)
+            .writer(w)
+            .begin_nd()?;
+        npy.extend(data.iter().copied())?;
+        npy.finish()?;
+        Ok(())
+    })
+}
