@@ -16,22 +16,22 @@ pub struct ModelArgs {
     #[arg(long, value_name = "FILE.toml")]
     pub config: Option<PathBuf>,
     /// Cells along every axis (N×N×N; N×N for the 2D square lattice).
-    #[arg(long, value_name = "N", conflicts_with = "cells")]
+    #[arg(long, value_name = "N", conflicts_with = "cells", allow_negative_numbers = true)]
     pub size: Option<u32>,
     /// Cells along x, y and z.
-    #[arg(long, num_args = 3, value_names = ["NX", "NY", "NZ"])]
+    #[arg(long, num_args = 3, value_names = ["NX", "NY", "NZ"], allow_negative_numbers = true)]
     pub cells: Option<Vec<u32>>,
     /// Pressure in GPa (default: the material's).
-    #[arg(long, value_name = "GPA")]
+    #[arg(long, value_name = "GPA", allow_negative_numbers = true)]
     pub pressure: Option<f64>,
     /// Temperature in K (default: the material's).
-    #[arg(long, value_name = "K")]
+    #[arg(long, value_name = "K", allow_negative_numbers = true)]
     pub temperature: Option<f64>,
     /// Seed of the site hash: the same seed gives the same lattice on every engine.
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", allow_negative_numbers = true)]
     pub seed: Option<u64>,
     /// Occupation (bernoulli-site) or opening (bernoulli-bond) probability.
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
     pub p: Option<f64>,
 }
 

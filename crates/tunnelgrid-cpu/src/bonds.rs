@@ -6,7 +6,7 @@
 //! them again.
 
 use crate::atomic_view::as_atomic;
-use crate::geometry::{LayerWalker, SiteRef};
+use crate::geometry::{LayerWalker, NeighbourSteps, SiteRef};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use tunnelgrid_model::params::{sc_bit, tunnel_bit, ALL_SC_BITS, ALL_TUNNEL_BITS, PRESENT_BIT};
@@ -64,6 +64,7 @@ pub fn evaluate_bonds(lattice: &Lattice, params: &BondParams, masks: &mut [u32])
     // Each task writes only the masks of its own layer and reads the present bit of neighbours,
     // which this pass never changes: relaxed atomics make that sharing well-defined.
     let shared = as_atomic(masks);
+    let steps = NeighbourSteps::new(lattice);
     (0..lattice.cells[2])
         .into_par_iter()
         .map(|z| {
@@ -75,7 +76,7 @@ pub fn evaluate_bonds(lattice: &Lattice, params: &BondParams, masks: &mut [u32])
                     continue;
                 }
                 totals.present_sites += 1;
-                let bits = site_bonds(lattice, params, &site, shared, &mut totals);
+                let bits = site_bonds(lattice, &steps, params, &site, shared, &mut totals);
                 shared[site.index as usize].store(own | bits, Relaxed);
             }
             totals
@@ -87,13 +88,13 @@ pub fn evaluate_bonds(lattice: &Lattice, params: &BondParams, masks: &mut [u32])
 #[inline]
 fn site_bonds(
     lattice: &Lattice,
+    steps: &NeighbourSteps,
     params: &BondParams,
     site: &SiteRef,
     shared: &[AtomicU32],
     totals: &mut BondTotals,
 ) -> u32 {
     let mut bits = 0u32;
-    let forward = lattice.forward_bonds(site.basis);
     let physical = params.mode == Mode::Tunnel;
     let (displacement, species) = if physical {
         (
@@ -103,8 +104,8 @@ fn site_bonds(
     } else {
         ([0.0; 3], 0)
     };
-    for (k, bond) in forward.iter().enumerate() {
-        let Some(nb) = lattice.neighbour(site.cell, bond) else {
+    for k in 0..lattice.forward_bonds(site.basis).len() {
+        let Some(nb) = steps.neighbour(lattice, site, k) else {
             continue;
         };
         if shared[nb.site as usize].load(Relaxed) & PRESENT_BIT == 0 {

@@ -63,7 +63,21 @@ impl CpuEngine {
     }
 
     /// Labels one network into `labels` and computes its statistics, using `scratch`.
-    fn network_stats(&self, model: &Model, masks: &[u32], network: Network, labels: &mut [u32], scratch: &mut [u32]) -> (ClusterStats, f64, f64) {
+    /// `bonds` is the number of bonds of this network.
+    #[allow(clippy::too_many_arguments)]
+    fn network_stats(
+        &self,
+        model: &Model,
+        masks: &[u32],
+        network: Network,
+        bonds: u64,
+        present_sites: u64,
+        labels: &mut [u32],
+        scratch: &mut [u32],
+    ) -> (ClusterStats, f64, f64) {
+        if bonds == 0 {
+            return (stats::bondless(&model.lattice, present_sites), 0.0, 0.0);
+        }
         let t = Instant::now();
         let wraps = label_clusters(&model.lattice, masks, network, self.slab_count(), labels);
         let label_s = t.elapsed().as_secs_f64();
@@ -106,10 +120,12 @@ impl Engine for CpuEngine {
 
         let mut labels = vec![0u32; sites];
         let mut scratch = vec![0u32; sites];
-        let (tunnel, label_s, stats_s) = self.network_stats(model, &masks, Network::Tunnel, &mut labels, &mut scratch);
+        let (tunnel, label_s, stats_s) =
+            self.network_stats(model, &masks, Network::Tunnel, totals.tunnel_bonds, totals.present_sites, &mut labels, &mut scratch);
         timings.tunnel_labels_s = label_s;
         timings.stats_s = stats_s;
-        let (sc, label_s, stats_s) = self.network_stats(model, &masks, Network::Superconducting, &mut labels, &mut scratch);
+        let (sc, label_s, stats_s) =
+            self.network_stats(model, &masks, Network::Superconducting, totals.sc_bonds, totals.present_sites, &mut labels, &mut scratch);
         timings.sc_labels_s = label_s;
         timings.stats_s += stats_s;
 

@@ -1,11 +1,9 @@
 //! Cluster statistics and spanning (MODEL.md §6), from flattened labels.
 
-use crate::atomic_view::as_atomic;
 use crate::geometry::for_each_face_site;
 use crate::wrap::WrapFlags;
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::Ordering::Relaxed;
 use tunnelgrid_model::params::PRESENT_BIT;
 use tunnelgrid_model::{Boundary, ClusterStats, Lattice, PerAxis};
 
@@ -45,77 +43,108 @@ pub fn spanning(lattice: &Lattice, masks: &[u32], labels: &[u32], wraps: &HashMa
 
 /// Sizes, counts and mean finite-cluster size. `sizes` is scratch of one u32 per site.
 pub fn cluster_stats(lattice: &Lattice, masks: &[u32], labels: &[u32], span: &Spanning, sizes: &mut [u32]) -> ClusterStats {
-    sizes.par_iter_mut().for_each(|s| *s = 0);
-    {
-        let shared = as_atomic(sizes);
-        // Neighbouring sites mostly share a root: add runs, not single sites, so that threads
-        // rarely contend on the giant cluster's counter.
-        masks
-            .par_chunks(1 << 16)
-            .zip(labels.par_chunks(1 << 16))
-            .for_each(|(m, l)| {
-                let mut run_root = u32::MAX;
-                let mut run = 0u32;
-                for (&mask, &root) in m.iter().zip(l) {
-                    if mask & PRESENT_BIT == 0 {
-                        continue;
-                    }
-                    if root != run_root {
-                        if run > 0 {
-                            shared[run_root as usize].fetch_add(run, Relaxed);
-                        }
-                        run_root = root;
-                        run = 0;
-                    }
-                    run += 1;
+    // Roots are the smallest index of their cluster, so a site's root lies in its own chunk or an
+    // earlier one. Each task counts own-chunk roots directly and run-length encodes the others,
+    // which are added afterwards: no atomics, no contention on the giant cluster's counter.
+    const COUNT_CHUNK: usize = 1 << 18;
+    let foreign: Vec<Vec<(u32, u32)>> = sizes
+        .par_chunks_mut(COUNT_CHUNK)
+        .zip(masks.par_chunks(COUNT_CHUNK).zip(labels.par_chunks(COUNT_CHUNK)))
+        .enumerate()
+        .map(|(c, (own, (m, l)))| {
+            own.fill(0);
+            let lo = (c * COUNT_CHUNK) as u32;
+            let mut runs: Vec<(u32, u32)> = Vec::new();
+            for (&mask, &root) in m.iter().zip(l) {
+                if mask & PRESENT_BIT == 0 {
+                    continue;
                 }
-                if run > 0 {
-                    shared[run_root as usize].fetch_add(run, Relaxed);
+                if root >= lo {
+                    own[(root - lo) as usize] += 1;
+                } else {
+                    match runs.last_mut() {
+                        Some((r, n)) if *r == root => *n += 1,
+                        _ => runs.push((root, 1)),
+                    }
                 }
-            });
-    }
-    #[derive(Default, Clone, Copy)]
-    struct Acc {
-        clusters: u64,
-        singletons: u64,
-        largest: u64,
-        finite_sum: f64,
-        finite_sum2: f64,
+            }
+            runs
+        })
+        .collect();
+    for (root, n) in foreign.into_iter().flatten() {
+        sizes[root as usize] += n;
     }
     // Few clusters span: a short list beats hashing every root.
     let spanning_roots: Vec<u32> = span.roots.iter().copied().collect();
+    const CHUNK: usize = 1 << 16;
     let acc = sizes
-        .par_iter()
+        .par_chunks(CHUNK)
         .enumerate()
-        .fold(Acc::default, |mut a, (root, &s)| {
-            if s > 0 {
-                let s = s as u64;
-                if s == 1 {
-                    a.singletons += 1;
-                } else {
-                    a.clusters += 1;
+        .map(|(c, chunk)| {
+            let mut a = SizeTotals::default();
+            for (i, &s) in chunk.iter().enumerate() {
+                if s == 0 {
+                    continue;
                 }
+                let s = s as u64;
+                a.clusters += u64::from(s > 1);
+                a.singletons += u64::from(s == 1);
                 a.largest = a.largest.max(s);
-                if !spanning_roots.contains(&(root as u32)) {
-                    a.finite_sum += s as f64;
-                    a.finite_sum2 += (s * s) as f64;
+                let root = (c * CHUNK + i) as u32;
+                if !spanning_roots.contains(&root) {
+                    a.finite_sum += s;
+                    a.finite_sum2 += (s * s) as u128;
                 }
             }
             a
         })
-        .reduce(Acc::default, |a, b| Acc {
-            clusters: a.clusters + b.clusters,
-            singletons: a.singletons + b.singletons,
-            largest: a.largest.max(b.largest),
-            finite_sum: a.finite_sum + b.finite_sum,
-            finite_sum2: a.finite_sum2 + b.finite_sum2,
-        });
+        .reduce(SizeTotals::default, SizeTotals::add);
     ClusterStats {
         clusters: acc.clusters,
         singletons: acc.singletons,
         largest_cluster: acc.largest,
         largest_cluster_fraction: acc.largest as f64 / lattice.sites() as f64,
-        mean_cluster_size: if acc.finite_sum > 0.0 { acc.finite_sum2 / acc.finite_sum } else { 0.0 },
+        mean_cluster_size: if acc.finite_sum > 0 { acc.finite_sum2 as f64 / acc.finite_sum as f64 } else { 0.0 },
         spans: PerAxis::from_slice(&span.axes, lattice.axes()),
+    }
+}
+
+/// Integer totals over cluster sizes (exact at any lattice size).
+#[derive(Default, Clone, Copy)]
+struct SizeTotals {
+    clusters: u64,
+    singletons: u64,
+    largest: u64,
+    finite_sum: u64,
+    finite_sum2: u128,
+}
+
+impl SizeTotals {
+    fn add(self, o: Self) -> Self {
+        Self {
+            clusters: self.clusters + o.clusters,
+            singletons: self.singletons + o.singletons,
+            largest: self.largest.max(o.largest),
+            finite_sum: self.finite_sum + o.finite_sum,
+            finite_sum2: self.finite_sum2 + o.finite_sum2,
+        }
+    }
+}
+
+/// Statistics of a network without bonds, where every present site is its own cluster: no pass
+/// over the lattice is needed. A site spans an open axis only when that axis is one cell thick;
+/// a lone site never wraps.
+pub fn bondless(lattice: &Lattice, present_sites: u64) -> ClusterStats {
+    let axes: Vec<bool> = (0..lattice.axes())
+        .map(|a| lattice.boundary[a] == Boundary::Open && lattice.cells[a] == 1 && present_sites > 0)
+        .collect();
+    let any_span = axes.iter().any(|&s| s);
+    ClusterStats {
+        clusters: 0,
+        singletons: present_sites,
+        largest_cluster: present_sites.min(1),
+        largest_cluster_fraction: present_sites.min(1) as f64 / lattice.sites() as f64,
+        mean_cluster_size: if any_span || present_sites == 0 { 0.0 } else { 1.0 },
+        spans: PerAxis::from_slice(&axes, lattice.axes()),
     }
 }

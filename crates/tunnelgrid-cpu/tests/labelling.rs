@@ -253,3 +253,28 @@ fn physical_networks_equal_bfs() {
         assert!(same_partition(&labels, &bfs), "{network:?}");
     }
 }
+
+proptest! {
+    /// The shortcut for networks without bonds equals the full labelling and statistics.
+    #[test]
+    fn bondless_statistics_equal_the_full_pass(
+        kind in kind_strategy(),
+        nx in 1u32..5, ny in 1u32..5, nz in 1u32..5,
+        periodic in prop::array::uniform3(any::<bool>()),
+        p in 0.0f64..1.0,
+        seed in any::<u64>(),
+    ) {
+        let nz = if kind.is_2d() { 1 } else { nz };
+        let boundary = periodic.map(|p| if p { Boundary::Periodic } else { Boundary::Open });
+        let (material, lattice) = bernoulli(kind, Mode::BernoulliSite, [nx, ny, nz], boundary);
+        // Superconducting network of a Bernoulli lattice: present sites, no bonds.
+        let masks = masks_for(&material, &lattice, p, seed);
+        let present = masks.iter().filter(|&&m| m & PRESENT_BIT != 0).count() as u64;
+        let mut labels = vec![0u32; masks.len()];
+        let wraps = label_clusters(&lattice, &masks, Network::Superconducting, 2, &mut labels);
+        let span = tunnelgrid_cpu::stats::spanning(&lattice, &masks, &labels, &wraps);
+        let mut sizes = vec![0u32; masks.len()];
+        let full = tunnelgrid_cpu::stats::cluster_stats(&lattice, &masks, &labels, &span, &mut sizes);
+        prop_assert_eq!(tunnelgrid_cpu::stats::bondless(&lattice, present), full);
+    }
+}

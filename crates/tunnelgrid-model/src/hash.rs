@@ -41,15 +41,39 @@ pub fn fmix32(mut h: u32) -> u32 {
 }
 
 /// `h(seed, site, stream)`: the hash every random decision of the model is drawn from.
+///
+/// The words are mixed in the order seed lo, seed hi, stream, site hi, site lo, so that the
+/// first three blocks are the same for every site of a run and `StreamKey` can mix them once.
 #[inline(always)]
 pub fn site_hash(seed: u64, site: u64, stream: u32) -> u32 {
-    let mut h = 0x7475_6e6e; // "tunn": a fixed, non-zero initial state
-    h = mix_block(h, seed as u32);
-    h = mix_block(h, (seed >> 32) as u32);
-    h = mix_block(h, site as u32);
-    h = mix_block(h, (site >> 32) as u32);
-    h = mix_block(h, stream);
-    fmix32(h ^ 20)
+    StreamKey::new(seed, stream).hash(site)
+}
+
+/// The part of `site_hash` that depends only on (seed, stream), mixed once per run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamKey(u32);
+
+impl StreamKey {
+    /// Mixes the seed and the stream.
+    #[inline(always)]
+    pub fn new(seed: u64, stream: u32) -> Self {
+        let mut h = 0x7475_6e6e; // "tunn": a fixed, non-zero initial state
+        h = mix_block(h, seed as u32);
+        h = mix_block(h, (seed >> 32) as u32);
+        Self(mix_block(h, stream))
+    }
+
+    /// The mixed prefix (what the GPU receives as a uniform).
+    pub fn prefix(self) -> u32 {
+        self.0
+    }
+
+    /// `site_hash(seed, site, stream)` for this key's seed and stream.
+    #[inline(always)]
+    pub fn hash(self, site: u64) -> u32 {
+        let h = mix_block(self.0, (site >> 32) as u32);
+        fmix32(mix_block(h, site as u32) ^ 20)
+    }
 }
 
 /// The u32 threshold that a probability `p` in [0, 1] is compared against: a draw `h` succeeds
@@ -70,13 +94,13 @@ const IRWIN_HALL_SCALE: f32 = 1.732_050_8 / 65536.0;
 
 /// Irwin–Hall sum of four uniforms, shifted and scaled to mean 0 and variance 1 (MODEL.md §3).
 ///
-/// The four uniforms are the 16-bit halves of `site_hash(seed, site, stream)` and of one more
+/// The four uniforms are the 16-bit halves of `key.hash(site)` and of one more
 /// finaliser round of it. They are summed as integers (exact), centred with an integer subtraction
 /// (exact: the mean of four (k + ½)/65536 uniforms is 131070 + 2 in units of 1/65536) and converted
 /// with one multiplication, so every engine gets the same f32 bit for bit.
 #[inline(always)]
-pub fn irwin_hall(seed: u64, site: u64, stream: u32) -> f32 {
-    let first = site_hash(seed, site, stream);
+pub fn irwin_hall(key: StreamKey, site: u64) -> f32 {
+    let first = key.hash(site);
     let second = fmix32(first.wrapping_add(0x9e37_79b9));
     let sum = (first & 0xffff) + (first >> 16) + (second & 0xffff) + (second >> 16);
     (sum as i32 - 131_070) as f32 * IRWIN_HALL_SCALE
@@ -86,6 +110,8 @@ pub fn irwin_hall(seed: u64, site: u64, stream: u32) -> f32 {
 mod tests {
     use super::*;
 
+    const PINNED: [u32; 3] = [0x3f77_cf87, 0x717e_f9de, 0x9972_9546];
+
     #[test]
     fn streams_and_sites_give_different_draws() {
         let a = site_hash(1, 0, 0);
@@ -94,6 +120,17 @@ mod tests {
         assert_ne!(a, site_hash(2, 0, 0));
         assert_ne!(a, site_hash(1 << 32, 0, 0));
         assert_ne!(a, site_hash(1, 1 << 32, 0));
+    }
+
+    /// Pinned values: any change to the hash changes every lattice, and the WGSL twin must
+    /// reproduce exactly these.
+    #[test]
+    fn hash_values_are_pinned() {
+        let got: Vec<u32> = [(0, 0, 0), (1, 2, 3), (u64::MAX, 1 << 33, 9)]
+            .iter()
+            .map(|&(seed, site, stream)| site_hash(seed, site, stream))
+            .collect();
+        assert_eq!(got, PINNED.to_vec(), "{got:x?}");
     }
 
     #[test]
@@ -118,7 +155,7 @@ mod tests {
         let n = 200_000u64;
         let (mut s, mut s2) = (0.0f64, 0.0f64);
         for i in 0..n {
-            let v = irwin_hall(3, i, 1) as f64;
+            let v = irwin_hall(StreamKey::new(3, 1), i) as f64;
             s += v;
             s2 += v * v;
         }
@@ -127,7 +164,7 @@ mod tests {
         assert!(mean.abs() < 0.01, "mean {mean}");
         assert!((var - 1.0).abs() < 0.01, "variance {var}");
         // Bounded support: |IH| ≤ 2·√3.
-        assert!((0..1000).all(|i| irwin_hall(9, i, 2).abs() <= 3.4642));
+        assert!((0..1000).all(|i| irwin_hall(StreamKey::new(9, 2), i).abs() <= 3.4642));
     }
 
     #[test]

@@ -360,6 +360,9 @@ mod tests {
             vectors,
             vec![[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
         );
+        for kind in LatticeKind::ALL {
+            assert!(all_open(kind, 2).max_forward_bonds() <= crate::params::MAX_FORWARD_BONDS);
+        }
         let square = all_open(LatticeKind::Square, 2);
         assert_eq!(square.max_forward_bonds(), 2);
         assert_eq!(

@@ -8,7 +8,7 @@
 use crate::config::{Material, Mode, SpeciesPattern};
 use crate::eos;
 use crate::hash::{
-    draw_succeeds, irwin_hall, probability_threshold, site_hash, STREAM_BOND, STREAM_DISPLACEMENT,
+    draw_succeeds, irwin_hall, probability_threshold, StreamKey, STREAM_BOND, STREAM_DISPLACEMENT,
     STREAM_OCCUPATION, STREAM_SPECIES, STREAM_VACANCY,
 };
 use crate::lattice::Lattice;
@@ -102,6 +102,39 @@ pub struct BondParams {
     pub bernoulli_threshold: u64,
     /// Bond resistance at Δ = Δ0 (tunnel mode) or of every open bond (Bernoulli modes), ohm.
     pub r0_ohm: f64,
+    /// Hash keys of the streams, mixed once per run.
+    pub keys: StreamKeys,
+}
+
+/// The hash key of every stream of MODEL.md §4 for one seed.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamKeys {
+    /// Displacement components x, y, z (streams 0..2).
+    pub displacement: [StreamKey; 3],
+    /// Vacancies (stream 3).
+    pub vacancy: StreamKey,
+    /// Species (stream 4).
+    pub species: StreamKey,
+    /// Bernoulli site occupation (stream 5).
+    pub occupation: StreamKey,
+    /// Bernoulli bond k (stream 6 + k), for the most forward bonds any lattice has.
+    pub bond: [StreamKey; MAX_FORWARD_BONDS],
+}
+
+/// Most forward bonds of any lattice (fcc: 6, bits 0..11 of the mask).
+pub const MAX_FORWARD_BONDS: usize = 6;
+
+impl StreamKeys {
+    /// Keys for `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self {
+            displacement: std::array::from_fn(|k| StreamKey::new(seed, STREAM_DISPLACEMENT + k as u32)),
+            vacancy: StreamKey::new(seed, STREAM_VACANCY),
+            species: StreamKey::new(seed, STREAM_SPECIES),
+            occupation: StreamKey::new(seed, STREAM_OCCUPATION),
+            bond: std::array::from_fn(|k| StreamKey::new(seed, STREAM_BOND + k as u32)),
+        }
+    }
 }
 
 /// What a bond is, after classification.
@@ -177,6 +210,7 @@ impl BondParams {
             pairs,
             bernoulli_threshold,
             r0_ohm: o.r0_ohm,
+            keys: StreamKeys::new(conditions.seed),
         }
     }
 
@@ -185,8 +219,8 @@ impl BondParams {
     #[inline(always)]
     pub fn is_present(&self, site: u64) -> bool {
         match self.mode {
-            Mode::Tunnel => !draw_succeeds(site_hash(self.seed, site, STREAM_VACANCY), self.vacancy_threshold),
-            Mode::BernoulliSite => draw_succeeds(site_hash(self.seed, site, STREAM_OCCUPATION), self.bernoulli_threshold),
+            Mode::Tunnel => !draw_succeeds(self.keys.vacancy.hash(site), self.vacancy_threshold),
+            Mode::BernoulliSite => draw_succeeds(self.keys.occupation.hash(site), self.bernoulli_threshold),
             Mode::BernoulliBond => true,
         }
     }
@@ -194,7 +228,7 @@ impl BondParams {
     /// Whether forward bond `k` of a site is open in bond mode.
     #[inline(always)]
     pub fn bond_open(&self, site: u64, k: usize) -> bool {
-        draw_succeeds(site_hash(self.seed, site, STREAM_BOND + k as u32), self.bernoulli_threshold)
+        draw_succeeds(self.keys.bond[k].hash(site), self.bernoulli_threshold)
     }
 
     /// Species of a site at cell `cell`, basis `b`.
@@ -205,7 +239,7 @@ impl BondParams {
             SpeciesPattern::Alternating => ((cell[0] + cell[1] + cell[2] + b) & 1) as usize,
             SpeciesPattern::Layers => (cell[2] % self.species_count) as usize,
             SpeciesPattern::Random => {
-                let h = site_hash(self.seed, site, STREAM_SPECIES) as u64;
+                let h = self.keys.species.hash(site) as u64;
                 self.species_thresholds.iter().position(|&t| h < t).unwrap_or(0)
             }
         }
@@ -214,7 +248,7 @@ impl BondParams {
     /// Thermal/static displacement of a site, σ(T)·IH per component, Å.
     #[inline(always)]
     pub fn displacement(&self, site: u64) -> [f32; 3] {
-        std::array::from_fn(|k| self.sigma * irwin_hall(self.seed, site, STREAM_DISPLACEMENT + k as u32))
+        std::array::from_fn(|k| self.sigma * irwin_hall(self.keys.displacement[k], site))
     }
 
     /// Squared length of a bond with ideal vector `ideal` between sites displaced by `from` and

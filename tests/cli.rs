@@ -1,0 +1,165 @@
+//! The command line end to end: the newcomer's first run, presets, export, and bad input that
+//! must give a clear error and a non-zero exit, never a panic.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use tunnelgrid::model::Material;
+
+fn tunnelgrid(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tunnelgrid"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the binary runs")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tunnelgrid-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn run_without_arguments_analyses_the_default_preset() {
+    let dir = scratch("run");
+    let out = tunnelgrid(&["run"], &dir);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    for needle in ["default", "sites", "clusters", "axis x", "axis z", "engine", "time"] {
+        assert!(stdout.contains(needle), "summary lacks '{needle}':\n{stdout}");
+    }
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("tunnelgrid-out/report.json")).unwrap()).unwrap();
+    for key in [
+        "sites",
+        "engine",
+        "tunnel_bond_fraction",
+        "sc_bond_fraction",
+        "clusters",
+        "largest_cluster_fraction",
+        "mean_cluster_size",
+        "spans",
+        "states",
+        "elapsed_s",
+    ] {
+        assert!(report.get(key).is_some(), "report.json lacks {key}");
+    }
+    for axis in ["x", "y", "z"] {
+        assert!(report["spans"][axis].is_boolean());
+        let state = report["states"][axis].as_str().unwrap();
+        assert!(["insulating", "conducting", "superconducting"].contains(&state));
+    }
+    assert_eq!(report["sites"], 64 * 64 * 64);
+}
+
+#[test]
+fn presets_are_listed_and_printed_as_loadable_toml() {
+    let dir = scratch("presets");
+    let out = tunnelgrid(&["presets"], &dir);
+    assert!(out.status.success());
+    let listing = text(&out.stdout);
+    for name in ["default", "layered", "alloy", "bernoulli-site", "bernoulli-bond"] {
+        assert!(listing.contains(name), "{listing}");
+        let shown = tunnelgrid(&["preset", name], &dir);
+        assert!(shown.status.success());
+        let material = Material::from_toml_str(&text(&shown.stdout)).unwrap();
+        assert_eq!(material.name, name);
+    }
+    // An edited copy runs through --config.
+    let edited = text(&tunnelgrid(&["preset", "bernoulli-bond"], &dir).stdout).replace("p = 0.2488126", "p = 0.9");
+    std::fs::write(dir.join("mine.toml"), edited).unwrap();
+    let out = tunnelgrid(&["run", "--config", "mine.toml", "--size", "12", "--out", "o"], &dir);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("p = 0.9"));
+}
+
+fn read_npy_u32(path: &Path) -> (Vec<u64>, Vec<u32>) {
+    let bytes = std::fs::read(path).unwrap();
+    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
+    let shape = npy.shape().to_vec();
+    (shape, npy.into_vec::<u32>().unwrap())
+}
+
+#[test]
+fn exported_labels_are_a_partition_that_matches_the_report() {
+    let dir = scratch("export");
+    let common = ["--preset", "bernoulli-site", "--cells", "10", "12", "14", "--p", "0.4", "--seed", "3"];
+    let mut args = vec!["export"];
+    args.extend(common);
+    args.extend(["--field", "labels", "--out", "labels.npy"]);
+    let out = tunnelgrid(&args, &dir);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (shape, labels) = read_npy_u32(&dir.join("labels.npy"));
+    assert_eq!(shape, vec![14, 12, 10]);
+
+    let mut run = vec!["run"];
+    run.extend(common);
+    run.extend(["--out", "r"]);
+    assert!(tunnelgrid(&run, &dir).status.success());
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("r/report.json")).unwrap()).unwrap();
+    let distinct: HashSet<u32> = labels.iter().copied().filter(|&l| l != 0).collect();
+    let expected = report["clusters"].as_u64().unwrap() + report["singletons"].as_u64().unwrap();
+    assert_eq!(distinct.len() as u64, expected);
+    let present = labels.iter().filter(|&&l| l != 0).count() as u64;
+    assert_eq!(present, report["present_sites"].as_u64().unwrap());
+
+    // Multi-site lattices get a basis axis.
+    let out = tunnelgrid(&["export", "--preset", "default", "--config", "x"], &dir);
+    assert!(!out.status.success(), "--preset and --config conflict");
+    std::fs::write(dir.join("fcc.toml"), text(&tunnelgrid(&["preset", "default"], &dir).stdout).replace("kind = \"sc\"", "kind = \"fcc\"")).unwrap();
+    let out = tunnelgrid(&["export", "--config", "fcc.toml", "--size", "3", "--field", "bonds", "--out", "b.npy"], &dir);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(read_npy_u32(&dir.join("b.npy")).0, vec![3, 3, 3, 4]);
+}
+
+/// Runs with `args`, expects failure with a message containing every `needles` entry.
+fn expect_error(dir: &Path, args: &[&str], needles: &[&str]) {
+    let out = tunnelgrid(args, dir);
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{args:?} should fail");
+    assert!(!stderr.contains("panicked"), "{args:?} panicked:\n{stderr}");
+    for needle in needles {
+        assert!(stderr.contains(needle), "{args:?}: error lacks '{needle}':\n{stderr}");
+    }
+}
+
+#[test]
+fn bad_input_gives_clear_errors() {
+    let dir = scratch("errors");
+    expect_error(&dir, &["run", "--size", "-5"], &["--size"]);
+    expect_error(&dir, &["run", "--size", "0"], &["lattice.cells[0]", "[1, 1048576]"]);
+    expect_error(&dir, &["run", "--pressure", "NaN"], &["pressure_gpa", "NaN", "[0, 10000]"]);
+    expect_error(&dir, &["run", "--temperature", "-3"], &["temperature_k"]);
+    expect_error(&dir, &["run", "--preset", "bernoulli-site", "--p", "1.5"], &["bernoulli.p", "[0, 1]"]);
+    expect_error(&dir, &["run", "--p", "0.3"], &["--p applies to the Bernoulli modes"]);
+    expect_error(&dir, &["run", "--preset", "nope"], &["unknown preset 'nope'"]);
+    expect_error(&dir, &["run", "--size", "2000"], &["too large", "u32 site index"]);
+    expect_error(&dir, &["run", "--size", "1600"], &["too large", "GiB", "memory available"]);
+    expect_error(&dir, &["export", "--field", "labels", "--out", "x.txt"], &[".npy"]);
+
+    let default = text(&tunnelgrid(&["preset", "default"], &dir).stdout);
+    let write = |name: &str, from: &str, to: &str| {
+        assert!(default.contains(from), "{from}");
+        std::fs::write(dir.join(name), default.replace(from, to)).unwrap();
+    };
+    write("lattice.toml", "kind = \"sc\"", "kind = \"hexagonal\"");
+    expect_error(&dir, &["run", "--config", "lattice.toml"], &["hexagonal", "sc"]);
+    write("vacancy.toml", "vacancy = 0.0", "vacancy = 1.2");
+    expect_error(&dir, &["run", "--config", "vacancy.toml"], &["lattice.vacancy", "[0, 1]"]);
+    write("fractions.toml", "pattern = \"uniform\"\ncount = 1", "pattern = \"random\"\ncount = 2\nfractions = [1.5, -0.5]");
+    expect_error(&dir, &["run", "--config", "fractions.toml"], &["species.fractions[0]", "[0, 1]"]);
+    write("unknown.toml", "vacancy = 0.0", "vacancy = 0.0\nvacancies = 0.1");
+    expect_error(&dir, &["run", "--config", "unknown.toml"], &["vacancies"]);
+    write("nan.toml", "a0 = 3.0 ", "a0 = nan ");
+    expect_error(&dir, &["run", "--config", "nan.toml"], &["lattice.a0", "NaN"]);
+    write("onset.toml", "sc_onset = 5.754602676005731", "sc_onset = 0.5");
+    expect_error(&dir, &["run", "--config", "onset.toml"], &["overlap.sc_onset"]);
+    expect_error(&dir, &["run", "--config", "missing.toml"], &["missing.toml"]);
+}
