@@ -31,7 +31,15 @@ fn bench(c: &mut Criterion) {
         let slabs = 4 * rayon::current_num_threads();
         let mut labels = vec![0u32; sites as usize];
         group.bench_function(BenchmarkId::new(format!("tunnel_labels/{name}"), n), |b| {
-            b.iter(|| black_box(label_clusters(&model.lattice, &masks, Network::Tunnel, slabs, &mut labels)))
+            b.iter(|| {
+                black_box(label_clusters(
+                    &model.lattice,
+                    &masks,
+                    Network::Tunnel,
+                    slabs,
+                    &mut labels,
+                ))
+            })
         });
         let engine = CpuEngine::default();
         group.bench_function(BenchmarkId::new(format!("analyze/{name}"), n), |b| {

@@ -36,8 +36,8 @@ pub fn select(choice: EngineChoice, slabs: Option<usize>) -> Result<Selected> {
             engine: cpu,
             reason: "auto: this build has no GPU engine yet",
         }),
-        EngineChoice::Gpu => bail!(
-            "--engine gpu: this build has no GPU engine yet; use --engine cpu (or auto)"
-        ),
+        EngineChoice::Gpu => {
+            bail!("--engine gpu: this build has no GPU engine yet; use --engine cpu (or auto)")
+        }
     }
 }

@@ -8,7 +8,10 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// Writes `path` atomically by calling `fill` on a buffered temporary file.
-pub fn write_atomic(path: &Path, fill: impl FnOnce(&mut BufWriter<File>) -> Result<()>) -> Result<()> {
+pub fn write_atomic(
+    path: &Path,
+    fill: impl FnOnce(&mut BufWriter<File>) -> Result<()>,
+) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir).with_context(|| format!("creating folder {}", dir.display()))?;
     }
@@ -28,7 +31,10 @@ pub fn write_atomic(path: &Path, fill: impl FnOnce(&mut BufWriter<File>) -> Resu
 }
 
 fn temporary_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
 }
 
@@ -43,7 +49,11 @@ where
     T: npyz::AutoSerialize + npyz::Serialize + Copy,
 {
     let expected: u64 = shape.iter().product();
-    anyhow::ensure!(expected == data.len() as u64, "array of {} values does not match shape {shape:?}", data.len());
+    anyhow::ensure!(
+        expected == data.len() as u64,
+        "array of {} values does not match shape {shape:?}",
+        data.len()
+    );
     write_atomic(path, |w| {
         let mut npy = npyz::WriteOptions::<T>::new()
             .default_dtype()

@@ -31,11 +31,18 @@ fn run_without_arguments_analyses_the_default_preset() {
     let out = tunnelgrid(&["run"], &dir);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    for needle in ["default", "sites", "clusters", "axis x", "axis z", "engine", "time"] {
-        assert!(stdout.contains(needle), "summary lacks '{needle}':\n{stdout}");
+    for needle in [
+        "default", "sites", "clusters", "axis x", "axis z", "engine", "time",
+    ] {
+        assert!(
+            stdout.contains(needle),
+            "summary lacks '{needle}':\n{stdout}"
+        );
     }
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("tunnelgrid-out/report.json")).unwrap()).unwrap();
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("tunnelgrid-out/report.json")).unwrap(),
+    )
+    .unwrap();
     for key in [
         "sites",
         "engine",
@@ -64,7 +71,13 @@ fn presets_are_listed_and_printed_as_loadable_toml() {
     let out = tunnelgrid(&["presets"], &dir);
     assert!(out.status.success());
     let listing = text(&out.stdout);
-    for name in ["default", "layered", "alloy", "bernoulli-site", "bernoulli-bond"] {
+    for name in [
+        "default",
+        "layered",
+        "alloy",
+        "bernoulli-site",
+        "bernoulli-bond",
+    ] {
         assert!(listing.contains(name), "{listing}");
         let shown = tunnelgrid(&["preset", name], &dir);
         assert!(shown.status.success());
@@ -72,9 +85,13 @@ fn presets_are_listed_and_printed_as_loadable_toml() {
         assert_eq!(material.name, name);
     }
     // An edited copy runs through --config.
-    let edited = text(&tunnelgrid(&["preset", "bernoulli-bond"], &dir).stdout).replace("p = 0.2488126", "p = 0.9");
+    let edited = text(&tunnelgrid(&["preset", "bernoulli-bond"], &dir).stdout)
+        .replace("p = 0.2488126", "p = 0.9");
     std::fs::write(dir.join("mine.toml"), edited).unwrap();
-    let out = tunnelgrid(&["run", "--config", "mine.toml", "--size", "12", "--out", "o"], &dir);
+    let out = tunnelgrid(
+        &["run", "--config", "mine.toml", "--size", "12", "--out", "o"],
+        &dir,
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("p = 0.9"));
 }
@@ -89,7 +106,18 @@ fn read_npy_u32(path: &Path) -> (Vec<u64>, Vec<u32>) {
 #[test]
 fn exported_labels_are_a_partition_that_matches_the_report() {
     let dir = scratch("export");
-    let common = ["--preset", "bernoulli-site", "--cells", "10", "12", "14", "--p", "0.4", "--seed", "3"];
+    let common = [
+        "--preset",
+        "bernoulli-site",
+        "--cells",
+        "10",
+        "12",
+        "14",
+        "--p",
+        "0.4",
+        "--seed",
+        "3",
+    ];
     let mut args = vec!["export"];
     args.extend(common);
     args.extend(["--field", "labels", "--out", "labels.npy"]);
@@ -113,8 +141,18 @@ fn exported_labels_are_a_partition_that_matches_the_report() {
     // Multi-site lattices get a basis axis.
     let out = tunnelgrid(&["export", "--preset", "default", "--config", "x"], &dir);
     assert!(!out.status.success(), "--preset and --config conflict");
-    std::fs::write(dir.join("fcc.toml"), text(&tunnelgrid(&["preset", "default"], &dir).stdout).replace("kind = \"sc\"", "kind = \"fcc\"")).unwrap();
-    let out = tunnelgrid(&["export", "--config", "fcc.toml", "--size", "3", "--field", "bonds", "--out", "b.npy"], &dir);
+    std::fs::write(
+        dir.join("fcc.toml"),
+        text(&tunnelgrid(&["preset", "default"], &dir).stdout)
+            .replace("kind = \"sc\"", "kind = \"fcc\""),
+    )
+    .unwrap();
+    let out = tunnelgrid(
+        &[
+            "export", "--config", "fcc.toml", "--size", "3", "--field", "bonds", "--out", "b.npy",
+        ],
+        &dir,
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(read_npy_u32(&dir.join("b.npy")).0, vec![3, 3, 3, 4]);
 }
@@ -126,7 +164,10 @@ fn expect_error(dir: &Path, args: &[&str], needles: &[&str]) {
     assert!(!out.status.success(), "{args:?} should fail");
     assert!(!stderr.contains("panicked"), "{args:?} panicked:\n{stderr}");
     for needle in needles {
-        assert!(stderr.contains(needle), "{args:?}: error lacks '{needle}':\n{stderr}");
+        assert!(
+            stderr.contains(needle),
+            "{args:?}: error lacks '{needle}':\n{stderr}"
+        );
     }
 }
 
@@ -134,15 +175,47 @@ fn expect_error(dir: &Path, args: &[&str], needles: &[&str]) {
 fn bad_input_gives_clear_errors() {
     let dir = scratch("errors");
     expect_error(&dir, &["run", "--size", "-5"], &["--size"]);
-    expect_error(&dir, &["run", "--size", "0"], &["lattice.cells[0]", "[1, 1048576]"]);
-    expect_error(&dir, &["run", "--pressure", "NaN"], &["pressure_gpa", "NaN", "[0, 10000]"]);
+    expect_error(
+        &dir,
+        &["run", "--size", "0"],
+        &["lattice.cells[0]", "[1, 1048576]"],
+    );
+    expect_error(
+        &dir,
+        &["run", "--pressure", "NaN"],
+        &["pressure_gpa", "NaN", "[0, 10000]"],
+    );
     expect_error(&dir, &["run", "--temperature", "-3"], &["temperature_k"]);
-    expect_error(&dir, &["run", "--preset", "bernoulli-site", "--p", "1.5"], &["bernoulli.p", "[0, 1]"]);
-    expect_error(&dir, &["run", "--p", "0.3"], &["--p applies to the Bernoulli modes"]);
-    expect_error(&dir, &["run", "--preset", "nope"], &["unknown preset 'nope'"]);
-    expect_error(&dir, &["run", "--size", "2000"], &["too large", "u32 site index"]);
-    expect_error(&dir, &["run", "--size", "1600"], &["too large", "GiB", "memory available"]);
-    expect_error(&dir, &["export", "--field", "labels", "--out", "x.txt"], &[".npy"]);
+    expect_error(
+        &dir,
+        &["run", "--preset", "bernoulli-site", "--p", "1.5"],
+        &["bernoulli.p", "[0, 1]"],
+    );
+    expect_error(
+        &dir,
+        &["run", "--p", "0.3"],
+        &["--p applies to the Bernoulli modes"],
+    );
+    expect_error(
+        &dir,
+        &["run", "--preset", "nope"],
+        &["unknown preset 'nope'"],
+    );
+    expect_error(
+        &dir,
+        &["run", "--size", "2000"],
+        &["too large", "u32 site index"],
+    );
+    expect_error(
+        &dir,
+        &["run", "--size", "1600"],
+        &["too large", "GiB", "memory available"],
+    );
+    expect_error(
+        &dir,
+        &["export", "--field", "labels", "--out", "x.txt"],
+        &[".npy"],
+    );
 
     let default = text(&tunnelgrid(&["preset", "default"], &dir).stdout);
     let write = |name: &str, from: &str, to: &str| {
@@ -150,16 +223,52 @@ fn bad_input_gives_clear_errors() {
         std::fs::write(dir.join(name), default.replace(from, to)).unwrap();
     };
     write("lattice.toml", "kind = \"sc\"", "kind = \"hexagonal\"");
-    expect_error(&dir, &["run", "--config", "lattice.toml"], &["hexagonal", "sc"]);
+    expect_error(
+        &dir,
+        &["run", "--config", "lattice.toml"],
+        &["hexagonal", "sc"],
+    );
     write("vacancy.toml", "vacancy = 0.0", "vacancy = 1.2");
-    expect_error(&dir, &["run", "--config", "vacancy.toml"], &["lattice.vacancy", "[0, 1]"]);
-    write("fractions.toml", "pattern = \"uniform\"\ncount = 1", "pattern = \"random\"\ncount = 2\nfractions = [1.5, -0.5]");
-    expect_error(&dir, &["run", "--config", "fractions.toml"], &["species.fractions[0]", "[0, 1]"]);
-    write("unknown.toml", "vacancy = 0.0", "vacancy = 0.0\nvacancies = 0.1");
+    expect_error(
+        &dir,
+        &["run", "--config", "vacancy.toml"],
+        &["lattice.vacancy", "[0, 1]"],
+    );
+    write(
+        "fractions.toml",
+        "pattern = \"uniform\"\ncount = 1",
+        "pattern = \"random\"\ncount = 2\nfractions = [1.5, -0.5]",
+    );
+    expect_error(
+        &dir,
+        &["run", "--config", "fractions.toml"],
+        &["species.fractions[0]", "[0, 1]"],
+    );
+    write(
+        "unknown.toml",
+        "vacancy = 0.0",
+        "vacancy = 0.0\nvacancies = 0.1",
+    );
     expect_error(&dir, &["run", "--config", "unknown.toml"], &["vacancies"]);
     write("nan.toml", "a0 = 3.0 ", "a0 = nan ");
-    expect_error(&dir, &["run", "--config", "nan.toml"], &["lattice.a0", "NaN"]);
-    write("onset.toml", "sc_onset = 5.754602676005731", "sc_onset = 0.5");
-    expect_error(&dir, &["run", "--config", "onset.toml"], &["overlap.sc_onset"]);
-    expect_error(&dir, &["run", "--config", "missing.toml"], &["missing.toml"]);
+    expect_error(
+        &dir,
+        &["run", "--config", "nan.toml"],
+        &["lattice.a0", "NaN"],
+    );
+    write(
+        "onset.toml",
+        "sc_onset = 5.754602676005731",
+        "sc_onset = 0.5",
+    );
+    expect_error(
+        &dir,
+        &["run", "--config", "onset.toml"],
+        &["overlap.sc_onset"],
+    );
+    expect_error(
+        &dir,
+        &["run", "--config", "missing.toml"],
+        &["missing.toml"],
+    );
 }

@@ -21,14 +21,22 @@ fn perfect(kind: LatticeKind) -> Model {
     material.lattice.kind = kind;
     material.lattice.a0 = 3.0 / neighbour_ratio(kind);
     material.lattice.cells = if kind.is_2d() { [6, 6, 1] } else { [4, 4, 4] };
-    material.lattice.c_over_a = if kind == LatticeKind::Tetragonal { 1.15 } else { 1.0 };
+    material.lattice.c_over_a = if kind == LatticeKind::Tetragonal {
+        1.15
+    } else {
+        1.0
+    };
     material.eos.sigma_static = 0.0;
     material.eos.sigma_thermal = 0.0;
     Model::new(material).unwrap()
 }
 
 fn analyze(model: &Model, pressure_gpa: f64) -> Report {
-    let conditions = Conditions { pressure_gpa, temperature_k: 300.0, ..model.default_conditions() };
+    let conditions = Conditions {
+        pressure_gpa,
+        temperature_k: 300.0,
+        ..model.default_conditions()
+    };
     CpuEngine::default().analyze(model, &conditions).unwrap()
 }
 
@@ -65,23 +73,56 @@ fn perfect_lattices_switch_at_hand_computed_pressures() {
             assert_eq!(sc_above.states.x, State::Superconducting);
             continue;
         }
-        assert_eq!(below.tunnel_bonds, 0, "{kind}: no tunnel just below {p_t} GPa");
-        assert_eq!(above.tunnel_bonds, bonds, "{kind}: every bond tunnels just above {p_t} GPa");
+        assert_eq!(
+            below.tunnel_bonds, 0,
+            "{kind}: no tunnel just below {p_t} GPa"
+        );
+        assert_eq!(
+            above.tunnel_bonds, bonds,
+            "{kind}: every bond tunnels just above {p_t} GPa"
+        );
         assert_eq!(above.sc_bonds, 0, "{kind}");
-        assert_eq!(sc_below.sc_bonds, 0, "{kind}: none superconducts below {p_sc} GPa");
-        assert_eq!(sc_above.sc_bonds, bonds, "{kind}: all superconduct above {p_sc} GPa");
-        assert!(below.states.to_vec().iter().all(|&s| s == State::Insulating));
-        assert!(above.states.to_vec().iter().all(|&s| s == State::Conducting));
-        assert!(sc_above.states.to_vec().iter().all(|&s| s == State::Superconducting));
+        assert_eq!(
+            sc_below.sc_bonds, 0,
+            "{kind}: none superconducts below {p_sc} GPa"
+        );
+        assert_eq!(
+            sc_above.sc_bonds, bonds,
+            "{kind}: all superconduct above {p_sc} GPa"
+        );
+        assert!(below
+            .states
+            .to_vec()
+            .iter()
+            .all(|&s| s == State::Insulating));
+        assert!(above
+            .states
+            .to_vec()
+            .iter()
+            .all(|&s| s == State::Conducting));
+        assert!(sc_above
+            .states
+            .to_vec()
+            .iter()
+            .all(|&s| s == State::Superconducting));
         // Mean gap just above the onset is just below Δ0 = 1 eV; deep in the SC phase it is undefined.
-        assert!(above.mean_gap_ev.unwrap() > 0.95 && above.mean_gap_ev.unwrap() <= 1.0, "{kind}");
+        assert!(
+            above.mean_gap_ev.unwrap() > 0.95 && above.mean_gap_ev.unwrap() <= 1.0,
+            "{kind}"
+        );
         assert_eq!(sc_above.mean_gap_ev, None);
     }
 }
 
 #[test]
 fn the_same_seed_gives_the_same_report_twice() {
-    for name in ["default", "alloy", "bernoulli-site", "bernoulli-bond", "layered"] {
+    for name in [
+        "default",
+        "alloy",
+        "bernoulli-site",
+        "bernoulli-bond",
+        "layered",
+    ] {
         let mut material = preset(name).unwrap();
         material.lattice.cells = [20, 18, 16];
         let model = Model::new(material).unwrap();
@@ -91,12 +132,26 @@ fn the_same_seed_gives_the_same_report_twice() {
             r.elapsed_s = 0.0;
             r
         };
-        let a = strip(CpuEngine { slabs: Some(1) }.analyze(&model, &conditions).unwrap());
-        let b = strip(CpuEngine { slabs: Some(6) }.analyze(&model, &conditions).unwrap());
+        let a = strip(
+            CpuEngine { slabs: Some(1) }
+                .analyze(&model, &conditions)
+                .unwrap(),
+        );
+        let b = strip(
+            CpuEngine { slabs: Some(6) }
+                .analyze(&model, &conditions)
+                .unwrap(),
+        );
         assert_eq!(a, b, "{name}");
-        let other_seed = Conditions { seed: conditions.seed + 1, ..conditions };
+        let other_seed = Conditions {
+            seed: conditions.seed + 1,
+            ..conditions
+        };
         let c = strip(CpuEngine::default().analyze(&model, &other_seed).unwrap());
-        assert_ne!(a.tunnel_bonds, c.tunnel_bonds, "{name}: a different seed gives a different lattice");
+        assert_ne!(
+            a.tunnel_bonds, c.tunnel_bonds,
+            "{name}: a different seed gives a different lattice"
+        );
     }
 }
 
@@ -108,7 +163,11 @@ fn spanning_probability(p: f64, seeds: u64) -> f64 {
     let engine = CpuEngine::default();
     let spanning = (0..seeds)
         .filter(|&seed| {
-            let conditions = Conditions { seed: 1000 + seed, p, ..model.default_conditions() };
+            let conditions = Conditions {
+                seed: 1000 + seed,
+                p,
+                ..model.default_conditions()
+            };
             engine.analyze(&model, &conditions).unwrap().spans.x
         })
         .count();
@@ -132,7 +191,11 @@ fn default_preset_has_three_states() {
     material.lattice.cells = [24, 24, 24];
     let model = Model::new(material).unwrap();
     let state = |p: f64, t: f64| {
-        let c = Conditions { pressure_gpa: p, temperature_k: t, ..model.default_conditions() };
+        let c = Conditions {
+            pressure_gpa: p,
+            temperature_k: t,
+            ..model.default_conditions()
+        };
         CpuEngine::default().analyze(&model, &c).unwrap().states.x
     };
     assert_eq!(state(1.0, 400.0), State::Insulating);
@@ -148,10 +211,20 @@ fn alloy_superconducts_at_room_conditions_without_pressure() {
     let mut material = preset("alloy").unwrap();
     material.lattice.cells = [32, 32, 32];
     let model = Model::new(material).unwrap();
-    let report = CpuEngine::default().analyze(&model, &model.default_conditions()).unwrap();
+    let report = CpuEngine::default()
+        .analyze(&model, &model.default_conditions())
+        .unwrap();
     assert_eq!(report.pressure_gpa, 0.0);
     assert_eq!(report.temperature_k, 300.0);
-    assert!(report.states.to_vec().iter().all(|&s| s == State::Superconducting));
+    assert!(report
+        .states
+        .to_vec()
+        .iter()
+        .all(|&s| s == State::Superconducting));
     // Nearly all A–B bonds (half of all bonds) superconduct; no A–A or B–B bond does.
-    assert!(report.sc_bond_fraction > 0.45 && report.sc_bond_fraction <= 0.55, "{}", report.sc_bond_fraction);
+    assert!(
+        report.sc_bond_fraction > 0.45 && report.sc_bond_fraction <= 0.55,
+        "{}",
+        report.sc_bond_fraction
+    );
 }

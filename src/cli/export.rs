@@ -36,7 +36,11 @@ pub struct ExportArgs {
 
 /// Computes the field on the CPU engine and writes it.
 pub fn export(args: &ExportArgs) -> Result<()> {
-    ensure!(args.out.extension().is_some_and(|e| e == "npy"), "--out must name a .npy file, got {}", args.out.display());
+    ensure!(
+        args.out.extension().is_some_and(|e| e == "npy"),
+        "--out must name a .npy file, got {}",
+        args.out.display()
+    );
     let (model, conditions) = args.model.build()?;
     if let Some(available) = tunnelgrid::cpu::available_memory() {
         model.check_memory(available)?;
@@ -52,13 +56,28 @@ pub fn export(args: &ExportArgs) -> Result<()> {
     let masks = &fields.bond_masks;
     match args.field {
         Field::Bonds => write_npy(&args.out, &shape, masks)?,
-        Field::Labels => write_npy(&args.out, &shape, &engine.export_labels(&model, masks, Network::Tunnel))?,
-        Field::ScLabels => write_npy(&args.out, &shape, &engine.export_labels(&model, masks, Network::Superconducting))?,
+        Field::Labels => write_npy(
+            &args.out,
+            &shape,
+            &engine.export_labels(&model, masks, Network::Tunnel),
+        )?,
+        Field::ScLabels => write_npy(
+            &args.out,
+            &shape,
+            &engine.export_labels(&model, masks, Network::Superconducting),
+        )?,
         Field::Occupancy => {
-            let occupancy: Vec<u8> = masks.iter().map(|&m| u8::from(m & PRESENT_BIT != 0)).collect();
+            let occupancy: Vec<u8> = masks
+                .iter()
+                .map(|&m| u8::from(m & PRESENT_BIT != 0))
+                .collect();
             write_npy(&args.out, &shape, &occupancy)?
         }
     }
-    println!("wrote {} ({:?}, shape {shape:?})", args.out.display(), args.field);
+    println!(
+        "wrote {} ({:?}, shape {shape:?})",
+        args.out.display(),
+        args.field
+    );
     Ok(())
 }

@@ -16,7 +16,12 @@ pub struct ModelArgs {
     #[arg(long, value_name = "FILE.toml")]
     pub config: Option<PathBuf>,
     /// Cells along every axis (N×N×N; N×N for the 2D square lattice).
-    #[arg(long, value_name = "N", conflicts_with = "cells", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "N",
+        conflicts_with = "cells",
+        allow_negative_numbers = true
+    )]
     pub size: Option<u32>,
     /// Cells along x, y and z.
     #[arg(long, num_args = 3, value_names = ["NX", "NY", "NZ"], allow_negative_numbers = true)]
@@ -47,7 +52,11 @@ impl ModelArgs {
             material.lattice.cells = [cells[0], cells[1], cells[2]];
         }
         if self.p.is_some() && !material.mode.is_bernoulli() {
-            bail!("--p applies to the Bernoulli modes only; material '{}' is in {} mode", material.name, material.mode.name());
+            bail!(
+                "--p applies to the Bernoulli modes only; material '{}' is in {} mode",
+                material.name,
+                material.mode.name()
+            );
         }
         if let Some(p) = self.p {
             material.bernoulli.p = p;
@@ -68,8 +77,10 @@ impl ModelArgs {
 
     fn material(&self) -> Result<Material> {
         if let Some(path) = &self.config {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-            return Material::from_toml_str(&text).with_context(|| format!("in {}", path.display()));
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            return Material::from_toml_str(&text)
+                .with_context(|| format!("in {}", path.display()));
         }
         Ok(preset(self.preset.as_deref().unwrap_or("default"))?)
     }

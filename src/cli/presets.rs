@@ -9,7 +9,9 @@ pub fn list() -> Result<()> {
         let material = preset(name)?;
         println!("{name:<16} {}", material.description);
     }
-    println!("\nShow one as TOML with `tunnelgrid preset NAME`; run an edited copy with --config FILE.");
+    println!(
+        "\nShow one as TOML with `tunnelgrid preset NAME`; run an edited copy with --config FILE."
+    );
     Ok(())
 }
 

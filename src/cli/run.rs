@@ -40,32 +40,111 @@ pub fn run(args: &RunArgs) -> Result<()> {
 fn summary(model: &Model, r: &Report, engine_reason: &str) -> String {
     let mut s = String::new();
     let [nx, ny, nz] = r.cells;
-    let boundary: Vec<String> = r.boundary.iter().map(|b| format!("{b:?}").to_lowercase()).collect();
-    let line = |s: &mut String, key: &str, value: String| s.push_str(&format!("{key:<12} {value}\n"));
-    line(&mut s, "material", format!("{} ({} mode) — {}", r.material, r.mode, model.material.description));
-    line(&mut s, "lattice", format!("{} {nx}×{ny}×{nz} cells, {} sites, {} bonds, boundaries {}", r.lattice, r.sites, r.bonds, boundary.join("/")));
+    let boundary: Vec<String> = r
+        .boundary
+        .iter()
+        .map(|b| format!("{b:?}").to_lowercase())
+        .collect();
+    let line =
+        |s: &mut String, key: &str, value: String| s.push_str(&format!("{key:<12} {value}\n"));
+    line(
+        &mut s,
+        "material",
+        format!(
+            "{} ({} mode) — {}",
+            r.material, r.mode, model.material.description
+        ),
+    );
+    line(
+        &mut s,
+        "lattice",
+        format!(
+            "{} {nx}×{ny}×{nz} cells, {} sites, {} bonds, boundaries {}",
+            r.lattice,
+            r.sites,
+            r.bonds,
+            boundary.join("/")
+        ),
+    );
     match r.p {
         Some(p) => line(&mut s, "conditions", format!("p = {p}, seed {}", r.seed)),
         None => {
-            line(&mut s, "conditions", format!("P = {} GPa, T = {} K, seed {}", r.pressure_gpa, r.temperature_k, r.seed));
+            line(
+                &mut s,
+                "conditions",
+                format!(
+                    "P = {} GPa, T = {} K, seed {}",
+                    r.pressure_gpa, r.temperature_k, r.seed
+                ),
+            );
             let [ax, ay, az] = r.cell_edge_angstrom;
-            line(&mut s, "spacing", format!("cell edge a = ({ax:.4}, {ay:.4}, {az:.4}) Å"));
+            line(
+                &mut s,
+                "spacing",
+                format!("cell edge a = ({ax:.4}, {ay:.4}, {az:.4}) Å"),
+            );
         }
     }
-    line(&mut s, "sites", format!("{} present ({:.2}%)", r.present_sites, 100.0 * r.present_sites as f64 / r.sites.max(1) as f64));
-    line(&mut s, "tunnels", format!("{} bonds, fraction {:.4}", r.tunnel_bonds, r.tunnel_bond_fraction));
-    line(&mut s, "sc bonds", format!("{} bonds, fraction {:.4}", r.sc_bonds, r.sc_bond_fraction));
+    line(
+        &mut s,
+        "sites",
+        format!(
+            "{} present ({:.2}%)",
+            r.present_sites,
+            100.0 * r.present_sites as f64 / r.sites.max(1) as f64
+        ),
+    );
+    line(
+        &mut s,
+        "tunnels",
+        format!(
+            "{} bonds, fraction {:.4}",
+            r.tunnel_bonds, r.tunnel_bond_fraction
+        ),
+    );
+    line(
+        &mut s,
+        "sc bonds",
+        format!("{} bonds, fraction {:.4}", r.sc_bonds, r.sc_bond_fraction),
+    );
     if let Some(gap) = r.mean_gap_ev {
-        line(&mut s, "mean gap", format!("{gap:.4} eV over normal tunnels"));
+        line(
+            &mut s,
+            "mean gap",
+            format!("{gap:.4} eV over normal tunnels"),
+        );
     }
-    line(&mut s, "clusters", format!("{} (+ {} isolated sites), largest {} sites = {:.4} of all, mean finite size {:.3}", r.clusters, r.singletons, r.largest_cluster, r.largest_cluster_fraction, r.mean_cluster_size));
+    line(
+        &mut s,
+        "clusters",
+        format!(
+            "{} (+ {} isolated sites), largest {} sites = {:.4} of all, mean finite size {:.3}",
+            r.clusters,
+            r.singletons,
+            r.largest_cluster,
+            r.largest_cluster_fraction,
+            r.mean_cluster_size
+        ),
+    );
     let axes = ["x", "y", "z"];
     let states = r.states.to_vec();
     let spans = r.spans.to_vec();
     let sc_spans = r.sc_spans.to_vec();
     for (i, state) in states.iter().enumerate() {
-        let verb = if r.boundary[i] == tunnelgrid::model::Boundary::Periodic { "wraps" } else { "spans" };
-        line(&mut s, &format!("axis {}", axes[i]), format!("{state:<15} (tunnel cluster {verb}: {}, superconducting cluster {verb}: {})", yes(spans[i]), yes(sc_spans[i])));
+        let verb = if r.boundary[i] == tunnelgrid::model::Boundary::Periodic {
+            "wraps"
+        } else {
+            "spans"
+        };
+        line(
+            &mut s,
+            &format!("axis {}", axes[i]),
+            format!(
+                "{state:<15} (tunnel cluster {verb}: {}, superconducting cluster {verb}: {})",
+                yes(spans[i]),
+                yes(sc_spans[i])
+            ),
+        );
     }
     let t = &r.timings;
     line(&mut s, "time", format!("{:.3} s (bonds {:.3}, tunnel labels {:.3}, sc labels {:.3}, stats {:.3}); {:.1} Msites/s", r.elapsed_s, t.bonds_s, t.tunnel_labels_s, t.sc_labels_s, t.stats_s, r.sites as f64 / r.elapsed_s / 1e6));

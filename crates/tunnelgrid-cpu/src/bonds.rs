@@ -122,7 +122,8 @@ fn site_bonds(
                 let (nb_cell, nb_basis) = lattice.coords(nb.site);
                 let nb_species = params.species(nb.site, nb_cell, nb_basis);
                 let ideal = params.bond_vectors[site.basis as usize][k];
-                let d2 = BondParams::bond_length2(ideal, displacement, params.displacement(nb.site));
+                let d2 =
+                    BondParams::bond_length2(ideal, displacement, params.displacement(nb.site));
                 if params.near_threshold(species, nb_species, d2) {
                     totals.near_threshold_bonds += 1;
                 }

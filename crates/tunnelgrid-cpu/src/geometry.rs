@@ -1,7 +1,7 @@
 //! Walking a lattice layer by layer without dividing site indices, and neighbour lookup with a
 //! fast path for interior cells.
 
-use tunnelgrid_model::lattice::{Neighbour, Lattice};
+use tunnelgrid_model::lattice::{Lattice, Neighbour};
 
 /// A site with its cell coordinates and basis index.
 #[derive(Debug, Clone, Copy)]
@@ -93,7 +93,9 @@ impl NeighbourSteps {
         let [x, y, z] = site.cell;
         if x > 0 && x < self.last[0] && y > 0 && y < self.last[1] && z < self.last[2] {
             Some(Neighbour {
-                site: site.index.wrapping_add_signed(self.steps[site.basis as usize][k]),
+                site: site
+                    .index
+                    .wrapping_add_signed(self.steps[site.basis as usize][k]),
                 crossing: [0; 3],
             })
         } else {
@@ -104,7 +106,12 @@ impl NeighbourSteps {
 
 /// Calls `visit` for every site whose cell lies on the low (`high == false`) or high face of
 /// `axis`.
-pub fn for_each_face_site(lattice: &Lattice, axis: usize, high: bool, mut visit: impl FnMut(SiteRef)) {
+pub fn for_each_face_site(
+    lattice: &Lattice,
+    axis: usize,
+    high: bool,
+    mut visit: impl FnMut(SiteRef),
+) {
     let fixed = if high { lattice.cells[axis] - 1 } else { 0 };
     let (u, v) = match axis {
         0 => (1, 2),

@@ -123,7 +123,14 @@ pub fn slab_layers(nz: u32, slabs: usize) -> Vec<Range<u32>> {
 }
 
 /// Labels one slab of layers `zs`; `chunk` holds its sites' labels.
-fn label_slab(lattice: &Lattice, steps: &NeighbourSteps, masks: &[u32], bits: u32, zs: Range<u32>, chunk: &mut [u32]) {
+fn label_slab(
+    lattice: &Lattice,
+    steps: &NeighbourSteps,
+    masks: &[u32],
+    bits: u32,
+    zs: Range<u32>,
+    chunk: &mut [u32],
+) {
     let lo = lattice.site_index(0, 0, zs.start, 0);
     let hi = lo + chunk.len() as u64;
     for (i, label) in chunk.iter_mut().enumerate() {

@@ -15,7 +15,8 @@ pub mod wrap;
 use std::time::Instant;
 use tunnelgrid_model::params::PRESENT_BIT;
 use tunnelgrid_model::{
-    BondParams, ClusterStats, Conditions, Engine, EngineError, Model, PerAxis, Report, State, Timings,
+    BondParams, ClusterStats, Conditions, Engine, EngineError, Model, PerAxis, Report, State,
+    Timings,
 };
 
 pub use bonds::{evaluate_bonds, BondTotals};
@@ -40,7 +41,9 @@ pub struct Fields {
 impl CpuEngine {
     /// Slab count used for a lattice with `nz` layers.
     fn slab_count(&self) -> usize {
-        self.slabs.unwrap_or(4 * rayon::current_num_threads()).max(1)
+        self.slabs
+            .unwrap_or(4 * rayon::current_num_threads())
+            .max(1)
     }
 
     /// Evaluates the bond masks of a run.
@@ -55,9 +58,19 @@ impl CpuEngine {
     /// the cluster (equal labels ⇔ same cluster).
     pub fn export_labels(&self, model: &Model, masks: &[u32], network: Network) -> Vec<u32> {
         let mut labels = vec![0u32; masks.len()];
-        label_clusters(&model.lattice, masks, network, self.slab_count(), &mut labels);
+        label_clusters(
+            &model.lattice,
+            masks,
+            network,
+            self.slab_count(),
+            &mut labels,
+        );
         for (label, &mask) in labels.iter_mut().zip(masks) {
-            *label = if mask & PRESENT_BIT == 0 { 0 } else { *label + 1 };
+            *label = if mask & PRESENT_BIT == 0 {
+                0
+            } else {
+                *label + 1
+            };
         }
         labels
     }
@@ -106,8 +119,19 @@ impl Engine for CpuEngine {
         if let Some(available) = available_memory() {
             model.check_memory(available)?;
         }
-        tunnelgrid_model::config::check_conditions(&model.material, conditions.pressure_gpa, conditions.temperature_k, "")?;
-        tunnelgrid_model::config::check_range("p", conditions.p, 0.0, 1.0, "a probability in [0, 1]")?;
+        tunnelgrid_model::config::check_conditions(
+            &model.material,
+            conditions.pressure_gpa,
+            conditions.temperature_k,
+            "",
+        )?;
+        tunnelgrid_model::config::check_range(
+            "p",
+            conditions.p,
+            0.0,
+            1.0,
+            "a probability in [0, 1]",
+        )?;
         let lattice = &model.lattice;
         let sites = lattice.sites() as usize;
         let mut timings = Timings::default();
@@ -120,16 +144,40 @@ impl Engine for CpuEngine {
 
         let mut labels = vec![0u32; sites];
         let mut scratch = vec![0u32; sites];
-        let (tunnel, label_s, stats_s) =
-            self.network_stats(model, &masks, Network::Tunnel, totals.tunnel_bonds, totals.present_sites, &mut labels, &mut scratch);
+        let (tunnel, label_s, stats_s) = self.network_stats(
+            model,
+            &masks,
+            Network::Tunnel,
+            totals.tunnel_bonds,
+            totals.present_sites,
+            &mut labels,
+            &mut scratch,
+        );
         timings.tunnel_labels_s = label_s;
         timings.stats_s = stats_s;
-        let (sc, label_s, stats_s) =
-            self.network_stats(model, &masks, Network::Superconducting, totals.sc_bonds, totals.present_sites, &mut labels, &mut scratch);
+        let (sc, label_s, stats_s) = self.network_stats(
+            model,
+            &masks,
+            Network::Superconducting,
+            totals.sc_bonds,
+            totals.present_sites,
+            &mut labels,
+            &mut scratch,
+        );
         timings.sc_labels_s = label_s;
         timings.stats_s += stats_s;
 
-        Ok(build_report(model, conditions, &params, &totals, tunnel, sc, self.name(), timings, start.elapsed().as_secs_f64()))
+        Ok(build_report(
+            model,
+            conditions,
+            &params,
+            &totals,
+            tunnel,
+            sc,
+            self.name(),
+            timings,
+            start.elapsed().as_secs_f64(),
+        ))
     }
 }
 
@@ -148,7 +196,13 @@ pub fn build_report(
 ) -> Report {
     let lattice = &model.lattice;
     let bonds = lattice.possible_bonds();
-    let fraction = |n: u64| if bonds == 0 { 0.0 } else { n as f64 / bonds as f64 };
+    let fraction = |n: u64| {
+        if bonds == 0 {
+            0.0
+        } else {
+            n as f64 / bonds as f64
+        }
+    };
     let tunnel_spans = tunnel.spans.to_vec();
     let sc_spans = sc.spans.to_vec();
     let states: Vec<State> = tunnel_spans

@@ -17,11 +17,20 @@ pub struct Spanning {
 }
 
 /// Finds the spanning and wrapping clusters. Only present sites count as touching a face.
-pub fn spanning(lattice: &Lattice, masks: &[u32], labels: &[u32], wraps: &HashMap<u32, WrapFlags>) -> Spanning {
+pub fn spanning(
+    lattice: &Lattice,
+    masks: &[u32],
+    labels: &[u32],
+    wraps: &HashMap<u32, WrapFlags>,
+) -> Spanning {
     let mut result = Spanning::default();
     for axis in 0..lattice.axes() {
         let spanning_roots: Vec<u32> = if lattice.boundary[axis] == Boundary::Periodic {
-            wraps.iter().filter(|(_, f)| f[axis]).map(|(&r, _)| r).collect()
+            wraps
+                .iter()
+                .filter(|(_, f)| f[axis])
+                .map(|(&r, _)| r)
+                .collect()
         } else {
             let face_roots = |high| {
                 let mut roots = HashSet::new();
@@ -33,7 +42,10 @@ pub fn spanning(lattice: &Lattice, masks: &[u32], labels: &[u32], wraps: &HashMa
                 roots
             };
             let low = face_roots(false);
-            face_roots(true).into_iter().filter(|r| low.contains(r)).collect()
+            face_roots(true)
+                .into_iter()
+                .filter(|r| low.contains(r))
+                .collect()
         };
         result.axes[axis] = !spanning_roots.is_empty();
         result.roots.extend(spanning_roots);
@@ -42,14 +54,24 @@ pub fn spanning(lattice: &Lattice, masks: &[u32], labels: &[u32], wraps: &HashMa
 }
 
 /// Sizes, counts and mean finite-cluster size. `sizes` is scratch of one u32 per site.
-pub fn cluster_stats(lattice: &Lattice, masks: &[u32], labels: &[u32], span: &Spanning, sizes: &mut [u32]) -> ClusterStats {
+pub fn cluster_stats(
+    lattice: &Lattice,
+    masks: &[u32],
+    labels: &[u32],
+    span: &Spanning,
+    sizes: &mut [u32],
+) -> ClusterStats {
     // Roots are the smallest index of their cluster, so a site's root lies in its own chunk or an
     // earlier one. Each task counts own-chunk roots directly and run-length encodes the others,
     // which are added afterwards: no atomics, no contention on the giant cluster's counter.
     const COUNT_CHUNK: usize = 1 << 18;
     let foreign: Vec<Vec<(u32, u32)>> = sizes
         .par_chunks_mut(COUNT_CHUNK)
-        .zip(masks.par_chunks(COUNT_CHUNK).zip(labels.par_chunks(COUNT_CHUNK)))
+        .zip(
+            masks
+                .par_chunks(COUNT_CHUNK)
+                .zip(labels.par_chunks(COUNT_CHUNK)),
+        )
         .enumerate()
         .map(|(c, (own, (m, l)))| {
             own.fill(0);
@@ -104,7 +126,11 @@ pub fn cluster_stats(lattice: &Lattice, masks: &[u32], labels: &[u32], span: &Sp
         singletons: acc.singletons,
         largest_cluster: acc.largest,
         largest_cluster_fraction: acc.largest as f64 / lattice.sites() as f64,
-        mean_cluster_size: if acc.finite_sum > 0 { acc.finite_sum2 as f64 / acc.finite_sum as f64 } else { 0.0 },
+        mean_cluster_size: if acc.finite_sum > 0 {
+            acc.finite_sum2 as f64 / acc.finite_sum as f64
+        } else {
+            0.0
+        },
         spans: PerAxis::from_slice(&span.axes, lattice.axes()),
     }
 }
@@ -136,7 +162,9 @@ impl SizeTotals {
 /// a lone site never wraps.
 pub fn bondless(lattice: &Lattice, present_sites: u64) -> ClusterStats {
     let axes: Vec<bool> = (0..lattice.axes())
-        .map(|a| lattice.boundary[a] == Boundary::Open && lattice.cells[a] == 1 && present_sites > 0)
+        .map(|a| {
+            lattice.boundary[a] == Boundary::Open && lattice.cells[a] == 1 && present_sites > 0
+        })
         .collect();
     let any_span = axes.iter().any(|&s| s);
     ClusterStats {
@@ -144,7 +172,11 @@ pub fn bondless(lattice: &Lattice, present_sites: u64) -> ClusterStats {
         singletons: present_sites,
         largest_cluster: present_sites.min(1),
         largest_cluster_fraction: present_sites.min(1) as f64 / lattice.sites() as f64,
-        mean_cluster_size: if any_span || present_sites == 0 { 0.0 } else { 1.0 },
+        mean_cluster_size: if any_span || present_sites == 0 {
+            0.0
+        } else {
+            1.0
+        },
         spans: PerAxis::from_slice(&axes, lattice.axes()),
     }
 }

@@ -61,7 +61,11 @@ impl ShiftForest {
             }
             return;
         }
-        let (low, high, shift) = if ra < rb { (ra, rb, d) } else { (rb, ra, d.map(|v| -v)) };
+        let (low, high, shift) = if ra < rb {
+            (ra, rb, d)
+        } else {
+            (rb, ra, d.map(|v| -v))
+        };
         self.parent.insert(high, (low, shift));
         self.parent.entry(low).or_insert((low, [0; 3]));
         if let Some(flags) = self.wraps.remove(&high) {
@@ -75,7 +79,12 @@ impl ShiftForest {
 
 /// Joins the clusters connected by bonds (of `bits`) that cross a periodic boundary, relabels the
 /// joined clusters to their smallest site index, and returns the flags of wrapping clusters.
-pub fn join_periodic_bonds(lattice: &Lattice, masks: &[u32], bits: u32, labels: &mut [u32]) -> HashMap<u32, WrapFlags> {
+pub fn join_periodic_bonds(
+    lattice: &Lattice,
+    masks: &[u32],
+    bits: u32,
+    labels: &mut [u32],
+) -> HashMap<u32, WrapFlags> {
     let mut forest = ShiftForest::default();
     for axis in 0..lattice.axes() {
         if lattice.boundary[axis] != Boundary::Periodic {

@@ -8,7 +8,12 @@ use tunnelgrid_model::params::{tunnel_bit, PRESENT_BIT};
 use tunnelgrid_model::{BondParams, Boundary, Conditions, Lattice, LatticeKind, Material, Mode};
 
 /// A Bernoulli material on `kind` (the labelling does not care where masks come from).
-fn bernoulli(kind: LatticeKind, mode: Mode, cells: [u32; 3], boundary: [Boundary; 3]) -> (Material, Lattice) {
+fn bernoulli(
+    kind: LatticeKind,
+    mode: Mode,
+    cells: [u32; 3],
+    boundary: [Boundary; 3],
+) -> (Material, Lattice) {
     let mut material = tunnelgrid_model::presets::preset("bernoulli-bond").unwrap();
     material.mode = mode;
     material.lattice.kind = kind;
@@ -19,7 +24,12 @@ fn bernoulli(kind: LatticeKind, mode: Mode, cells: [u32; 3], boundary: [Boundary
 }
 
 fn masks_for(material: &Material, lattice: &Lattice, p: f64, seed: u64) -> Vec<u32> {
-    let conditions = Conditions { pressure_gpa: 0.0, temperature_k: 300.0, seed, p };
+    let conditions = Conditions {
+        pressure_gpa: 0.0,
+        temperature_k: 300.0,
+        seed,
+        p,
+    };
     let params = BondParams::new(material, lattice, &conditions);
     let mut masks = vec![0u32; lattice.sites() as usize];
     evaluate_bonds(lattice, &params, &mut masks);
@@ -35,7 +45,9 @@ fn bfs_components(lattice: &Lattice, masks: &[u32], bits: u32) -> Vec<u32> {
         for (k, bond) in lattice.forward_bonds(b).iter().enumerate() {
             let set = masks[site as usize] & bits & (0b11 << (2 * k)) != 0;
             if set {
-                let nb = lattice.neighbour(cell, bond).expect("a set bit has a neighbour");
+                let nb = lattice
+                    .neighbour(cell, bond)
+                    .expect("a set bit has a neighbour");
                 adjacency[site as usize].push(nb.site as u32);
                 adjacency[nb.site as usize].push(site as u32);
             }
@@ -66,7 +78,9 @@ fn bfs_components(lattice: &Lattice, masks: &[u32], bits: u32) -> Vec<u32> {
 fn same_partition(a: &[u32], b: &[u32]) -> bool {
     let mut ab = HashMap::new();
     let mut ba = HashMap::new();
-    a.iter().zip(b).all(|(&x, &y)| *ab.entry(x).or_insert(y) == y && *ba.entry(y).or_insert(x) == x)
+    a.iter()
+        .zip(b)
+        .all(|(&x, &y)| *ab.entry(x).or_insert(y) == y && *ba.entry(y).or_insert(x) == x)
 }
 
 fn kind_strategy() -> impl Strategy<Value = LatticeKind> {
@@ -114,7 +128,12 @@ proptest! {
 
 #[test]
 fn labels_do_not_depend_on_the_slab_count_at_scale() {
-    let (material, lattice) = bernoulli(LatticeKind::Sc, Mode::BernoulliSite, [40, 40, 40], [Boundary::Open; 3]);
+    let (material, lattice) = bernoulli(
+        LatticeKind::Sc,
+        Mode::BernoulliSite,
+        [40, 40, 40],
+        [Boundary::Open; 3],
+    );
     let masks = masks_for(&material, &lattice, 0.3116, 11);
     let mut reference = vec![0u32; masks.len()];
     label_clusters(&lattice, &masks, Network::Tunnel, 1, &mut reference);

@@ -356,7 +356,13 @@ pub enum ConfigError {
 }
 
 /// Checks `lo <= value <= hi` (NaN fails) and names the field otherwise.
-pub fn check_range(field: &str, value: f64, lo: f64, hi: f64, allowed: &str) -> Result<(), ConfigError> {
+pub fn check_range(
+    field: &str,
+    value: f64,
+    lo: f64,
+    hi: f64,
+    allowed: &str,
+) -> Result<(), ConfigError> {
     if value.is_finite() && value >= lo && value <= hi {
         Ok(())
     } else {
@@ -405,8 +411,20 @@ impl Material {
                 });
             }
         }
-        check_range("lattice.a0", l.a0, 1e-3, 1e3, "a length in Å in [0.001, 1000]")?;
-        check_range("lattice.c_over_a", l.c_over_a, 0.1, 10.0, "a ratio in [0.1, 10]")?;
+        check_range(
+            "lattice.a0",
+            l.a0,
+            1e-3,
+            1e3,
+            "a length in Å in [0.001, 1000]",
+        )?;
+        check_range(
+            "lattice.c_over_a",
+            l.c_over_a,
+            0.1,
+            10.0,
+            "a ratio in [0.1, 10]",
+        )?;
         if lattice != LatticeKind::Tetragonal && l.c_over_a != 1.0 {
             return Err(ConfigError::OutOfRange {
                 field: "lattice.c_over_a".into(),
@@ -414,7 +432,13 @@ impl Material {
                 allowed: "1 (only tetragonal lattices have c/a ≠ 1)".into(),
             });
         }
-        check_range("lattice.vacancy", l.vacancy, 0.0, 1.0, "a probability in [0, 1]")?;
+        check_range(
+            "lattice.vacancy",
+            l.vacancy,
+            0.0,
+            1.0,
+            "a probability in [0, 1]",
+        )?;
 
         let s = &self.species;
         if !(1..=4).contains(&s.count) {
@@ -433,10 +457,22 @@ impl Material {
                 });
             }
             for (i, &f) in s.fractions.iter().enumerate() {
-                check_range(&format!("species.fractions[{i}]"), f, 0.0, 1.0, "a fraction in [0, 1]")?;
+                check_range(
+                    &format!("species.fractions[{i}]"),
+                    f,
+                    0.0,
+                    1.0,
+                    "a fraction in [0, 1]",
+                )?;
             }
             let sum: f64 = s.fractions.iter().sum();
-            check_range("species.fractions (sum)", sum, 1.0 - 1e-9, 1.0 + 1e-9, "fractions that sum to 1")?;
+            check_range(
+                "species.fractions (sum)",
+                sum,
+                1.0 - 1e-9,
+                1.0 + 1e-9,
+                "fractions that sum to 1",
+            )?;
         }
         if s.pattern == SpeciesPattern::Alternating && s.count != 2 {
             return Err(ConfigError::OutOfRange {
@@ -447,26 +483,116 @@ impl Material {
         }
 
         let e = &self.eos;
-        check_range("eos.k0_gpa", e.k0_gpa, 1e-3, 1e5, "a bulk modulus in GPa in [0.001, 100000]")?;
-        check_range("eos.k0_prime", e.k0_prime, 0.01, 100.0, "a number in [0.01, 100]")?;
+        check_range(
+            "eos.k0_gpa",
+            e.k0_gpa,
+            1e-3,
+            1e5,
+            "a bulk modulus in GPa in [0.001, 100000]",
+        )?;
+        check_range(
+            "eos.k0_prime",
+            e.k0_prime,
+            0.01,
+            100.0,
+            "a number in [0.01, 100]",
+        )?;
         for (i, &w) in e.weights.iter().enumerate() {
-            check_range(&format!("eos.weights[{i}]"), w, 0.0, 3.0, "a weight in [0, 3]")?;
+            check_range(
+                &format!("eos.weights[{i}]"),
+                w,
+                0.0,
+                3.0,
+                "a weight in [0, 3]",
+            )?;
         }
         let mean_w = e.weights.iter().sum::<f64>() / 3.0;
-        check_range("eos.weights (mean)", mean_w, 1.0 - 1e-6, 1.0 + 1e-6, "weights whose mean is 1")?;
-        check_range("eos.alpha_per_k", e.alpha_per_k, 0.0, 1e-2, "an expansion coefficient in [0, 0.01] 1/K")?;
-        check_range("eos.t_ref_k", e.t_ref_k, 1.0, 1e5, "a temperature in K in [1, 100000]")?;
-        check_range("eos.sigma_static", e.sigma_static, 0.0, 10.0, "a length in Å in [0, 10]")?;
-        check_range("eos.sigma_thermal", e.sigma_thermal, 0.0, 10.0, "a length in Å in [0, 10]")?;
+        check_range(
+            "eos.weights (mean)",
+            mean_w,
+            1.0 - 1e-6,
+            1.0 + 1e-6,
+            "weights whose mean is 1",
+        )?;
+        check_range(
+            "eos.alpha_per_k",
+            e.alpha_per_k,
+            0.0,
+            1e-2,
+            "an expansion coefficient in [0, 0.01] 1/K",
+        )?;
+        check_range(
+            "eos.t_ref_k",
+            e.t_ref_k,
+            1.0,
+            1e5,
+            "a temperature in K in [1, 100000]",
+        )?;
+        check_range(
+            "eos.sigma_static",
+            e.sigma_static,
+            0.0,
+            10.0,
+            "a length in Å in [0, 10]",
+        )?;
+        check_range(
+            "eos.sigma_thermal",
+            e.sigma_thermal,
+            0.0,
+            10.0,
+            "a length in Å in [0, 10]",
+        )?;
 
         let o = &self.overlap;
-        check_range("overlap.contact_distance", o.contact_distance, 1e-3, 1e3, "a length in Å in [0.001, 1000]")?;
-        check_range("overlap.decay_length", o.decay_length, 1e-4, 1e2, "a length in Å in [0.0001, 100]")?;
-        check_range("overlap.tunnel_onset", o.tunnel_onset, 1e-300, 1e300, "a positive overlap")?;
-        check_range("overlap.sc_onset", o.sc_onset, o.tunnel_onset * (1.0 + 1e-9), 1e300, "an overlap greater than overlap.tunnel_onset")?;
-        check_range("overlap.gap_ev", o.gap_ev, 1e-9, 1e3, "an energy in eV in (0, 1000]")?;
-        check_range("overlap.r0_ohm", o.r0_ohm, 1e-12, 1e15, "a resistance in ohm in (0, 1e15]")?;
-        check_range("overlap.j0_amp", o.j0_amp, 1e-12, 1e15, "a current in A in (0, 1e15]")?;
+        check_range(
+            "overlap.contact_distance",
+            o.contact_distance,
+            1e-3,
+            1e3,
+            "a length in Å in [0.001, 1000]",
+        )?;
+        check_range(
+            "overlap.decay_length",
+            o.decay_length,
+            1e-4,
+            1e2,
+            "a length in Å in [0.0001, 100]",
+        )?;
+        check_range(
+            "overlap.tunnel_onset",
+            o.tunnel_onset,
+            1e-300,
+            1e300,
+            "a positive overlap",
+        )?;
+        check_range(
+            "overlap.sc_onset",
+            o.sc_onset,
+            o.tunnel_onset * (1.0 + 1e-9),
+            1e300,
+            "an overlap greater than overlap.tunnel_onset",
+        )?;
+        check_range(
+            "overlap.gap_ev",
+            o.gap_ev,
+            1e-9,
+            1e3,
+            "an energy in eV in (0, 1000]",
+        )?;
+        check_range(
+            "overlap.r0_ohm",
+            o.r0_ohm,
+            1e-12,
+            1e15,
+            "a resistance in ohm in (0, 1e15]",
+        )?;
+        check_range(
+            "overlap.j0_amp",
+            o.j0_amp,
+            1e-12,
+            1e15,
+            "a current in A in (0, 1e15]",
+        )?;
         let d_t = o.contact_distance - o.decay_length * o.tunnel_onset.ln();
         if d_t.is_nan() || d_t <= 0.0 {
             return Err(ConfigError::OutOfRange {
@@ -486,33 +612,94 @@ impl Material {
                 }
             }
             if let Some(r) = pair.contact_distance {
-                check_range(&format!("pair[{i}].contact_distance"), r, 1e-3, 1e3, "a length in Å in [0.001, 1000]")?;
+                check_range(
+                    &format!("pair[{i}].contact_distance"),
+                    r,
+                    1e-3,
+                    1e3,
+                    "a length in Å in [0.001, 1000]",
+                )?;
                 let d_t = r - o.decay_length * o.tunnel_onset.ln();
-                check_range(&format!("pair[{i}].contact_distance"), d_t, 1e-9, f64::MAX, "a contact distance whose tunnel distance r − λ·ln S_t is positive")?;
+                check_range(
+                    &format!("pair[{i}].contact_distance"),
+                    d_t,
+                    1e-9,
+                    f64::MAX,
+                    "a contact distance whose tunnel distance r − λ·ln S_t is positive",
+                )?;
             }
             if let Some(g) = pair.gap_ev {
-                check_range(&format!("pair[{i}].gap_ev"), g, 1e-9, 1e3, "an energy in eV in (0, 1000]")?;
+                check_range(
+                    &format!("pair[{i}].gap_ev"),
+                    g,
+                    1e-9,
+                    1e3,
+                    "an energy in eV in (0, 1000]",
+                )?;
             }
-            check_range(&format!("pair[{i}].attraction"), pair.attraction, 0.0, 1e2, "a length in Å in [0, 100]")?;
-            check_range(&format!("pair[{i}].compression_bond"), pair.compression_bond, 0.0, 10.0, "Å/GPa in [0, 10]")?;
+            check_range(
+                &format!("pair[{i}].attraction"),
+                pair.attraction,
+                0.0,
+                1e2,
+                "a length in Å in [0, 100]",
+            )?;
+            check_range(
+                &format!("pair[{i}].compression_bond"),
+                pair.compression_bond,
+                0.0,
+                10.0,
+                "Å/GPa in [0, 10]",
+            )?;
         }
-        check_conditions(self, self.conditions.pressure_gpa, self.conditions.temperature_k, "conditions.")?;
-        check_range("bernoulli.p", self.bernoulli.p, 0.0, 1.0, "a probability in [0, 1]")?;
+        check_conditions(
+            self,
+            self.conditions.pressure_gpa,
+            self.conditions.temperature_k,
+            "conditions.",
+        )?;
+        check_range(
+            "bernoulli.p",
+            self.bernoulli.p,
+            0.0,
+            1.0,
+            "a probability in [0, 1]",
+        )?;
         Ok(())
     }
 }
 
 /// Checks a pressure and temperature for a material; `prefix` names where they came from.
-pub fn check_conditions(material: &Material, pressure_gpa: f64, temperature_k: f64, prefix: &str) -> Result<(), ConfigError> {
-    check_range(&format!("{prefix}pressure_gpa"), pressure_gpa, 0.0, 1e4, "a pressure in GPa in [0, 10000]")?;
-    check_range(&format!("{prefix}temperature_k"), temperature_k, 0.0, 1e5, "a temperature in K in [0, 100000]")?;
+pub fn check_conditions(
+    material: &Material,
+    pressure_gpa: f64,
+    temperature_k: f64,
+    prefix: &str,
+) -> Result<(), ConfigError> {
+    check_range(
+        &format!("{prefix}pressure_gpa"),
+        pressure_gpa,
+        0.0,
+        1e4,
+        "a pressure in GPa in [0, 10000]",
+    )?;
+    check_range(
+        &format!("{prefix}temperature_k"),
+        temperature_k,
+        0.0,
+        1e5,
+        "a temperature in K in [0, 100000]",
+    )?;
     let e = &material.eos;
     let t = 1.0 + e.alpha_per_k * (temperature_k - e.t_ref_k);
     if t <= 0.0 {
         return Err(ConfigError::OutOfRange {
             field: format!("{prefix}temperature_k"),
             value: temperature_k.to_string(),
-            allowed: format!("a temperature where 1 + α·(T − T_ref) > 0, i.e. above {} K", e.t_ref_k - 1.0 / e.alpha_per_k),
+            allowed: format!(
+                "a temperature where 1 + α·(T − T_ref) > 0, i.e. above {} K",
+                e.t_ref_k - 1.0 / e.alpha_per_k
+            ),
         });
     }
     Ok(())

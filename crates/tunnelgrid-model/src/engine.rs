@@ -61,7 +61,10 @@ impl Model {
             return Err(ConfigError::TooLarge {
                 sites,
                 needed: human_bytes(needed),
-                limit: format!("more than the {} of memory available", human_bytes(available_bytes)),
+                limit: format!(
+                    "more than the {} of memory available",
+                    human_bytes(available_bytes)
+                ),
             });
         }
         Ok(())

@@ -28,7 +28,12 @@ pub fn displacement_sigma(eos: &EosConfig, temperature_k: f64) -> f64 {
 }
 
 /// Cell edge per axis a_i(P, T) = a0_i · s_i(P) · t(T), Å.
-pub fn cell_edges(eos: &EosConfig, a0: [f64; 3], pressure_gpa: f64, temperature_k: f64) -> [f64; 3] {
+pub fn cell_edges(
+    eos: &EosConfig,
+    a0: [f64; 3],
+    pressure_gpa: f64,
+    temperature_k: f64,
+) -> [f64; 3] {
     let s = axis_scale(eos, pressure_gpa);
     let t = thermal_factor(eos, temperature_k);
     std::array::from_fn(|i| a0[i] * s[i] * t)

@@ -164,10 +164,7 @@ fn forward_table(kind: LatticeKind) -> Vec<Vec<ForwardBond>> {
                 }
             }
         }
-        let shell = candidates
-            .iter()
-            .map(|c| c.0)
-            .fold(f64::INFINITY, f64::min);
+        let shell = candidates.iter().map(|c| c.0).fold(f64::INFINITY, f64::min);
         let mut forward: Vec<ForwardBond> = candidates
             .into_iter()
             .filter(|(d2, b)| (d2 - shell).abs() < 1e-9 && is_forward(b.vector_cells))
@@ -310,8 +307,8 @@ impl Lattice {
                 for axis in 0..3 {
                     let n = self.cells[axis] as u64;
                     let off = bond.cell_offset[axis].unsigned_abs() as u64;
-                    let cut = self.boundary[axis] == Boundary::Open
-                        || (self.kind.is_2d() && axis == 2);
+                    let cut =
+                        self.boundary[axis] == Boundary::Open || (self.kind.is_2d() && axis == 2);
                     count *= if cut { n.saturating_sub(off) } else { n };
                 }
                 total += count;

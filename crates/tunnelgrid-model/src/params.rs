@@ -128,7 +128,9 @@ impl StreamKeys {
     /// Keys for `seed`.
     pub fn new(seed: u64) -> Self {
         Self {
-            displacement: std::array::from_fn(|k| StreamKey::new(seed, STREAM_DISPLACEMENT + k as u32)),
+            displacement: std::array::from_fn(|k| {
+                StreamKey::new(seed, STREAM_DISPLACEMENT + k as u32)
+            }),
             vacancy: StreamKey::new(seed, STREAM_VACANCY),
             species: StreamKey::new(seed, STREAM_SPECIES),
             occupation: StreamKey::new(seed, STREAM_OCCUPATION),
@@ -153,7 +155,12 @@ impl BondParams {
     pub fn new(material: &Material, lattice: &Lattice, conditions: &Conditions) -> Self {
         let l = &material.lattice;
         let a0 = [l.a0, l.a0, l.a0 * l.c_over_a];
-        let cell_edge = eos::cell_edges(&material.eos, a0, conditions.pressure_gpa, conditions.temperature_k);
+        let cell_edge = eos::cell_edges(
+            &material.eos,
+            a0,
+            conditions.pressure_gpa,
+            conditions.temperature_k,
+        );
         let bond_vectors = (0..lattice.basis_len())
             .map(|b| {
                 lattice
@@ -180,15 +187,23 @@ impl BondParams {
                     (c.species[0] as usize, c.species[1] as usize) == (p, q)
                         || (c.species[0] as usize, c.species[1] as usize) == (q, p)
                 });
-                let r = pair.and_then(|c| c.contact_distance).unwrap_or(o.contact_distance);
+                let r = pair
+                    .and_then(|c| c.contact_distance)
+                    .unwrap_or(o.contact_distance);
                 let gap = pair.and_then(|c| c.gap_ev).unwrap_or(o.gap_ev);
-                let contraction = pair.map_or(0.0, |c| c.attraction + c.compression_bond * conditions.pressure_gpa);
+                let contraction = pair.map_or(0.0, |c| {
+                    c.attraction + c.compression_bond * conditions.pressure_gpa
+                });
                 let d_t = r - o.decay_length * o.tunnel_onset.ln();
                 let d_sc = r - o.decay_length * o.sc_onset.ln();
                 let sc_reach = d_sc + contraction;
                 *law = PairLaw {
                     tunnel_d2: ((d_t + contraction).powi(2)) as f32,
-                    sc_d2: if sc_reach > 0.0 { sc_reach.powi(2) as f32 } else { -1.0 },
+                    sc_d2: if sc_reach > 0.0 {
+                        sc_reach.powi(2) as f32
+                    } else {
+                        -1.0
+                    },
                     contraction: contraction as f32,
                     tunnel_distance: d_t as f32,
                     sc_distance: d_sc as f32,
@@ -220,7 +235,9 @@ impl BondParams {
     pub fn is_present(&self, site: u64) -> bool {
         match self.mode {
             Mode::Tunnel => !draw_succeeds(self.keys.vacancy.hash(site), self.vacancy_threshold),
-            Mode::BernoulliSite => draw_succeeds(self.keys.occupation.hash(site), self.bernoulli_threshold),
+            Mode::BernoulliSite => {
+                draw_succeeds(self.keys.occupation.hash(site), self.bernoulli_threshold)
+            }
             Mode::BernoulliBond => true,
         }
     }
@@ -240,7 +257,10 @@ impl BondParams {
             SpeciesPattern::Layers => (cell[2] % self.species_count) as usize,
             SpeciesPattern::Random => {
                 let h = self.keys.species.hash(site) as u64;
-                self.species_thresholds.iter().position(|&t| h < t).unwrap_or(0)
+                self.species_thresholds
+                    .iter()
+                    .position(|&t| h < t)
+                    .unwrap_or(0)
             }
         }
     }

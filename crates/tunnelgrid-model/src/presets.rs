@@ -7,8 +7,14 @@ pub const PRESETS: [(&str, &str); 5] = [
     ("default", include_str!("../../../presets/default.toml")),
     ("layered", include_str!("../../../presets/layered.toml")),
     ("alloy", include_str!("../../../presets/alloy.toml")),
-    ("bernoulli-site", include_str!("../../../presets/bernoulli-site.toml")),
-    ("bernoulli-bond", include_str!("../../../presets/bernoulli-bond.toml")),
+    (
+        "bernoulli-site",
+        include_str!("../../../presets/bernoulli-site.toml"),
+    ),
+    (
+        "bernoulli-bond",
+        include_str!("../../../presets/bernoulli-bond.toml"),
+    ),
 ];
 
 /// The TOML text of a preset, as shipped (with its comments).
