@@ -25,8 +25,16 @@ fn bench(c: &mut Criterion) {
         group.throughput(Throughput::Elements(sites));
         let params = BondParams::new(&model.material, &model.lattice, &conditions);
         let mut masks = vec![0u32; sites as usize];
+        let mut presence = vec![0u32; sites as usize];
         group.bench_function(BenchmarkId::new(format!("bonds/{name}"), n), |b| {
-            b.iter(|| black_box(evaluate_bonds(&model.lattice, &params, &mut masks)))
+            b.iter(|| {
+                black_box(evaluate_bonds(
+                    &model.lattice,
+                    &params,
+                    &mut masks,
+                    &mut presence,
+                ))
+            })
         });
         let slabs = 4 * rayon::current_num_threads();
         let mut labels = vec![0u32; sites as usize];

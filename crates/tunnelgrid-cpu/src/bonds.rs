@@ -1,16 +1,15 @@
 //! Bond evaluation: the bond mask of every site (CPU twin of `shaders/bonds.wgsl`).
 //!
 //! Mask layout (MODEL.md §2): bit 2k = forward bond k tunnels, bit 2k+1 = it superconducts,
-//! bit 31 = the site is present. Evaluation runs in two passes over z layers in parallel: the
-//! first marks present sites, the second reads the neighbours' present bits instead of hashing
-//! them again.
+//! bit 31 = the site is present. Evaluation runs in two passes, in parallel over z layers: the
+//! first writes every site's presence into a scratch array, the second reads the neighbours'
+//! presence from it instead of hashing them again. One-site lattices in the Bernoulli modes take a
+//! row-wise path that the compiler vectorises; everything else takes the general per-bond path.
 
-use crate::atomic_view::as_atomic;
 use crate::geometry::{LayerWalker, NeighbourSteps, SiteRef};
 use rayon::prelude::*;
-use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use tunnelgrid_model::params::{sc_bit, tunnel_bit, ALL_SC_BITS, ALL_TUNNEL_BITS, PRESENT_BIT};
-use tunnelgrid_model::{BondClass, BondParams, Lattice, Mode};
+use tunnelgrid_model::{BondClass, BondParams, Boundary, Lattice, Mode};
 
 /// Totals gathered while evaluating bonds.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -44,44 +43,149 @@ impl BondTotals {
     }
 }
 
-/// Computes the bond mask of every site into `masks` (length = sites) and returns the totals.
-pub fn evaluate_bonds(lattice: &Lattice, params: &BondParams, masks: &mut [u32]) -> BondTotals {
+/// Computes the bond mask of every site into `masks` and returns the totals. `presence` is
+/// scratch of the same length (one u32 per site), overwritten.
+pub fn evaluate_bonds(
+    lattice: &Lattice,
+    params: &BondParams,
+    masks: &mut [u32],
+    presence: &mut [u32],
+) -> BondTotals {
     let layer = lattice.sites_per_layer() as usize;
     assert_eq!(masks.len() as u64, lattice.sites());
+    assert_eq!(presence.len(), masks.len());
+    // One monomorphised loop per mode: a straight hash-and-compare the compiler vectorises.
+    match params.mode {
+        Mode::BernoulliSite => {
+            let (key, threshold) = (params.keys.occupation, params.bernoulli_threshold);
+            fill_presence(presence, layer, |site| (key.hash(site) as u64) < threshold)
+        }
+        Mode::BernoulliBond => presence.par_iter_mut().for_each(|p| *p = 1),
+        Mode::Tunnel => {
+            let (key, threshold) = (params.keys.vacancy, params.vacancy_threshold);
+            fill_presence(presence, layer, |site| (key.hash(site) as u64) >= threshold)
+        }
+    }
+    let presence = &*presence;
+    let one_site_bernoulli = lattice.basis_len() == 1 && params.mode.is_bernoulli();
+    let steps = NeighbourSteps::new(lattice);
     masks
+        .par_chunks_mut(layer)
+        .enumerate()
+        .map(|(z, layer_masks)| {
+            if one_site_bernoulli {
+                bernoulli_layer(lattice, params, presence, z as u32, layer_masks)
+            } else {
+                general_layer(lattice, &steps, params, presence, z as u32, layer_masks)
+            }
+        })
+        .reduce(BondTotals::default, BondTotals::add)
+}
+
+/// Writes `draw(site)` as 0/1 for every site, in parallel over layers.
+fn fill_presence(presence: &mut [u32], layer: usize, draw: impl Fn(u64) -> bool + Sync) {
+    presence
         .par_chunks_mut(layer)
         .enumerate()
         .for_each(|(z, chunk)| {
             let first = z as u64 * layer as u64;
-            for (i, m) in chunk.iter_mut().enumerate() {
-                *m = if params.is_present(first + i as u64) {
-                    PRESENT_BIT
-                } else {
-                    0
-                };
+            for (i, p) in chunk.iter_mut().enumerate() {
+                *p = u32::from(draw(first + i as u64));
             }
         });
-    // Each task writes only the masks of its own layer and reads the present bit of neighbours,
-    // which this pass never changes: relaxed atomics make that sharing well-defined.
-    let shared = as_atomic(masks);
-    let steps = NeighbourSteps::new(lattice);
-    (0..lattice.cells[2])
-        .into_par_iter()
-        .map(|z| {
-            let mut totals = BondTotals::default();
-            let mut walker = LayerWalker::new(lattice, z);
-            while let Some(site) = walker.next_site() {
-                let own = shared[site.index as usize].load(Relaxed);
-                if own & PRESENT_BIT == 0 {
-                    continue;
+}
+
+/// Presence of the site one step along `axis` from the start of a row, or the wrapped site, or
+/// none: returns the index step to add, or None where an open face cuts the bond.
+fn row_step(lattice: &Lattice, axis: usize, coordinate: u32, stride: usize) -> Option<isize> {
+    let n = lattice.cells[axis];
+    if coordinate + 1 < n {
+        Some(stride as isize)
+    } else if lattice.boundary[axis] == Boundary::Periodic && !(lattice.kind.is_2d() && axis == 2) {
+        Some(-((n as isize - 1) * stride as isize))
+    } else {
+        None
+    }
+}
+
+/// Bernoulli modes on one-site lattices (sc, square, tetragonal): whole rows at a time.
+fn bernoulli_layer(
+    lattice: &Lattice,
+    params: &BondParams,
+    presence: &[u32],
+    z: u32,
+    masks: &mut [u32],
+) -> BondTotals {
+    let [nx, ny, _] = lattice.cells.map(|n| n as usize);
+    let layer_start = z as usize * nx * ny;
+    let z_step = if lattice.kind.is_2d() {
+        None
+    } else {
+        row_step(lattice, 2, z, nx * ny)
+    };
+    let x_wraps = lattice.boundary[0] == Boundary::Periodic;
+    let bond_mode = params.mode == Mode::BernoulliBond;
+    let mut totals = BondTotals::default();
+    for y in 0..ny {
+        let start = layer_start + y * nx;
+        let row = &presence[start..start + nx];
+        let y_step = row_step(lattice, 1, y as u32, nx);
+        let neighbour_row =
+            |step: Option<isize>| step.map(|s| &presence[(start as isize + s) as usize..][..nx]);
+        let (up_y, up_z) = (neighbour_row(y_step), neighbour_row(z_step));
+        let out = &mut masks[y * nx..(y + 1) * nx];
+        let mut tunnels = 0u32;
+        let mut present = 0u32;
+        for x in 0..nx {
+            let p = row[x];
+            let px = if x + 1 < nx {
+                row[x + 1]
+            } else {
+                u32::from(x_wraps) & row[0]
+            };
+            let py = up_y.map_or(0, |r| r[x]);
+            let pz = up_z.map_or(0, |r| r[x]);
+            let mut bits = (p & px) | ((p & py) << 2) | ((p & pz) << 4);
+            if bond_mode {
+                let site = (start + x) as u64;
+                for k in 0..lattice.max_forward_bonds() {
+                    if !params.bond_open(site, k) {
+                        bits &= !tunnel_bit(k);
+                    }
                 }
-                totals.present_sites += 1;
-                let bits = site_bonds(lattice, &steps, params, &site, shared, &mut totals);
-                shared[site.index as usize].store(own | bits, Relaxed);
             }
-            totals
-        })
-        .reduce(BondTotals::default, BondTotals::add)
+            present += p;
+            tunnels += bits.count_ones();
+            out[x] = (p << 31) | bits;
+        }
+        totals.present_sites += present as u64;
+        totals.tunnel_bonds += tunnels as u64;
+    }
+    totals
+}
+
+/// Every other case: bond by bond, with the physical laws in tunnel mode.
+fn general_layer(
+    lattice: &Lattice,
+    steps: &NeighbourSteps,
+    params: &BondParams,
+    presence: &[u32],
+    z: u32,
+    masks: &mut [u32],
+) -> BondTotals {
+    let mut totals = BondTotals::default();
+    let mut walker = LayerWalker::new(lattice, z);
+    let first = lattice.site_index(0, 0, z, 0);
+    while let Some(site) = walker.next_site() {
+        let slot = &mut masks[(site.index - first) as usize];
+        if presence[site.index as usize] == 0 {
+            *slot = 0;
+            continue;
+        }
+        totals.present_sites += 1;
+        *slot = PRESENT_BIT | site_bonds(lattice, steps, params, &site, presence, &mut totals);
+    }
+    totals
 }
 
 /// The bond bits of one present site.
@@ -91,7 +195,7 @@ fn site_bonds(
     steps: &NeighbourSteps,
     params: &BondParams,
     site: &SiteRef,
-    shared: &[AtomicU32],
+    presence: &[u32],
     totals: &mut BondTotals,
 ) -> u32 {
     let mut bits = 0u32;
@@ -108,7 +212,7 @@ fn site_bonds(
         let Some(nb) = steps.neighbour(lattice, site, k) else {
             continue;
         };
-        if shared[nb.site as usize].load(Relaxed) & PRESENT_BIT == 0 {
+        if presence[nb.site as usize] == 0 {
             continue;
         }
         match params.mode {
@@ -141,4 +245,51 @@ fn site_bonds(
     totals.tunnel_bonds += (bits & ALL_TUNNEL_BITS).count_ones() as u64;
     totals.sc_bonds += (bits & ALL_SC_BITS).count_ones() as u64;
     bits
+}
+
+/// The bond masks computed the plainest way: site by site, hashing every neighbour's presence
+/// again, with the generic neighbour lookup. Slow; the tests use it as the oracle for
+/// `evaluate_bonds`'s fast paths.
+pub fn reference_masks(lattice: &Lattice, params: &BondParams) -> Vec<u32> {
+    let presence: Vec<u32> = (0..lattice.sites())
+        .map(|s| u32::from(params.is_present(s)))
+        .collect();
+    (0..lattice.sites())
+        .map(|index| {
+            if presence[index as usize] == 0 {
+                return 0;
+            }
+            let (cell, basis) = lattice.coords(index);
+            let mut bits = PRESENT_BIT;
+            for (k, bond) in lattice.forward_bonds(basis).iter().enumerate() {
+                let Some(nb) = lattice.neighbour(cell, bond) else {
+                    continue;
+                };
+                if presence[nb.site as usize] == 0 {
+                    continue;
+                }
+                bits |= match params.mode {
+                    Mode::BernoulliSite => tunnel_bit(k),
+                    Mode::BernoulliBond if params.bond_open(index, k) => tunnel_bit(k),
+                    Mode::BernoulliBond => 0,
+                    Mode::Tunnel => {
+                        let species = params.species(index, cell, basis);
+                        let (nb_cell, nb_basis) = lattice.coords(nb.site);
+                        let nb_species = params.species(nb.site, nb_cell, nb_basis);
+                        let d2 = BondParams::bond_length2(
+                            params.bond_vectors[basis as usize][k],
+                            params.displacement(index),
+                            params.displacement(nb.site),
+                        );
+                        match params.classify(species, nb_species, d2) {
+                            BondClass::None => 0,
+                            BondClass::Tunnel => tunnel_bit(k),
+                            BondClass::Superconducting => tunnel_bit(k) | sc_bit(k),
+                        }
+                    }
+                };
+            }
+            bits
+        })
+        .collect()
 }

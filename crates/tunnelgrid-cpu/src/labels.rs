@@ -132,22 +132,75 @@ fn label_slab(
     chunk: &mut [u32],
 ) {
     let lo = lattice.site_index(0, 0, zs.start, 0);
-    let hi = lo + chunk.len() as u64;
-    for (i, label) in chunk.iter_mut().enumerate() {
-        *label = (lo + i as u64) as u32;
-    }
     let base = lo as u32;
-    for z in zs {
-        for_each_bond_in_layer(lattice, steps, masks, bits, z, |site, nb| {
-            if nb < hi {
-                union_local(chunk, base, site as u32, nb as u32);
-            }
-        });
+    if lattice.basis_len() == 1 {
+        raster_one_site(lattice, masks, bits, zs, chunk, base);
+    } else {
+        let hi = lo + chunk.len() as u64;
+        for (i, label) in chunk.iter_mut().enumerate() {
+            *label = (lo + i as u64) as u32;
+        }
+        for z in zs {
+            for_each_bond_in_layer(lattice, steps, masks, bits, z, |site, nb| {
+                if nb < hi {
+                    union_local(chunk, base, site as u32, nb as u32);
+                }
+            });
+        }
     }
     // Parents point to smaller indices, so one ascending sweep makes every node point at its root.
     for i in 0..chunk.len() {
         let parent = (chunk[i] - base) as usize;
         chunk[i] = chunk[parent];
+    }
+}
+
+/// One-site lattices (sc, square, tetragonal), in raster order: a site looks back along −x, −y
+/// and −z, where every neighbour is already labelled, so most sites just take their first
+/// bonded neighbour's root and only the second and third backward bonds need a union
+/// (Hoshen–Kopelman's scan with union-find). Bonds that cross a periodic face or leave the slab
+/// backwards are left to the merge and wrap passes.
+fn raster_one_site(
+    lattice: &Lattice,
+    masks: &[u32],
+    bits: u32,
+    zs: Range<u32>,
+    chunk: &mut [u32],
+    base: u32,
+) {
+    let [nx, ny, _] = lattice.cells.map(|n| n as usize);
+    let layer = nx * ny;
+    let (bx, by, bz) = (bits & 0b11, bits & (0b11 << 2), bits & (0b11 << 4));
+    let first_z = zs.start;
+    let mut local = 0usize;
+    for z in zs {
+        for y in 0..ny {
+            for x in 0..nx {
+                let site = base as usize + local;
+                let mut root = u32::MAX;
+                let mut join = |chunk: &mut [u32], neighbour: usize| {
+                    let r = find_local(chunk, base, neighbour as u32);
+                    if root == u32::MAX {
+                        root = r;
+                    } else if r != root {
+                        let (low, high) = (r.min(root), r.max(root));
+                        chunk[(high - base) as usize] = low;
+                        root = low;
+                    }
+                };
+                if x > 0 && masks[site - 1] & bx != 0 {
+                    join(chunk, site - 1);
+                }
+                if y > 0 && masks[site - nx] & by != 0 {
+                    join(chunk, site - nx);
+                }
+                if z > first_z && masks[site - layer] & bz != 0 {
+                    join(chunk, site - layer);
+                }
+                chunk[local] = if root == u32::MAX { site as u32 } else { root };
+                local += 1;
+            }
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 //! bond mask, the labels and one scratch array (cluster sizes, then the superconducting labels'
 //! sizes), all u32.
 
+pub mod arrays;
 mod atomic_view;
 pub mod bonds;
 pub mod geometry;
@@ -49,15 +50,16 @@ impl CpuEngine {
     /// Evaluates the bond masks of a run.
     pub fn bond_masks(&self, model: &Model, conditions: &Conditions) -> Fields {
         let params = BondParams::new(&model.material, &model.lattice, conditions);
-        let mut bond_masks = vec![0u32; model.lattice.sites() as usize];
-        let totals = evaluate_bonds(&model.lattice, &params, &mut bond_masks);
+        let mut bond_masks = arrays::site_array(model.lattice.sites() as usize);
+        let mut presence = arrays::site_array(bond_masks.len());
+        let totals = evaluate_bonds(&model.lattice, &params, &mut bond_masks, &mut presence);
         Fields { bond_masks, totals }
     }
 
     /// Cluster labels for export: 0 for absent sites, otherwise 1 + the smallest site index of
     /// the cluster (equal labels ⇔ same cluster).
     pub fn export_labels(&self, model: &Model, masks: &[u32], network: Network) -> Vec<u32> {
-        let mut labels = vec![0u32; masks.len()];
+        let mut labels = arrays::site_array(masks.len());
         label_clusters(
             &model.lattice,
             masks,
@@ -86,7 +88,7 @@ impl CpuEngine {
         bonds: u64,
         present_sites: u64,
         labels: &mut [u32],
-        scratch: &mut [u32],
+        scratch: &mut Vec<u32>,
     ) -> (ClusterStats, f64, f64) {
         if bonds == 0 {
             return (stats::bondless(&model.lattice, present_sites), 0.0, 0.0);
@@ -95,6 +97,9 @@ impl CpuEngine {
         let wraps = label_clusters(&model.lattice, masks, network, self.slab_count(), labels);
         let label_s = t.elapsed().as_secs_f64();
         let t = Instant::now();
+        if scratch.is_empty() {
+            *scratch = arrays::site_array(masks.len());
+        }
         let span = stats::spanning(&model.lattice, masks, labels, &wraps);
         let stats = stats::cluster_stats(&model.lattice, masks, labels, &span, scratch);
         (stats, label_s, t.elapsed().as_secs_f64())
@@ -138,12 +143,14 @@ impl Engine for CpuEngine {
 
         let t = Instant::now();
         let params = BondParams::new(&model.material, lattice, conditions);
-        let mut masks = vec![0u32; sites];
-        let totals = evaluate_bonds(lattice, &params, &mut masks);
+        let mut masks = arrays::site_array(sites);
+        // The labels array is the presence scratch of the bond pass: it is overwritten by the
+        // labelling anyway, and the third array is only needed from the statistics on.
+        let mut labels = arrays::site_array(sites);
+        let totals = evaluate_bonds(lattice, &params, &mut masks, &mut labels);
         timings.bonds_s = t.elapsed().as_secs_f64();
 
-        let mut labels = vec![0u32; sites];
-        let mut scratch = vec![0u32; sites];
+        let mut scratch = Vec::new();
         let (tunnel, label_s, stats_s) = self.network_stats(
             model,
             &masks,
