@@ -1,6 +1,7 @@
 //! Command-line interface (clap): argument definitions and dispatch.
 
 mod export;
+mod info;
 mod model_args;
 mod presets;
 mod run;
@@ -38,6 +39,8 @@ enum Command {
         /// Preset name (see `tunnelgrid presets`).
         name: String,
     },
+    /// List the GPU adapters wgpu finds, their limits, and the engine `auto` picks.
+    Info,
     /// Write a per-site field (bond masks, cluster labels, occupancy) as a NumPy .npy array.
     Export(export::ExportArgs),
 }
@@ -59,6 +62,7 @@ pub fn main() -> ExitCode {
         Command::Presets => presets::list(),
         Command::Preset { name } => presets::show(&name),
         Command::Export(args) => export::export(&args),
+        Command::Info => info::info(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -19,17 +19,25 @@ pub struct RunArgs {
     /// Folder for report.json (created if missing).
     #[arg(long, value_name = "DIR", default_value = "tunnelgrid-out")]
     pub out: PathBuf,
-    /// Force the number of z-slabs labelled in parallel (for testing the slab merge).
+    /// CPU engine: number of z-slabs labelled in parallel (tests use it to exercise the merge).
     #[arg(long, value_name = "N")]
     pub slabs: Option<usize>,
+    /// GPU engine: most z layers per slab (default: as many as one storage binding holds);
+    /// small values force the multi-slab path.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub slab_layers: Option<u32>,
 }
 
 /// Runs the analysis, prints the summary and writes the report.
 pub fn run(args: &RunArgs) -> Result<()> {
     let (model, conditions) = args.model.build()?;
-    let selected = engines::select(args.engine, args.slabs)?;
+    let slabs = engines::SlabOptions {
+        cpu_slabs: args.slabs,
+        gpu_slab_layers: args.slab_layers,
+    };
+    let selected = engines::select(args.engine, slabs)?;
     let report = selected.engine.analyze(&model, &conditions)?;
-    print!("{}", summary(&model, &report, selected.reason));
+    print!("{}", summary(&model, &report, &selected.reason));
     let path = args.out.join("report.json");
     write_text(&path, &(serde_json::to_string_pretty(&report)? + "\n"))?;
     println!("report       {}", path.display());

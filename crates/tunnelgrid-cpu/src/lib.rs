@@ -9,7 +9,9 @@ pub mod arrays;
 mod atomic_view;
 pub mod bonds;
 pub mod geometry;
+pub mod kirchhoff;
 pub mod labels;
+pub mod maxflow;
 pub mod stats;
 pub mod wrap;
 

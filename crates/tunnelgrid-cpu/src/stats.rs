@@ -23,6 +23,22 @@ pub fn spanning(
     labels: &[u32],
     wraps: &HashMap<u32, WrapFlags>,
 ) -> Spanning {
+    spanning_from_faces(
+        lattice,
+        |site| masks[site as usize],
+        |site| labels[site as usize],
+        wraps,
+    )
+}
+
+/// `spanning` for engines that hold only the faces on the host: `mask_of` and `label_of` (the
+/// final root) are only asked about sites on the faces of open axes.
+pub fn spanning_from_faces(
+    lattice: &Lattice,
+    mask_of: impl Fn(u64) -> u32,
+    label_of: impl Fn(u64) -> u32,
+    wraps: &HashMap<u32, WrapFlags>,
+) -> Spanning {
     let mut result = Spanning::default();
     for axis in 0..lattice.axes() {
         let spanning_roots: Vec<u32> = if lattice.boundary[axis] == Boundary::Periodic {
@@ -35,8 +51,8 @@ pub fn spanning(
             let face_roots = |high| {
                 let mut roots = HashSet::new();
                 for_each_face_site(lattice, axis, high, |site| {
-                    if masks[site.index as usize] & PRESENT_BIT != 0 {
-                        roots.insert(labels[site.index as usize]);
+                    if mask_of(site.index) & PRESENT_BIT != 0 {
+                        roots.insert(label_of(site.index));
                     }
                 });
                 roots

@@ -18,15 +18,16 @@ use tunnelgrid_model::{Boundary, Lattice};
 pub type WrapFlags = [bool; 3];
 
 /// Union-find over cluster roots with the image shift of each node relative to its parent.
-#[derive(Default)]
-struct ShiftForest {
+/// Shared with the GPU engine, which joins slabs and periodic faces with it on the host.
+#[derive(Default, Debug)]
+pub struct ShiftForest {
     parent: HashMap<u32, (u32, [i32; 3])>,
     wraps: HashMap<u32, WrapFlags>,
 }
 
 impl ShiftForest {
     /// Root of `x` and the image shift of `x` relative to it, compressing the path.
-    fn find(&mut self, x: u32) -> (u32, [i32; 3]) {
+    pub fn find(&mut self, x: u32) -> (u32, [i32; 3]) {
         let mut path = Vec::new();
         let mut current = x;
         while let Some(&(parent, shift)) = self.parent.get(&current) {
@@ -47,8 +48,9 @@ impl ShiftForest {
         (root, total)
     }
 
-    /// Records that the image of cluster `b` shifted by `crossing` touches cluster `a`.
-    fn join(&mut self, a: u32, b: u32, crossing: [i32; 3]) {
+    /// Records that the image of cluster `b` shifted by `crossing` touches cluster `a`
+    /// (`crossing` = 0 for an ordinary bond, e.g. across a slab boundary).
+    pub fn join(&mut self, a: u32, b: u32, crossing: [i32; 3]) {
         let (ra, sa) = self.find(a);
         let (rb, sb) = self.find(b);
         let d: [i32; 3] = std::array::from_fn(|i| crossing[i] + sa[i] - sb[i]);
@@ -77,22 +79,37 @@ impl ShiftForest {
     }
 }
 
-/// Joins the clusters connected by bonds (of `bits`) that cross a periodic boundary, relabels the
-/// joined clusters to their smallest site index, and returns the flags of wrapping clusters.
-pub fn join_periodic_bonds(
+impl ShiftForest {
+    /// Every cluster root that was joined to another, with the final root of its cluster, sorted
+    /// by old root.
+    pub fn remap(&mut self) -> Vec<(u32, u32)> {
+        let mut nodes: Vec<u32> = self.parent.keys().copied().collect();
+        nodes.sort_unstable();
+        nodes.into_iter().map(|n| (n, self.find(n).0)).collect()
+    }
+
+    /// Wrapping flags per final root.
+    pub fn wraps(&self) -> &HashMap<u32, WrapFlags> {
+        &self.wraps
+    }
+}
+
+/// Joins, in `forest`, the clusters that bonds (of `bits`) crossing a periodic boundary connect.
+/// `mask_of` and `label_of` are only asked about sites on the faces of periodic axes.
+pub fn join_periodic_faces(
     lattice: &Lattice,
-    masks: &[u32],
     bits: u32,
-    labels: &mut [u32],
-) -> HashMap<u32, WrapFlags> {
-    let mut forest = ShiftForest::default();
+    mask_of: impl Fn(u64) -> u32,
+    label_of: impl Fn(u64) -> u32,
+    forest: &mut ShiftForest,
+) {
     for axis in 0..lattice.axes() {
         if lattice.boundary[axis] != Boundary::Periodic {
             continue;
         }
         for high in [false, true] {
             for_each_face_site(lattice, axis, high, |site| {
-                let mut m = masks[site.index as usize] & bits;
+                let mut m = mask_of(site.index) & bits;
                 while m != 0 {
                     let k = (m.trailing_zeros() / 2) as usize;
                     m &= m - 1;
@@ -104,21 +121,35 @@ pub fn join_periodic_bonds(
                     // periodic axis it crosses only.
                     let first_crossed = (0..3).find(|&a| nb.crossing[a] != 0);
                     if first_crossed == Some(axis) {
-                        let a = labels[site.index as usize];
-                        let b = labels[nb.site as usize];
-                        forest.join(a, b, nb.crossing);
+                        forest.join(label_of(site.index), label_of(nb.site), nb.crossing);
                     }
                 }
             });
         }
     }
+}
+
+/// Joins the clusters connected by bonds (of `bits`) that cross a periodic boundary, relabels the
+/// joined clusters to their smallest site index, and returns the flags of wrapping clusters.
+pub fn join_periodic_bonds(
+    lattice: &Lattice,
+    masks: &[u32],
+    bits: u32,
+    labels: &mut [u32],
+) -> HashMap<u32, WrapFlags> {
+    let mut forest = ShiftForest::default();
+    join_periodic_faces(
+        lattice,
+        bits,
+        |site| masks[site as usize],
+        |site| labels[site as usize],
+        &mut forest,
+    );
     if forest.parent.is_empty() {
         return forest.wraps;
     }
     // Old roots now point at their final root; every other site points at an old root.
-    let nodes: Vec<u32> = forest.parent.keys().copied().collect();
-    for node in nodes {
-        let (root, _) = forest.find(node);
+    for (node, root) in forest.remap() {
         labels[node as usize] = root;
     }
     let shared = as_atomic(labels);

@@ -68,6 +68,12 @@ impl StreamKey {
         self.0
     }
 
+    /// The state after also mixing a zero high site word: what `shaders/common.wgsl`'s
+    /// `site_hash` starts from, since the GPU engine addresses fewer than 2^32 sites.
+    pub fn low_word_key(self) -> u32 {
+        mix_block(self.0, 0)
+    }
+
     /// `site_hash(seed, site, stream)` for this key's seed and stream.
     #[inline(always)]
     pub fn hash(self, site: u64) -> u32 {

@@ -1,0 +1,229 @@
+//! Jacobi-preconditioned conjugate gradients on the reduced Laplacian of a resistor network, in
+//! parallel with rayon.
+//!
+//! Every reduction (dot products, norms) sums fixed-size chunks in parallel and then adds the
+//! chunk sums in order, so a solve gives the same bits whatever the thread count or scheduling:
+//! a reference engine must be reproducible, and rayon's own `sum` is not.
+
+use super::KirchhoffError;
+use rayon::prelude::*;
+
+/// Rows per parallel task and per partial sum: large enough that rayon's overhead vanishes next
+/// to the row work, small enough to balance two to a hundred threads.
+const CHUNK: usize = 4096;
+
+/// The Laplacian of the free nodes (potentials fixed at the electrodes moved to the right-hand
+/// side): row i is `diagonal[i]·x[i] − Σ conductance·x[column]` over its free neighbours.
+/// Storing the off-diagonal conductances with a positive sign and the diagonal apart keeps the
+/// Jacobi preconditioner free and the row loop a plain gather.
+#[derive(Debug, Default)]
+pub(super) struct Laplacian {
+    /// Sum of the conductances of every bond of the node, to free and fixed nodes alike.
+    pub diagonal: Vec<f64>,
+    /// Row i's entries are `row_start[i]..row_start[i + 1]` (length free nodes + 1).
+    pub row_start: Vec<usize>,
+    /// Free neighbour of each entry.
+    pub columns: Vec<u32>,
+    /// Conductance of each entry, siemens (positive).
+    pub conductances: Vec<f64>,
+}
+
+impl Laplacian {
+    /// Number of free nodes (unknowns).
+    pub fn len(&self) -> usize {
+        self.diagonal.len()
+    }
+
+    /// (A·x)_i.
+    #[inline(always)]
+    fn row(&self, i: usize, x: &[f64]) -> f64 {
+        let range = self.row_start[i]..self.row_start[i + 1];
+        let mut off = 0.0;
+        for (&c, &g) in self.columns[range.clone()]
+            .iter()
+            .zip(&self.conductances[range])
+        {
+            off += g * x[c as usize];
+        }
+        self.diagonal[i] * x[i] - off
+    }
+}
+
+/// Sums per-chunk partial results in chunk order (see the module documentation).
+fn ordered_sum<I: IndexedParallelIterator<Item = f64>>(partials: I) -> f64 {
+    partials.collect::<Vec<f64>>().iter().sum()
+}
+
+/// q = A·p; returns p·q.
+fn multiply(a: &Laplacian, p: &[f64], q: &mut [f64]) -> f64 {
+    ordered_sum(q.par_chunks_mut(CHUNK).enumerate().map(|(c, qc)| {
+        let first = c * CHUNK;
+        let mut dot = 0.0;
+        for (j, qi) in qc.iter_mut().enumerate() {
+            let v = a.row(first + j, p);
+            *qi = v;
+            dot += v * p[first + j];
+        }
+        dot
+    }))
+}
+
+/// r = b − A·x; returns (r·r, r·D⁻¹r).
+fn true_residual(
+    a: &Laplacian,
+    b: &[f64],
+    x: &[f64],
+    inv_diag: &[f64],
+    r: &mut [f64],
+) -> (f64, f64) {
+    let partials: Vec<(f64, f64)> = r
+        .par_chunks_mut(CHUNK)
+        .enumerate()
+        .map(|(c, rc)| {
+            let first = c * CHUNK;
+            let (mut rr, mut rz) = (0.0, 0.0);
+            for (j, ri) in rc.iter_mut().enumerate() {
+                let i = first + j;
+                let v = b[i] - a.row(i, x);
+                *ri = v;
+                rr += v * v;
+                rz += v * v * inv_diag[i];
+            }
+            (rr, rz)
+        })
+        .collect();
+    partials
+        .iter()
+        .fold((0.0, 0.0), |(a, b), &(x, y)| (a + x, b + y))
+}
+
+/// x += α·p, r −= α·q; returns (r·r, r·D⁻¹r) of the updated residual.
+fn step(
+    x: &mut [f64],
+    r: &mut [f64],
+    p: &[f64],
+    q: &[f64],
+    inv_diag: &[f64],
+    alpha: f64,
+) -> (f64, f64) {
+    let partials: Vec<(f64, f64)> = x
+        .par_chunks_mut(CHUNK)
+        .zip(r.par_chunks_mut(CHUNK))
+        .zip(p.par_chunks(CHUNK))
+        .zip(q.par_chunks(CHUNK))
+        .zip(inv_diag.par_chunks(CHUNK))
+        .map(|((((xc, rc), pc), qc), dc)| {
+            let (mut rr, mut rz) = (0.0, 0.0);
+            for i in 0..xc.len() {
+                xc[i] += alpha * pc[i];
+                rc[i] -= alpha * qc[i];
+                rr += rc[i] * rc[i];
+                rz += rc[i] * rc[i] * dc[i];
+            }
+            (rr, rz)
+        })
+        .collect();
+    partials
+        .iter()
+        .fold((0.0, 0.0), |(a, b), &(x, y)| (a + x, b + y))
+}
+
+/// p = D⁻¹r + β·p.
+fn new_direction(p: &mut [f64], r: &[f64], inv_diag: &[f64], beta: f64) {
+    p.par_chunks_mut(CHUNK)
+        .zip(r.par_chunks(CHUNK))
+        .zip(inv_diag.par_chunks(CHUNK))
+        .for_each(|((pc, rc), dc)| {
+            for i in 0..pc.len() {
+                pc[i] = rc[i] * dc[i] + beta * pc[i];
+            }
+        });
+}
+
+/// What a converged solve reached.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Converged {
+    /// CG iterations (matrix–vector products after the initial residual).
+    pub iterations: usize,
+    /// Final relative residual ‖b − A·x‖/‖b‖, recomputed from x (not the recurrence).
+    pub relative_residual: f64,
+    /// ‖b − A·x‖ of the final x, amperes.
+    pub residual_norm: f64,
+}
+
+/// Solves A·x = b from the guess in `x`, to ‖b − A·x‖ ≤ tolerance·‖b‖.
+///
+/// The recurrence residual drifts from the true one in floating point, so convergence is only
+/// declared after recomputing b − A·x; if that one is still too large, CG restarts from it.
+pub(super) fn solve(
+    a: &Laplacian,
+    b: &[f64],
+    x: &mut [f64],
+    tolerance: f64,
+    max_iterations: usize,
+    progress: &mut dyn FnMut(usize, f64),
+) -> Result<Converged, KirchhoffError> {
+    let n = a.len();
+    let b_norm = ordered_sum(b.par_chunks(CHUNK).map(|c| c.iter().map(|v| v * v).sum())).sqrt();
+    if b_norm == 0.0 {
+        // No free node touches the electrode at potential 1: every free potential is 0.
+        x.fill(0.0);
+        return Ok(Converged {
+            iterations: 0,
+            relative_residual: 0.0,
+            residual_norm: 0.0,
+        });
+    }
+    let inv_diag: Vec<f64> = a.diagonal.par_iter().map(|d| 1.0 / d).collect();
+    let mut r = vec![0.0; n];
+    let mut q = vec![0.0; n];
+    let (rr, mut rz) = true_residual(a, b, x, &inv_diag, &mut r);
+    let mut residual = rr.sqrt() / b_norm;
+    if residual <= tolerance {
+        return Ok(Converged {
+            iterations: 0,
+            relative_residual: residual,
+            residual_norm: rr.sqrt(),
+        });
+    }
+    let mut p: Vec<f64> = vec![0.0; n];
+    new_direction(&mut p, &r, &inv_diag, 0.0);
+    let mut iterations = 0;
+    while iterations < max_iterations {
+        let pq = multiply(a, &p, &mut q);
+        // A is symmetric positive definite once pruned; a non-positive curvature means the
+        // directions lost orthogonality to rounding beyond repair.
+        if !(pq > 0.0 && pq.is_finite()) {
+            break;
+        }
+        let alpha = rz / pq;
+        let (rr_new, rz_new) = step(x, &mut r, &p, &q, &inv_diag, alpha);
+        iterations += 1;
+        residual = rr_new.sqrt() / b_norm;
+        progress(iterations, residual);
+        if !residual.is_finite() {
+            break;
+        }
+        if residual <= tolerance {
+            let (rr_true, rz_true) = true_residual(a, b, x, &inv_diag, &mut r);
+            residual = rr_true.sqrt() / b_norm;
+            if residual <= tolerance {
+                return Ok(Converged {
+                    iterations,
+                    relative_residual: residual,
+                    residual_norm: rr_true.sqrt(),
+                });
+            }
+            rz = rz_true;
+            new_direction(&mut p, &r, &inv_diag, 0.0);
+            continue;
+        }
+        new_direction(&mut p, &r, &inv_diag, rz_new / rz);
+        rz = rz_new;
+    }
+    Err(KirchhoffError::NotConverged {
+        iterations,
+        residual,
+        tolerance,
+    })
+}

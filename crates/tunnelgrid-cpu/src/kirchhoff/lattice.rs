@@ -1,0 +1,481 @@
+//! The resistor network of a lattice along one axis (MODEL.md §7), and its resistivity.
+//!
+//! - Nodes are sites; every superconducting cluster is contracted to one node, the site that
+//!   labels it (its smallest site index). The other sites of the cluster become nodes without
+//!   bonds, which pruning drops, so no renumbering pass or map is needed.
+//! - Normal tunnels between different nodes are resistors of r = R0·Δ/Δ0 (R0 in the Bernoulli
+//!   modes); a normal tunnel inside one superconducting cluster is shorted and left out.
+//! - The electrodes are bus bars over the faces: every node holding a site with cell coordinate 0
+//!   along the axis is at potential 1, every node holding one at n − 1 is at potential 0. A node
+//!   on both faces is a superconducting cluster that spans the axis: R = 0 exactly, no solve.
+//! - Bonds that cross a periodic boundary along the axis are left out, superconducting ones
+//!   included (the electrodes cut the sample there); periodic bonds across the other axes stay.
+
+use super::network::{Electrode, Resistor, ResistorNetwork};
+use super::{KirchhoffError, SolveOptions};
+use crate::labels::{label_clusters, Network};
+use rayon::prelude::*;
+use tunnelgrid_model::params::{sc_bit, tunnel_bit, ALL_SC_BITS, ALL_TUNNEL_BITS, PRESENT_BIT};
+use tunnelgrid_model::{BondParams, Boundary, Lattice};
+
+/// Sites per parallel task when walking the lattice's bonds.
+const SITE_CHUNK: u64 = 1 << 14;
+
+/// A normal tunnel's Δ/Δ0 never goes below this: where f32 rounding gives Δ ≤ 0 to a bond that
+/// the d² comparison classified as normal (d_eff within rounding of d_sc), the bond is a very
+/// small resistor, not a short and not a negative resistance.
+pub const MIN_GAP_RATIO: f64 = 1e-6;
+
+/// 1 Å in metres.
+const ANGSTROM_M: f64 = 1e-10;
+
+/// How the sample conducts along an axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conduction {
+    /// A superconducting cluster joins the two faces: R = 0.
+    Superconducting,
+    /// Normal tunnels (and contracted superconducting clusters) join the faces: 0 < R < ∞.
+    Normal,
+    /// Nothing joins the faces: R = +∞.
+    Insulating,
+}
+
+/// The resistance of a lattice along one axis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AxisResistance {
+    /// 0, 1 or 2 for x, y, z.
+    pub axis: usize,
+    /// Superconducting, normal or insulating.
+    pub conduction: Conduction,
+    /// R between the bus bars, ohm: 0, finite or +∞ (never NaN).
+    pub resistance_ohm: f64,
+    /// ρ = R·A/L, ohm·metre, with A the product of the two transverse sample extents n_i·a_i and
+    /// L = n_axis·a_axis, from the strained cell edges. Whole cells are used (not the
+    /// (n − 1)·a between the bus-bar planes) so that ρ is the sample's resistance per volume
+    /// the way a measurement on a crystal of n cells quotes it; for the 2D square lattice the
+    /// thickness is one cell edge a_z. 0 or +∞ with R.
+    pub resistivity_ohm_m: f64,
+    /// CG iterations (0 without a solve).
+    pub iterations: usize,
+    /// Final relative residual (0 without a solve).
+    pub relative_residual: f64,
+    /// Resistors in the network before pruning.
+    pub resistors: usize,
+    /// Unknown potentials solved for.
+    pub free_nodes: usize,
+    /// |current| through every site at 1 V between the bus bars, amperes, when asked for; `None`
+    /// for a superconducting axis (the current at 1 V would be infinite). Sites of one
+    /// superconducting cluster share the cluster's value: a zero-resistance network has no
+    /// unique current distribution inside it, only the total through it. Pruned and absent
+    /// sites carry 0. f32 because the map is for rendering and is one value per site.
+    pub site_current_a: Option<Vec<f32>>,
+}
+
+/// Why a lattice axis cannot carry a resistance or critical-current question, if it cannot.
+pub(crate) fn check_axis(lattice: &Lattice, axis: usize) -> Result<(), String> {
+    if axis >= lattice.axes() {
+        return Err(format!(
+            "a {} lattice has {} axes",
+            lattice.kind,
+            lattice.axes()
+        ));
+    }
+    if lattice.cells[axis] < 2 {
+        return Err(format!(
+            "one cell along the axis puts every site on both bus bars (need at least 2 cells, \
+             have {})",
+            lattice.cells[axis]
+        ));
+    }
+    Ok(())
+}
+
+/// Δ/Δ0 of forward bond `k` from `site` (cell `cell`, basis `b`) to `neighbour`: positive for a
+/// normal tunnel, ≤ 0 for a superconducting one (MODEL.md §5), recomputed from the site hash
+/// exactly as the bond evaluation does.
+pub(crate) fn bond_gap_ratio(
+    lattice: &Lattice,
+    params: &BondParams,
+    site: u64,
+    cell: [u32; 3],
+    b: u32,
+    k: usize,
+    neighbour: u64,
+) -> f64 {
+    let (nb_cell, nb_b) = lattice.coords(neighbour);
+    let p = params.species(site, cell, b);
+    let q = params.species(neighbour, nb_cell, nb_b);
+    let d2 = BondParams::bond_length2(
+        params.bond_vectors[b as usize][k],
+        params.displacement(site),
+        params.displacement(neighbour),
+    );
+    let law = &params.pairs[p][q];
+    law.gap_ev(d2) as f64 / law.gap_ev as f64
+}
+
+/// Calls `visit(site, cell, basis, k, neighbour)` for every forward bond of the present sites in
+/// `sites` whose mask has a bit of `bits` for that bond (`bits` holds tunnel and/or sc bits),
+/// that an open face does not cut and that does not cross a periodic boundary along `axis`.
+pub(crate) fn for_each_axis_bond(
+    lattice: &Lattice,
+    masks: &[u32],
+    axis: usize,
+    bits: u32,
+    sites: std::ops::Range<u64>,
+    mut visit: impl FnMut(u64, [u32; 3], u32, usize, u64),
+) {
+    for site in sites {
+        let mask = masks[site as usize];
+        if mask & PRESENT_BIT == 0 || mask & bits == 0 {
+            continue;
+        }
+        let (cell, b) = lattice.coords(site);
+        for (k, bond) in lattice.forward_bonds(b).iter().enumerate() {
+            if mask & bits & (tunnel_bit(k) | sc_bit(k)) == 0 {
+                continue;
+            }
+            let Some(nb) = lattice.neighbour(cell, bond) else {
+                continue;
+            };
+            if nb.crossing[axis] == 0 {
+                visit(site, cell, b, k, nb.site);
+            }
+        }
+    }
+}
+
+/// Splits the sites into ranges of `SITE_CHUNK` for parallel walks.
+pub(crate) fn site_chunks(sites: u64) -> Vec<std::ops::Range<u64>> {
+    (0..sites.div_ceil(SITE_CHUNK))
+        .map(|c| c * SITE_CHUNK..((c + 1) * SITE_CHUNK).min(sites))
+        .collect()
+}
+
+/// Collects, in parallel and in site order, `make(site, cell, basis, k, neighbour)` for every bond
+/// of `for_each_axis_bond` that `accept(site, k, neighbour)` keeps. A first pass counts per chunk
+/// and a second fills each chunk's slice of one exactly sized vector, so the list is never held
+/// twice; `accept` is cheap and runs in both passes, `make` (which may hash) only in the second.
+pub(crate) fn collect_axis_bonds<T: Default + Clone + Send>(
+    lattice: &Lattice,
+    masks: &[u32],
+    axis: usize,
+    bits: u32,
+    accept: impl Fn(u64, usize, u64) -> bool + Sync,
+    make: impl Fn(u64, [u32; 3], u32, usize, u64) -> T + Sync,
+) -> Vec<T> {
+    let chunks = site_chunks(lattice.sites());
+    let counts: Vec<usize> = chunks
+        .par_iter()
+        .map(|range| {
+            let mut count = 0;
+            for_each_axis_bond(
+                lattice,
+                masks,
+                axis,
+                bits,
+                range.clone(),
+                |s, _, _, k, nb| {
+                    count += usize::from(accept(s, k, nb));
+                },
+            );
+            count
+        })
+        .collect();
+    let mut items = vec![T::default(); counts.iter().sum()];
+    let mut slices = Vec::with_capacity(chunks.len());
+    let mut rest = &mut items[..];
+    for &count in &counts {
+        let (head, tail) = rest.split_at_mut(count);
+        slices.push(head);
+        rest = tail;
+    }
+    slices
+        .into_par_iter()
+        .zip(chunks.into_par_iter())
+        .for_each(|(out, range)| {
+            let mut i = 0;
+            for_each_axis_bond(lattice, masks, axis, bits, range, |s, cell, b, k, nb| {
+                if accept(s, k, nb) {
+                    out[i] = make(s, cell, b, k, nb);
+                    i += 1;
+                }
+            });
+            debug_assert_eq!(i, out.len());
+        });
+    items
+}
+
+/// Every site (all basis sites) whose cell coordinate along `axis` is `c`, in index order.
+pub(crate) fn face_sites(lattice: &Lattice, axis: usize, c: u32) -> impl Iterator<Item = u64> + '_ {
+    let mut ranges = [0..1u32, 0..1, 0..1];
+    for (i, r) in ranges.iter_mut().enumerate() {
+        *r = if i == axis {
+            c..c + 1
+        } else {
+            0..lattice.cells[i]
+        };
+    }
+    let [rx, ry, rz] = ranges;
+    rz.flat_map(move |z| {
+        let (rx, ry) = (rx.clone(), ry.clone());
+        ry.flat_map(move |y| {
+            rx.clone().flat_map(move |x| {
+                (0..lattice.basis_len()).map(move |b| lattice.site_index(x, y, z, b))
+            })
+        })
+    })
+}
+
+/// Superconducting labels for `axis`: the caller's where they can be used, otherwise labelled
+/// here with the superconducting bonds that cross a periodic boundary along `axis` cut (the
+/// caller's labels join clusters through them, which would short the two bus bars).
+fn superconducting_labels(
+    lattice: &Lattice,
+    masks: &[u32],
+    sc_labels: Option<&[u32]>,
+    axis: usize,
+) -> Vec<u32> {
+    let periodic = lattice.boundary[axis] == Boundary::Periodic;
+    if let (Some(labels), false) = (sc_labels, periodic) {
+        return labels.to_vec();
+    }
+    let slabs = 4 * rayon::current_num_threads();
+    let mut labels = vec![0u32; masks.len()];
+    if !periodic {
+        label_clusters(lattice, masks, Network::Superconducting, slabs, &mut labels);
+        return labels;
+    }
+    let mut cut = masks.to_vec();
+    // Only the two faces hold bonds that can cross this axis's boundary.
+    for c in [0, lattice.cells[axis] - 1] {
+        for site in face_sites(lattice, axis, c) {
+            let (cell, b) = lattice.coords(site);
+            for (k, bond) in lattice.forward_bonds(b).iter().enumerate() {
+                let crosses = lattice
+                    .neighbour(cell, bond)
+                    .is_some_and(|nb| nb.crossing[axis] != 0);
+                if crosses {
+                    cut[site as usize] &= !(sc_bit(k) | tunnel_bit(k));
+                }
+            }
+        }
+    }
+    label_clusters(lattice, &cut, Network::Superconducting, slabs, &mut labels);
+    labels
+}
+
+/// Bytes `axis_resistance` needs for a lattice of `sites` sites and `normal_bonds` normal
+/// tunnels, at most: the node map (4 B per site, twice with a mask copy for a periodic axis),
+/// the resistor list (16 B each) and the solve (`ResistorNetwork::solve_bytes`), plus the site
+/// current map.
+fn lattice_bytes(sites: u64, normal_bonds: u64, periodic: bool, currents: bool) -> u64 {
+    let per_site = 4 + 1 + if periodic { 4 } else { 0 } + if currents { 4 } else { 0 };
+    sites * per_site
+        + normal_bonds * 16
+        + ResistorNetwork::solve_bytes(sites, normal_bonds, currents)
+}
+
+/// The resistance of the sample along `axis` (MODEL.md §7) from its bond masks.
+///
+/// `sc_labels` are the superconducting labels of `label_clusters(.., Network::Superconducting,
+/// ..)` for these masks, if the caller has them; they are used for open axes and ignored (the
+/// axis is relabelled with its periodic bonds cut) for a periodic one. `progress(iteration,
+/// relative residual)` is called after every CG iteration.
+pub fn axis_resistance(
+    lattice: &Lattice,
+    params: &BondParams,
+    masks: &[u32],
+    sc_labels: Option<&[u32]>,
+    axis: usize,
+    options: &SolveOptions,
+    progress: impl FnMut(usize, f64),
+) -> Result<AxisResistance, KirchhoffError> {
+    check_axis(lattice, axis).map_err(|reason| KirchhoffError::InvalidAxis { axis, reason })?;
+    let sites = lattice.sites();
+    if masks.len() as u64 != sites {
+        return Err(KirchhoffError::InvalidNetwork(format!(
+            "{} bond masks for a lattice of {sites} sites",
+            masks.len()
+        )));
+    }
+    if sites > super::network::MAX_NODES as u64 {
+        return Err(KirchhoffError::InvalidNetwork(format!(
+            "{sites} sites do not fit the u32 node index"
+        )));
+    }
+    if let Some(labels) = sc_labels {
+        if labels.len() != masks.len() || labels.par_iter().any(|&l| l as u64 >= sites) {
+            return Err(KirchhoffError::InvalidNetwork(
+                "superconducting labels do not match the lattice".into(),
+            ));
+        }
+    }
+    let bernoulli = params.mode.is_bernoulli();
+    // In the Bernoulli modes every tunnel bit is a resistor of R0 and nothing superconducts.
+    let normal_bits = |mask: u32| {
+        let tunnels = mask & ALL_TUNNEL_BITS;
+        if bernoulli {
+            tunnels
+        } else {
+            tunnels & !((mask & ALL_SC_BITS) >> 1)
+        }
+    };
+    let normal_bonds: u64 = masks
+        .par_iter()
+        .map(|&m| normal_bits(m).count_ones() as u64)
+        .sum();
+    let periodic = lattice.boundary[axis] == Boundary::Periodic;
+    options.check_memory(lattice_bytes(
+        sites,
+        normal_bonds,
+        periodic,
+        options.node_currents,
+    ))?;
+
+    // node(site): the site itself, or the label of its superconducting cluster.
+    let labels = (!bernoulli).then(|| superconducting_labels(lattice, masks, sc_labels, axis));
+    let node = |site: u64| match &labels {
+        Some(l) => l[site as usize],
+        None => site as u32,
+    };
+
+    let n = lattice.cells[axis];
+    let mut network = ResistorNetwork::new(sites as usize);
+    let present = |site: u64| masks[site as usize] & PRESENT_BIT != 0;
+    for site in face_sites(lattice, axis, 0).filter(|&s| present(s)) {
+        network.set_electrode(node(site), Electrode::Source);
+    }
+    for site in face_sites(lattice, axis, n - 1).filter(|&s| present(s)) {
+        let v = node(site);
+        if network.electrode(v) == Some(Electrode::Source) {
+            // A superconducting cluster on both faces: the bus bars are shorted.
+            return Ok(superconducting(axis));
+        }
+        network.set_electrode(v, Electrode::Sink);
+    }
+
+    let r0 = params.r0_ohm;
+    let resistors = collect_axis_bonds(
+        lattice,
+        masks,
+        axis,
+        ALL_TUNNEL_BITS,
+        // A normal tunnel between two nodes; one inside a superconducting cluster is shorted.
+        |site, k, nb| {
+            (bernoulli || masks[site as usize] & sc_bit(k) == 0) && node(site) != node(nb)
+        },
+        |site, cell, b, k, nb| {
+            let r = if bernoulli {
+                r0
+            } else {
+                // See MIN_GAP_RATIO: rounding may leave Δ ≤ 0 on a bond classified normal.
+                let ratio = bond_gap_ratio(lattice, params, site, cell, b, k, nb);
+                r0 * ratio.max(MIN_GAP_RATIO)
+            };
+            Resistor {
+                a: node(site),
+                b: node(nb),
+                conductance_s: 1.0 / r,
+            }
+        },
+    );
+    let resistor_count = resistors.len();
+    network.add_resistors(resistors);
+
+    let span = (n - 1) as f64;
+    let guess_of_site = |site: u32| 1.0 - lattice.coords(site as u64).0[axis] as f64 / span;
+    let solution = network.solve_with_guess(options, guess_of_site, progress)?;
+    let conduction = if solution.current_a > 0.0 {
+        Conduction::Normal
+    } else {
+        Conduction::Insulating
+    };
+    let site_current_a = solution.node_current_a.as_ref().map(|through| {
+        (0..sites)
+            .into_par_iter()
+            .map(|site| {
+                if masks[site as usize] & PRESENT_BIT == 0 {
+                    0.0
+                } else {
+                    through[node(site) as usize] as f32
+                }
+            })
+            .collect()
+    });
+    Ok(AxisResistance {
+        axis,
+        conduction,
+        resistance_ohm: solution.resistance_ohm,
+        resistivity_ohm_m: resistivity(lattice, params, axis, solution.resistance_ohm),
+        iterations: solution.iterations,
+        relative_residual: solution.relative_residual,
+        resistors: resistor_count,
+        free_nodes: solution.free_nodes,
+        site_current_a,
+    })
+}
+
+/// The result for an axis spanned by a superconducting cluster.
+fn superconducting(axis: usize) -> AxisResistance {
+    AxisResistance {
+        axis,
+        conduction: Conduction::Superconducting,
+        resistance_ohm: 0.0,
+        resistivity_ohm_m: 0.0,
+        iterations: 0,
+        relative_residual: 0.0,
+        resistors: 0,
+        free_nodes: 0,
+        site_current_a: None,
+    }
+}
+
+/// ρ = R·A/L from the strained cell edges (see `AxisResistance::resistivity_ohm_m`).
+pub fn resistivity(
+    lattice: &Lattice,
+    params: &BondParams,
+    axis: usize,
+    resistance_ohm: f64,
+) -> f64 {
+    let extent = |i: usize| lattice.cells[i] as f64 * params.cell_edge[i] * ANGSTROM_M;
+    let area: f64 = (0..3).filter(|&i| i != axis).map(extent).product();
+    let length = extent(axis);
+    if resistance_ohm == 0.0 || resistance_ohm.is_infinite() {
+        resistance_ohm
+    } else {
+        resistance_ohm * area / length
+    }
+}
+
+/// `axis_resistance` along every axis of the lattice (x, y, z; x, y in 2D), labelling the
+/// superconducting network once for all open axes. `progress(axis, iteration, residual)`.
+pub fn resistances(
+    lattice: &Lattice,
+    params: &BondParams,
+    masks: &[u32],
+    options: &SolveOptions,
+    mut progress: impl FnMut(usize, usize, f64),
+) -> Result<Vec<AxisResistance>, KirchhoffError> {
+    let any_open = (0..lattice.axes()).any(|a| lattice.boundary[a] == Boundary::Open);
+    let labels = (!params.mode.is_bernoulli() && any_open && masks.len() as u64 == lattice.sites())
+        .then(|| {
+            let mut labels = vec![0u32; masks.len()];
+            let slabs = 4 * rayon::current_num_threads();
+            label_clusters(lattice, masks, Network::Superconducting, slabs, &mut labels);
+            labels
+        });
+    (0..lattice.axes())
+        .map(|axis| {
+            axis_resistance(
+                lattice,
+                params,
+                masks,
+                labels.as_deref(),
+                axis,
+                options,
+                |i, r| progress(axis, i, r),
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,157 @@
+//! Buffers, bind groups, dispatches and readback on a `Context`.
+
+use crate::context::Context;
+use wgpu::util::DeviceExt;
+
+/// Workgroup size of every stage (`WORKGROUP` in shaders/common.wgsl).
+pub const WORKGROUP: u32 = 256;
+/// Most workgroups per dispatch dimension.
+const MAX_GROUPS: u32 = 65535;
+
+/// Workgroups (x, y) that cover `elements` invocations: large counts fold into a 2D grid.
+pub fn grid(elements: u64) -> (u32, u32) {
+    let groups = elements.div_ceil(WORKGROUP as u64).max(1);
+    let x = groups.min(MAX_GROUPS as u64);
+    (x as u32, groups.div_ceil(x) as u32)
+}
+
+impl Context {
+    /// A storage buffer of `words` u32 (at least one), usable as copy source and target.
+    pub fn storage(&self, label: &str, words: u64) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: words.max(1) * 4,
+            usage: wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_SRC
+                | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        })
+    }
+
+    /// A storage buffer holding `data`.
+    pub fn storage_with(&self, label: &str, data: &[u8]) -> wgpu::Buffer {
+        let mut bytes = data.to_vec();
+        bytes.resize(bytes.len().max(4).next_multiple_of(4), 0);
+        self.device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents: &bytes,
+                usage: wgpu::BufferUsages::STORAGE
+                    | wgpu::BufferUsages::COPY_SRC
+                    | wgpu::BufferUsages::COPY_DST,
+            })
+    }
+
+    /// A uniform buffer holding `data`.
+    pub fn uniform_with(&self, label: &str, data: &[u8]) -> wgpu::Buffer {
+        self.device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents: data,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            })
+    }
+
+    /// A bind group for `pipeline`'s group 0 with (binding, buffer) entries.
+    pub fn bind(
+        &self,
+        pipeline: &wgpu::ComputePipeline,
+        entries: &[(u32, &wgpu::Buffer)],
+    ) -> wgpu::BindGroup {
+        let entries: Vec<wgpu::BindGroupEntry> = entries
+            .iter()
+            .map(|(binding, buffer)| wgpu::BindGroupEntry {
+                binding: *binding,
+                resource: buffer.as_entire_binding(),
+            })
+            .collect();
+        self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &entries,
+        })
+    }
+
+    /// Encodes one dispatch of `pipeline` over `elements` invocations.
+    pub fn dispatch(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        pipeline: &wgpu::ComputePipeline,
+        bind_group: &wgpu::BindGroup,
+        elements: u64,
+    ) {
+        let (x, y) = grid(elements);
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: None,
+            timestamp_writes: None,
+        });
+        pass.set_pipeline(pipeline);
+        pass.set_bind_group(0, bind_group, &[]);
+        pass.dispatch_workgroups(x, y, 1);
+    }
+
+    /// A fresh command encoder.
+    pub fn encoder(&self) -> wgpu::CommandEncoder {
+        self.device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None })
+    }
+
+    /// Submits `encoder` and waits until the device is idle.
+    pub fn submit_and_wait(&self, encoder: wgpu::CommandEncoder) -> Result<(), crate::GpuError> {
+        self.queue.submit([encoder.finish()]);
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| crate::GpuError::Device(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Reads `words` u32 from `buffer` starting at word `offset`.
+    pub fn read_words(
+        &self,
+        buffer: &wgpu::Buffer,
+        offset: u64,
+        words: u64,
+    ) -> Result<Vec<u32>, crate::GpuError> {
+        if words == 0 {
+            return Ok(Vec::new());
+        }
+        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size: words * 4,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut encoder = self.encoder();
+        encoder.copy_buffer_to_buffer(buffer, offset * 4, &staging, 0, words * 4);
+        self.queue.submit([encoder.finish()]);
+        let slice = staging.slice(..);
+        let (sender, receiver) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |result| {
+            let _ = sender.send(result);
+        });
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| crate::GpuError::Device(e.to_string()))?;
+        receiver
+            .recv()
+            .map_err(|e| crate::GpuError::Device(e.to_string()))?
+            .map_err(|e| crate::GpuError::Device(e.to_string()))?;
+        let words_out = {
+            let view = slice
+                .get_mapped_range()
+                .map_err(|e| crate::GpuError::Device(e.to_string()))?;
+            bytemuck::cast_slice::<u8, u32>(&view).to_vec()
+        };
+        staging.unmap();
+        Ok(words_out)
+    }
+}
+
+/// A table for the shaders: a length word, then the entries.
+pub fn table(entries: impl IntoIterator<Item = u32>, len: usize) -> Vec<u32> {
+    let mut out = Vec::with_capacity(len + 1);
+    out.push(len as u32);
+    out.extend(entries);
+    debug_assert_eq!(out.len(), len + 1);
+    out
+}

@@ -1,0 +1,69 @@
+//! Compute pipelines, created once per context and reused by every run.
+
+use crate::shader_source::resolved;
+
+/// One pipeline per shader entry point.
+pub struct Pipelines {
+    /// bonds.wgsl: bond masks and bond totals.
+    pub evaluate_bonds: wgpu::ComputePipeline,
+    /// labels.wgsl: every site its own root.
+    pub init_labels: wgpu::ComputePipeline,
+    /// labels.wgsl: union-find hooking with atomicMin.
+    pub hook_bonds: wgpu::ComputePipeline,
+    /// labels.wgsl: path compression.
+    pub compress_labels: wgpu::ComputePipeline,
+    /// remap.wgsl: old roots take their final root.
+    pub remap_roots: wgpu::ComputePipeline,
+    /// remap.wgsl: sites take their root's final root.
+    pub remap_sites: wgpu::ComputePipeline,
+    /// stats.wgsl: flags of global and spanning roots.
+    pub mark_roots: wgpu::ComputePipeline,
+    /// stats.wgsl: cluster sizes.
+    pub count_sites: wgpu::ComputePipeline,
+    /// stats.wgsl: per-workgroup cluster totals.
+    pub reduce_sizes: wgpu::ComputePipeline,
+    /// stats.wgsl: sizes of clusters joined across slabs.
+    pub gather_globals: wgpu::ComputePipeline,
+    /// gather.wgsl: masks and labels of listed sites.
+    pub gather_sites: wgpu::ComputePipeline,
+}
+
+impl Pipelines {
+    /// Compiles every stage for `device`.
+    pub fn new(device: &wgpu::Device) -> Self {
+        let module = |file: &str| {
+            device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(file),
+                source: wgpu::ShaderSource::Wgsl(resolved(file).into()),
+            })
+        };
+        let pipeline = |module: &wgpu::ShaderModule, entry: &str| {
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(entry),
+                layout: None,
+                module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            })
+        };
+        let bonds = module("bonds.wgsl");
+        let labels = module("labels.wgsl");
+        let remap = module("remap.wgsl");
+        let stats = module("stats.wgsl");
+        let gather = module("gather.wgsl");
+        Self {
+            evaluate_bonds: pipeline(&bonds, "evaluate_bonds"),
+            init_labels: pipeline(&labels, "init_labels"),
+            hook_bonds: pipeline(&labels, "hook_bonds"),
+            compress_labels: pipeline(&labels, "compress_labels"),
+            remap_roots: pipeline(&remap, "remap_roots"),
+            remap_sites: pipeline(&remap, "remap_sites"),
+            mark_roots: pipeline(&stats, "mark_roots"),
+            count_sites: pipeline(&stats, "count_sites"),
+            reduce_sizes: pipeline(&stats, "reduce_sizes"),
+            gather_globals: pipeline(&stats, "gather_globals"),
+            gather_sites: pipeline(&gather, "gather_sites"),
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! `tunnelgrid info`: the adapters wgpu finds and which engine `auto` picks.
+
+use anyhow::Result;
+
+/// Prints every compute-capable adapter with its limits, and the engine `auto` would pick.
+pub fn info() -> Result<()> {
+    let adapters = tunnelgrid_gpu::adapters();
+    if adapters.is_empty() {
+        println!("adapters     none found");
+    }
+    for (i, a) in adapters.iter().enumerate() {
+        println!(
+            "adapter {i}    {} — {} backend, {} device, driver {}",
+            a.name, a.backend, a.device_type, a.driver
+        );
+        println!(
+            "             max storage binding {}, max buffer {}",
+            tunnelgrid_model::engine::human_bytes(a.max_storage_binding),
+            tunnelgrid_model::engine::human_bytes(a.max_buffer)
+        );
+    }
+    match tunnelgrid_gpu::GpuEngine::new() {
+        Ok(engine) => println!("auto engine  gpu: {}", engine.context().describe()),
+        Err(e) => println!("auto engine  cpu ({e})"),
+    }
+    println!(
+        "cpu engine   rayon, {} threads",
+        rayon::current_num_threads()
+    );
+    Ok(())
+}
