@@ -3,6 +3,9 @@
 // decision threshold, sum of the normal tunnels' gap in eV).
 #include "common.wgsl"
 
+// Mode (0 tunnel, 1 Bernoulli site, 2 Bernoulli bond) as a pipeline constant, so that each
+// pipeline is compiled without the other modes' code.
+override MODE: u32 = 0u;
 @group(0) @binding(0) var<uniform> P: Params;
 // Per basis site b and forward bond k (index b * bonds_per_site + k): cell offset and target basis.
 @group(0) @binding(1) var<storage, read> bond_offsets: array<vec4<i32>>;
@@ -12,14 +15,14 @@
 // then (sc_distance, gap_ev, 0, 0).
 @group(0) @binding(3) var<storage, read> pair_laws: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> masks: array<u32>;
-// Five words per workgroup: present, tunnels, sc bonds, near-threshold bonds, gap sum (f32 bits).
+// Five words per workgroup (of COARSEN × 256 sites): present, tunnels, sc bonds, near-threshold bonds, gap sum (f32 bits).
 @group(0) @binding(5) var<storage, read_write> partials: array<u32>;
 
 var<workgroup> wg_counts: array<vec4<u32>, 256>;
 var<workgroup> wg_gap: array<f32, 256>;
 
 fn is_present(site: u32) -> bool {
-    switch P.periodic.w {
+    switch MODE {
         case 0u: {
             return !draw_succeeds(site_hash(P.keys_a.y, site), P.thresholds.z, P.thresholds.w);
         }
@@ -75,68 +78,77 @@ fn near(d2: f32, t: f32) -> bool {
     return t > 0.0 && abs(d2 - t) <= 1e-5 * t;
 }
 
+// The bond bits of one present site; adds to `counts` (tunnels, sc, near) and `gap`.
+fn site_mask(site: u32, counts: ptr<function, vec4<u32>>, gap: ptr<function, f32>) -> u32 {
+    var mask = PRESENT_BIT;
+    let s = site_coords(site);
+    var own_species = 0u;
+    var own_disp = vec3<f32>(0.0);
+    if MODE == 0u {
+        own_species = species_of(site, s);
+        own_disp = displacement(site);
+    }
+    for (var k = 0u; k < P.run.y; k++) {
+        let entry = s.basis * P.run.y + k;
+        let nb = neighbour(s, bond_offsets[entry]);
+        if !nb.valid || !is_present(nb.site) {
+            continue;
+        }
+        switch MODE {
+            case 1u: {
+                mask |= 1u << (2u * k);
+            }
+            case 2u: {
+                if draw_succeeds(site_hash(bond_key(k), site), P.thresholds.x, P.thresholds.y) {
+                    mask |= 1u << (2u * k);
+                }
+            }
+            default: {
+                let nb_species = species_of(nb.site, site_coords(nb.site));
+                let ideal = bond_vectors[entry].xyz;
+                let other = displacement(nb.site);
+                let dx = ideal.x + (other.x - own_disp.x);
+                let dy = ideal.y + (other.y - own_disp.y);
+                let dz = ideal.z + (other.z - own_disp.z);
+                let d2 = dx * dx + dy * dy + dz * dz;
+                let law = pair_laws[2u * (own_species * 4u + nb_species)];
+                let law2 = pair_laws[2u * (own_species * 4u + nb_species) + 1u];
+                if near(d2, law.x) || near(d2, law.y) {
+                    (*counts).w += 1u;
+                }
+                if d2 <= law.y {
+                    mask |= 3u << (2u * k);
+                } else if d2 <= law.x {
+                    mask |= 1u << (2u * k);
+                    let d_eff = sqrt(d2) - law.z;
+                    *gap += law2.y * (d_eff - law2.x) / (law.w - law2.x);
+                }
+            }
+        }
+    }
+    (*counts).y += countOneBits(mask & 0x55555555u & ~PRESENT_BIT);
+    (*counts).z += countOneBits(mask & 0xaaaaaaaau & ~PRESENT_BIT);
+    return mask;
+}
+
 @compute @workgroup_size(256)
 fn evaluate_bonds(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
 ) {
-    let i = linear_index(wid, nwg, lid);
     var counts = vec4<u32>(0u);
     var gap = 0.0;
-    if i < P.slab.y {
+    for (var j = 0u; j < COARSEN; j++) {
+        let i = coarse_index(wid, nwg, lid, j);
+        if i >= P.slab.y {
+            break;
+        }
         let site = P.slab.x + i;
         var mask = 0u;
         if is_present(site) {
-            mask = PRESENT_BIT;
-            counts.x = 1u;
-            let s = site_coords(site);
-            var own_species = 0u;
-            var own_disp = vec3<f32>(0.0);
-            if P.periodic.w == 0u {
-                own_species = species_of(site, s);
-                own_disp = displacement(site);
-            }
-            for (var k = 0u; k < P.run.y; k++) {
-                let entry = s.basis * P.run.y + k;
-                let nb = neighbour(s, bond_offsets[entry]);
-                if !nb.valid || !is_present(nb.site) {
-                    continue;
-                }
-                switch P.periodic.w {
-                    case 1u: {
-                        mask |= 1u << (2u * k);
-                    }
-                    case 2u: {
-                        if draw_succeeds(site_hash(bond_key(k), site), P.thresholds.x, P.thresholds.y) {
-                            mask |= 1u << (2u * k);
-                        }
-                    }
-                    default: {
-                        let nb_species = species_of(nb.site, site_coords(nb.site));
-                        let ideal = bond_vectors[entry].xyz;
-                        let other = displacement(nb.site);
-                        let dx = ideal.x + (other.x - own_disp.x);
-                        let dy = ideal.y + (other.y - own_disp.y);
-                        let dz = ideal.z + (other.z - own_disp.z);
-                        let d2 = dx * dx + dy * dy + dz * dz;
-                        let law = pair_laws[2u * (own_species * 4u + nb_species)];
-                        let law2 = pair_laws[2u * (own_species * 4u + nb_species) + 1u];
-                        if near(d2, law.x) || near(d2, law.y) {
-                            counts.w += 1u;
-                        }
-                        if d2 <= law.y {
-                            mask |= 3u << (2u * k);
-                        } else if d2 <= law.x {
-                            mask |= 1u << (2u * k);
-                            let d_eff = sqrt(d2) - law.z;
-                            gap += law2.y * (d_eff - law2.x) / (law.w - law2.x);
-                        }
-                    }
-                }
-            }
-            counts.y = countOneBits(mask & 0x55555555u & ~PRESENT_BIT);
-            counts.z = countOneBits(mask & 0xaaaaaaaau & ~PRESENT_BIT);
+            counts.x += 1u;
+            mask = site_mask(site, &counts, &gap);
         }
         masks[i] = mask;
     }

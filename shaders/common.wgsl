@@ -18,11 +18,20 @@ struct Params {
 }
 
 const WORKGROUP: u32 = 256u;
+// Sites per invocation in the stages that reduce per workgroup (io::COARSEN on the host): fewer
+// workgroups mean fewer barriers and partial sums, which matters most on software devices.
+const COARSEN: u32 = 64u;
 const PRESENT_BIT: u32 = 0x80000000u;
 
 // Index of this invocation in a dispatch of (x, y, 1) workgroups of 256.
 fn linear_index(wid: vec3<u32>, nwg: vec3<u32>, lid: vec3<u32>) -> u32 {
     return (wid.y * nwg.x + wid.x) * WORKGROUP + lid.x;
+}
+
+// Site j (0 ≤ j < COARSEN) of this invocation in a coarsened dispatch: strided by the workgroup
+// size, so that neighbouring invocations still read neighbouring sites.
+fn coarse_index(wid: vec3<u32>, nwg: vec3<u32>, lid: vec3<u32>, j: u32) -> u32 {
+    return ((wid.y * nwg.x + wid.x) * COARSEN + j) * WORKGROUP + lid.x;
 }
 
 fn rotl(x: u32, r: u32) -> u32 {

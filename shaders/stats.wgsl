@@ -19,7 +19,7 @@ const COUNT: u32 = 0x3fffffffu;
 @group(0) @binding(8) var<storage, read_write> sizes: array<atomic<u32>>;
 // Sites of each global root (same order as the sorted global roots), over all slabs.
 @group(0) @binding(9) var<storage, read_write> global_counts: array<atomic<u32>>;
-// Seven words per workgroup: clusters, singletons, largest, Σs (lo, hi), Σs² (lo, hi).
+// Seven words per workgroup (of COARSEN × 256 sites): clusters, singletons, largest, Σs (lo, hi), Σs² (lo, hi).
 @group(0) @binding(10) var<storage, read_write> partials: array<u32>;
 
 var<workgroup> wg_leader: u32;
@@ -71,23 +71,33 @@ fn count_sites(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
 ) {
-    let i = linear_index(wid, nwg, lid);
     if lid.x == 0u {
+        let first = coarse_index(wid, nwg, lid, 0u);
         wg_leader = 0xffffffffu;
-        if i < P.slab.y && (masks[i] & PRESENT_BIT) != 0u {
-            wg_leader = labels[i];
+        if first < P.slab.y && (masks[first] & PRESENT_BIT) != 0u {
+            wg_leader = labels[first];
         }
         atomicStore(&wg_leader_count, 0u);
     }
     workgroupBarrier();
     let leader = wg_leader;
-    if i < P.slab.y && (masks[i] & PRESENT_BIT) != 0u {
-        let root = labels[i];
-        if root == leader {
-            atomicAdd(&wg_leader_count, 1u);
-        } else {
-            count_one(root, 1u);
+    var mine = 0u;
+    for (var j = 0u; j < COARSEN; j++) {
+        let i = coarse_index(wid, nwg, lid, j);
+        if i >= P.slab.y {
+            break;
         }
+        if (masks[i] & PRESENT_BIT) != 0u {
+            let root = labels[i];
+            if root == leader {
+                mine += 1u;
+            } else {
+                count_one(root, 1u);
+            }
+        }
+    }
+    if mine > 0u {
+        atomicAdd(&wg_leader_count, mine);
     }
     workgroupBarrier();
     if lid.x == 0u && leader != 0xffffffffu {
@@ -117,22 +127,27 @@ fn reduce_sizes(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
 ) {
-    let i = linear_index(wid, nwg, lid);
     // a: clusters, singletons, largest, Σs lo; b: Σs hi, Σs² lo, Σs² hi, unused
     var a = vec4<u32>(0u);
     var b = vec4<u32>(0u);
-    if i < P.slab.y {
+    for (var j = 0u; j < COARSEN; j++) {
+        let i = coarse_index(wid, nwg, lid, j);
+        if i >= P.slab.y {
+            break;
+        }
         let entry = atomicLoad(&sizes[i]);
         let s = entry & COUNT;
         if (entry & GLOBAL) == 0u && s > 0u {
-            a.x = select(0u, 1u, s > 1u);
-            a.y = select(0u, 1u, s == 1u);
-            a.z = s;
+            a.x += select(0u, 1u, s > 1u);
+            a.y += select(0u, 1u, s == 1u);
+            a.z = max(a.z, s);
             if (entry & SPANNING) == 0u {
-                a.w = s;
-                let sq = square64(s);
-                b.y = sq.x;
-                b.z = sq.y;
+                let sum = add64(vec2<u32>(a.w, b.x), vec2<u32>(s, 0u));
+                a.w = sum.x;
+                b.x = sum.y;
+                let sum2 = add64(b.yz, square64(s));
+                b.y = sum2.x;
+                b.z = sum2.y;
             }
         }
     }

@@ -136,6 +136,9 @@ impl Context {
 
     /// Largest number of u32 words one storage binding (and one buffer) may hold.
     pub fn max_words_per_binding(&self) -> u64 {
-        self.limits.max_storage_buffer_binding_size.min(self.limits.max_buffer_size) / 4
+        self.limits
+            .max_storage_buffer_binding_size
+            .min(self.limits.max_buffer_size)
+            / 4
     }
 }

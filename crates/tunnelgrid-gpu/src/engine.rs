@@ -7,7 +7,7 @@
 //! counted and reduced on the device; clusters joined across slabs are summed on the host.
 
 use crate::context::Context;
-use crate::io::{grid, table};
+use crate::io::{coarse_groups, table};
 use crate::pipelines::Pipelines;
 use crate::GpuError;
 use bytemuck::{Pod, Zeroable};
@@ -381,11 +381,12 @@ impl<'a> Run<'a> {
         let ctx = self.ctx();
         let mut totals = BondTotals::default();
         for (s, slab) in self.slabs.iter().enumerate() {
-            let (gx, gy) = grid(slab.sites);
-            let groups = gx as u64 * gy as u64;
+            let groups = coarse_groups(slab.sites);
             let partials = ctx.storage("bond partials", groups * 5);
+            let pipeline =
+                &self.pipelines().evaluate_bonds[self.params_host[s].periodic[3] as usize];
             let bind = ctx.bind(
-                &self.pipelines().evaluate_bonds,
+                pipeline,
                 &[
                     (0, &self.params[s]),
                     (1, &self.bond_offsets),
@@ -396,12 +397,7 @@ impl<'a> Run<'a> {
                 ],
             );
             let mut encoder = ctx.encoder();
-            ctx.dispatch(
-                &mut encoder,
-                &self.pipelines().evaluate_bonds,
-                &bind,
-                slab.sites,
-            );
+            ctx.dispatch_coarse(&mut encoder, pipeline, &bind, slab.sites);
             ctx.submit_and_wait(encoder)?;
             let words = ctx.read_words(&partials, 0, groups * 5)?;
             for w in words.chunks_exact(5) {
@@ -596,8 +592,7 @@ impl<'a> Run<'a> {
         let global_counts = ctx.storage("global counts", globals.len() as u64);
         let largest_slab = self.slabs.iter().map(|s| s.sites).max().unwrap_or(0);
         let sizes = ctx.storage("sizes", largest_slab);
-        let (gx, gy) = grid(largest_slab);
-        let partials = ctx.storage("size partials", gx as u64 * gy as u64 * 7);
+        let partials = ctx.storage("size partials", coarse_groups(largest_slab) * 7);
 
         let mut totals = SizeTotals::default();
         for (s, slab) in self.slabs.iter().enumerate() {
@@ -632,8 +627,8 @@ impl<'a> Run<'a> {
                 ],
             );
             ctx.dispatch(&mut encoder, &p.mark_roots, &bind_mark, marks.len() as u64);
-            ctx.dispatch(&mut encoder, &p.count_sites, &bind_count, slab.sites);
-            ctx.dispatch(&mut encoder, &p.reduce_sizes, &bind_reduce, slab.sites);
+            ctx.dispatch_coarse(&mut encoder, &p.count_sites, &bind_count, slab.sites);
+            ctx.dispatch_coarse(&mut encoder, &p.reduce_sizes, &bind_reduce, slab.sites);
             ctx.dispatch(
                 &mut encoder,
                 &p.gather_globals,
@@ -641,8 +636,7 @@ impl<'a> Run<'a> {
                 globals.len() as u64,
             );
             ctx.submit_and_wait(encoder)?;
-            let (gx, gy) = grid(slab.sites);
-            let words = ctx.read_words(&partials, 0, gx as u64 * gy as u64 * 7)?;
+            let words = ctx.read_words(&partials, 0, coarse_groups(slab.sites) * 7)?;
             for w in words.chunks_exact(7) {
                 totals.clusters += w[0] as u64;
                 totals.singletons += w[1] as u64;

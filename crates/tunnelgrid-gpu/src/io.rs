@@ -5,6 +5,8 @@ use wgpu::util::DeviceExt;
 
 /// Workgroup size of every stage (`WORKGROUP` in shaders/common.wgsl).
 pub const WORKGROUP: u32 = 256;
+/// Sites per invocation of the reducing stages (`COARSEN` in shaders/common.wgsl).
+pub const COARSEN: u64 = 64;
 /// Most workgroups per dispatch dimension.
 const MAX_GROUPS: u32 = 65535;
 
@@ -90,6 +92,17 @@ impl Context {
         pass.dispatch_workgroups(x, y, 1);
     }
 
+    /// Encodes one dispatch of a coarsened stage over `elements` sites (COARSEN per invocation).
+    pub fn dispatch_coarse(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        pipeline: &wgpu::ComputePipeline,
+        bind_group: &wgpu::BindGroup,
+        elements: u64,
+    ) {
+        self.dispatch(encoder, pipeline, bind_group, elements.div_ceil(COARSEN));
+    }
+
     /// A fresh command encoder.
     pub fn encoder(&self) -> wgpu::CommandEncoder {
         self.device
@@ -147,6 +160,12 @@ impl Context {
     }
 }
 
+/// Workgroups of a coarsened dispatch over `elements` sites (one partial result each).
+pub fn coarse_groups(elements: u64) -> u64 {
+    let (x, y) = grid(elements.div_ceil(COARSEN));
+    x as u64 * y as u64
+}
+
 /// A table for the shaders: a length word, then the entries.
 pub fn table(entries: impl IntoIterator<Item = u32>, len: usize) -> Vec<u32> {
     let mut out = Vec::with_capacity(len + 1);
@@ -154,4 +173,22 @@ pub fn table(entries: impl IntoIterator<Item = u32>, len: usize) -> Vec<u32> {
     out.extend(entries);
     debug_assert_eq!(out.len(), len + 1);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn coarsening_matches_the_shaders() {
+        let common = crate::shader_source::resolved("common.wgsl");
+        assert!(common.contains(&format!("const COARSEN: u32 = {}u;", super::COARSEN)));
+        assert!(common.contains(&format!("const WORKGROUP: u32 = {}u;", super::WORKGROUP)));
+    }
+
+    #[test]
+    fn large_dispatches_fold_into_two_dimensions() {
+        assert_eq!(super::grid(1), (1, 1));
+        assert_eq!(super::grid(256 * 65535), (65535, 1));
+        let (x, y) = super::grid(1 << 30);
+        assert!(x <= 65535 && x as u64 * y as u64 * 256 >= 1 << 30);
+    }
 }

@@ -4,8 +4,8 @@ use crate::shader_source::resolved;
 
 /// One pipeline per shader entry point.
 pub struct Pipelines {
-    /// bonds.wgsl: bond masks and bond totals.
-    pub evaluate_bonds: wgpu::ComputePipeline,
+    /// bonds.wgsl: bond masks and bond totals, one pipeline per mode (tunnel, site, bond).
+    pub evaluate_bonds: [wgpu::ComputePipeline; 3],
     /// labels.wgsl: every site its own root.
     pub init_labels: wgpu::ComputePipeline,
     /// labels.wgsl: union-find hooking with atomicMin.
@@ -37,23 +37,28 @@ impl Pipelines {
                 source: wgpu::ShaderSource::Wgsl(resolved(file).into()),
             })
         };
-        let pipeline = |module: &wgpu::ShaderModule, entry: &str| {
+        let specialised = |module: &wgpu::ShaderModule, entry: &str, constants: &[(&str, f64)]| {
             device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                 label: Some(entry),
                 layout: None,
                 module,
                 entry_point: Some(entry),
-                compilation_options: Default::default(),
+                compilation_options: wgpu::PipelineCompilationOptions {
+                    constants,
+                    ..Default::default()
+                },
                 cache: None,
             })
         };
+        let pipeline = |module: &wgpu::ShaderModule, entry: &str| specialised(module, entry, &[]);
         let bonds = module("bonds.wgsl");
         let labels = module("labels.wgsl");
         let remap = module("remap.wgsl");
         let stats = module("stats.wgsl");
         let gather = module("gather.wgsl");
         Self {
-            evaluate_bonds: pipeline(&bonds, "evaluate_bonds"),
+            evaluate_bonds: [0.0, 1.0, 2.0]
+                .map(|mode| specialised(&bonds, "evaluate_bonds", &[("MODE", mode)])),
             init_labels: pipeline(&labels, "init_labels"),
             hook_bonds: pipeline(&labels, "hook_bonds"),
             compress_labels: pipeline(&labels, "compress_labels"),
