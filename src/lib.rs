@@ -5,4 +5,5 @@ pub mod engines;
 pub mod output;
 
 pub use tunnelgrid_cpu as cpu;
+pub use tunnelgrid_gpu as gpu;
 pub use tunnelgrid_model as model;

@@ -1,5 +1,6 @@
 //! Command-line interface (clap): argument definitions and dispatch.
 
+mod bench;
 mod export;
 mod info;
 mod model_args;
@@ -39,6 +40,8 @@ enum Command {
         /// Preset name (see `tunnelgrid presets`).
         name: String,
     },
+    /// Measure per-stage times and sites per second of an engine at several sizes.
+    Bench(bench::BenchArgs),
     /// List the GPU adapters wgpu finds, their limits, and the engine `auto` picks.
     Info,
     /// Write a per-site field (bond masks, cluster labels, occupancy) as a NumPy .npy array.
@@ -63,6 +66,7 @@ pub fn main() -> ExitCode {
         Command::Preset { name } => presets::show(&name),
         Command::Export(args) => export::export(&args),
         Command::Info => info::info(),
+        Command::Bench(args) => bench::bench(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

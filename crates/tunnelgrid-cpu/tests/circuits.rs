@@ -13,7 +13,7 @@ use tunnelgrid_cpu::kirchhoff::{
 };
 use tunnelgrid_cpu::maxflow::{critical_current, FlowNetwork, MaxFlowError, Terminal};
 use tunnelgrid_cpu::CpuEngine;
-use tunnelgrid_model::params::{sc_bit, tunnel_bit, PRESENT_BIT};
+use tunnelgrid_model::params::{sc_bit, tunnel_bit, ALL_SC_BITS, ALL_TUNNEL_BITS, PRESENT_BIT};
 use tunnelgrid_model::{BondParams, Boundary, Conditions, Lattice, LatticeKind, Mode, Model};
 
 // ---------------------------------------------------------------------------------------------
@@ -898,8 +898,6 @@ fn superconducting_and_insulating_samples() {
     let (model, params, mut masks) =
         perfect_lattice(LatticeKind::Square, [6, 4, 1], periodic, NORMAL_GPA);
     mark_superconducting(&model.lattice, &mut masks, |x, y| y == 2 && x != 3);
-    let site = model.lattice.site_index(2, 2, 0, 0) as usize;
-    masks[site] &= !sc_bit(0);
     let x = axis_resistance(
         &model.lattice,
         &params,
@@ -984,7 +982,7 @@ fn invalid_axes_are_refused() {
         "one layer along z"
     );
     let refusal = SolveOptions {
-        memory_limit: Some(4096),
+        memory_limit: Some(100),
         ..options()
     };
     let result = axis_resistance(
@@ -1225,10 +1223,11 @@ fn max_flow_with_the_min_cut_inside() {
     assert_eq!(flow.edge_flow[sa], 2.0);
     assert_eq!(flow.edge_flow[bt], 2.0);
 
-    // The same with the bridge reversed in use: b–t 1 forces flow b → a → t. Cut {s, b}? s–a 3
-    // + a–b 1 + b–t 1 = 5 vs {s} = s–a 3 + s–b 3 = 6, {s,a,b} = a–t 3 + b–t 1 = 4: flow 4.
+    // The bridge used the other way: s–a 2, s–b 3, a–b 1, a–t 3, b–t 1. Cuts: {s} 5, {s,a} 7,
+    // {s,b} = s–a + a–b + b–t = 4, {s,a,b} = a–t + b–t = 4: flow 4, and a–t can only be filled
+    // with 2 from s plus 1 from b, so the bridge carries b → a.
     let mut network = FlowNetwork::new(4);
-    network.add_edge(s, a, 3.0);
+    network.add_edge(s, a, 2.0);
     network.add_edge(s, b, 3.0);
     let ab = network.add_edge(a, b, 1.0);
     network.add_edge(a, t, 3.0);
@@ -1440,12 +1439,31 @@ fn no_superconducting_path_means_zero_critical_current() {
     );
     let result = critical_current(&model.lattice, &params, &masks, 0, 1.0).unwrap();
     assert_eq!(result.critical_current_a, 0.0);
-    // A superconducting row that reaches the far face only through the periodic x boundary.
+    // A superconducting row that reaches the far face only through the periodic x boundary:
+    // keep only row y = 2's x bonds 0–1, 1–2, 4–5 and the wrap 5–0 of a superconducting lattice.
     let periodic = [Boundary::Periodic, Boundary::Open, Boundary::Open];
     let (model, params, mut masks) =
-        perfect_lattice(LatticeKind::Square, [6, 4, 1], periodic, NORMAL_GPA);
-    mark_superconducting(&model.lattice, &mut masks, |x, y| y == 2 && x != 3);
-    masks[model.lattice.site_index(2, 2, 0, 0) as usize] &= !sc_bit(0);
-    let result = critical_current(&model.lattice, &params, &masks, 0, 1.0).unwrap();
+        perfect_lattice(LatticeKind::Square, [6, 4, 1], periodic, SC_GPA);
+    let lattice = &model.lattice;
+    let keep_row = |masks: &mut [u32], cut: &[u32]| {
+        for site in 0..lattice.sites() {
+            let (cell, _) = lattice.coords(site);
+            let keep = cell[1] == 2 && !cut.contains(&cell[0]);
+            let bits = if keep { tunnel_bit(0) | sc_bit(0) } else { 0 };
+            masks[site as usize] = PRESENT_BIT | bits;
+        }
+    };
+    keep_row(&mut masks, &[2, 3]);
+    let result = critical_current(lattice, &params, &masks, 0, 1.0).unwrap();
     assert_eq!(result.critical_current_a, 0.0);
+    assert!(result.sc_bonds == 3, "the wrap bond is left out");
+    // The whole row (bonds 0–1 ... 4–5) carries one bond's capacity.
+    keep_row(&mut masks, &[5]);
+    let result = critical_current(lattice, &params, &masks, 0, 1.0).unwrap();
+    assert_rel(
+        result.critical_current_a,
+        bond_capacity_by_hand(SC_GPA),
+        1e-5,
+        "one row",
+    );
 }

@@ -16,6 +16,8 @@ pub struct Context {
     pub limits: wgpu::Limits,
     /// Whether GPU timestamp queries are available for per-stage timing.
     pub timestamps: bool,
+    /// Per-stage device timing (active only while profiling).
+    pub timer: crate::timer::Timer,
 }
 
 /// An adapter wgpu found, for `tunnelgrid info`.
@@ -116,6 +118,7 @@ impl Context {
             trace: wgpu::Trace::Off,
         }))
         .map_err(|e| GpuError::Device(e.to_string()))?;
+        let timer = crate::timer::Timer::new(&device, &queue, timestamps);
         Ok(Self {
             adapter,
             device,
@@ -123,6 +126,7 @@ impl Context {
             info,
             limits,
             timestamps,
+            timer,
         })
     }
 

@@ -9,6 +9,7 @@
 use crate::context::Context;
 use crate::io::{coarse_groups, table};
 use crate::pipelines::Pipelines;
+use crate::timer::Stage;
 use crate::GpuError;
 use bytemuck::{Pod, Zeroable};
 use std::collections::{HashMap, HashSet};
@@ -103,6 +104,17 @@ impl GpuEngine {
     /// The context (adapter, device, limits).
     pub fn context(&self) -> &Context {
         &self.ctx
+    }
+
+    /// Turns per-stage device timing on or off; returns whether the adapter supports it.
+    pub fn set_profiling(&self, on: bool) -> bool {
+        self.ctx.timer.set_profiling(on);
+        self.ctx.timer.supported()
+    }
+
+    /// Device seconds per stage since the last call (zeros unless profiling).
+    pub fn take_device_times(&self) -> crate::timer::DeviceTimes {
+        self.ctx.timer.take()
     }
 
     /// Bond masks of the whole lattice, read back (for tests and export).
@@ -397,7 +409,7 @@ impl<'a> Run<'a> {
                 ],
             );
             let mut encoder = ctx.encoder();
-            ctx.dispatch_coarse(&mut encoder, pipeline, &bind, slab.sites);
+            ctx.dispatch_coarse(&mut encoder, Stage::Bonds, pipeline, &bind, slab.sites);
             ctx.submit_and_wait(encoder)?;
             let words = ctx.read_words(&partials, 0, groups * 5)?;
             for w in words.chunks_exact(5) {
@@ -435,9 +447,27 @@ impl<'a> Run<'a> {
                 &p.compress_labels,
                 &[(0, &self.params[s]), (6, &self.labels[s])],
             );
-            ctx.dispatch(&mut encoder, &p.init_labels, &bind_init, slab.sites);
-            ctx.dispatch(&mut encoder, &p.hook_bonds, &bind, slab.sites);
-            ctx.dispatch(&mut encoder, &p.compress_labels, &bind_compress, slab.sites);
+            ctx.dispatch(
+                &mut encoder,
+                Stage::Labels,
+                &p.init_labels,
+                &bind_init,
+                slab.sites,
+            );
+            ctx.dispatch(
+                &mut encoder,
+                Stage::Labels,
+                &p.hook_bonds,
+                &bind,
+                slab.sites,
+            );
+            ctx.dispatch(
+                &mut encoder,
+                Stage::Labels,
+                &p.compress_labels,
+                &bind_compress,
+                slab.sites,
+            );
         }
         ctx.submit_and_wait(encoder)?;
         Ok(())
@@ -486,7 +516,13 @@ impl<'a> Run<'a> {
                     (11, &gathered),
                 ],
             );
-            ctx.dispatch(&mut encoder, &p.gather_sites, &bind, sites.len() as u64);
+            ctx.dispatch(
+                &mut encoder,
+                Stage::Merge,
+                &p.gather_sites,
+                &bind,
+                sites.len() as u64,
+            );
         }
         ctx.submit_and_wait(encoder)?;
         let words = ctx.read_words(&gathered, 0, 2 * sites.len() as u64)?;
@@ -556,11 +592,18 @@ impl<'a> Run<'a> {
             );
             ctx.dispatch(
                 &mut encoder,
+                Stage::Merge,
                 &p.remap_roots,
                 &bind_roots,
                 remap.len() as u64,
             );
-            ctx.dispatch(&mut encoder, &p.remap_sites, &bind_sites, slab.sites);
+            ctx.dispatch(
+                &mut encoder,
+                Stage::Merge,
+                &p.remap_sites,
+                &bind_sites,
+                slab.sites,
+            );
         }
         ctx.submit_and_wait(encoder)?;
         Ok(())
@@ -626,11 +669,30 @@ impl<'a> Run<'a> {
                     (9, &global_counts),
                 ],
             );
-            ctx.dispatch(&mut encoder, &p.mark_roots, &bind_mark, marks.len() as u64);
-            ctx.dispatch_coarse(&mut encoder, &p.count_sites, &bind_count, slab.sites);
-            ctx.dispatch_coarse(&mut encoder, &p.reduce_sizes, &bind_reduce, slab.sites);
             ctx.dispatch(
                 &mut encoder,
+                Stage::Stats,
+                &p.mark_roots,
+                &bind_mark,
+                marks.len() as u64,
+            );
+            ctx.dispatch_coarse(
+                &mut encoder,
+                Stage::Stats,
+                &p.count_sites,
+                &bind_count,
+                slab.sites,
+            );
+            ctx.dispatch_coarse(
+                &mut encoder,
+                Stage::Stats,
+                &p.reduce_sizes,
+                &bind_reduce,
+                slab.sites,
+            );
+            ctx.dispatch(
+                &mut encoder,
+                Stage::Stats,
                 &p.gather_globals,
                 &bind_gather,
                 globals.len() as u64,

@@ -1,6 +1,7 @@
 //! Buffers, bind groups, dispatches and readback on a `Context`.
 
 use crate::context::Context;
+use crate::timer::Stage;
 use wgpu::util::DeviceExt;
 
 /// Workgroup size of every stage (`WORKGROUP` in shaders/common.wgsl).
@@ -74,10 +75,11 @@ impl Context {
         })
     }
 
-    /// Encodes one dispatch of `pipeline` over `elements` invocations.
+    /// Encodes one dispatch of `pipeline` over `elements` invocations, timed as `stage`.
     pub fn dispatch(
         &self,
         encoder: &mut wgpu::CommandEncoder,
+        stage: Stage,
         pipeline: &wgpu::ComputePipeline,
         bind_group: &wgpu::BindGroup,
         elements: u64,
@@ -85,7 +87,7 @@ impl Context {
         let (x, y) = grid(elements);
         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
             label: None,
-            timestamp_writes: None,
+            timestamp_writes: self.timer.pass_writes(stage),
         });
         pass.set_pipeline(pipeline);
         pass.set_bind_group(0, bind_group, &[]);
@@ -96,11 +98,18 @@ impl Context {
     pub fn dispatch_coarse(
         &self,
         encoder: &mut wgpu::CommandEncoder,
+        stage: Stage,
         pipeline: &wgpu::ComputePipeline,
         bind_group: &wgpu::BindGroup,
         elements: u64,
     ) {
-        self.dispatch(encoder, pipeline, bind_group, elements.div_ceil(COARSEN));
+        self.dispatch(
+            encoder,
+            stage,
+            pipeline,
+            bind_group,
+            elements.div_ceil(COARSEN),
+        );
     }
 
     /// A fresh command encoder.
@@ -109,13 +118,58 @@ impl Context {
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None })
     }
 
-    /// Submits `encoder` and waits until the device is idle.
-    pub fn submit_and_wait(&self, encoder: wgpu::CommandEncoder) -> Result<(), crate::GpuError> {
+    /// Submits `encoder` and waits until the device is idle (reading the stage timestamps
+    /// when profiling).
+    pub fn submit_and_wait(
+        &self,
+        mut encoder: wgpu::CommandEncoder,
+    ) -> Result<(), crate::GpuError> {
+        let staging = self.timer.profiling().then(|| {
+            self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("timestamps"),
+                size: crate::timer::CAPACITY as u64 * 8,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            })
+        });
+        let resolved = staging
+            .as_ref()
+            .map_or(0, |s| self.timer.resolve(&mut encoder, s));
         self.queue.submit([encoder.finish()]);
+        self.wait()?;
+        if let (Some(staging), true) = (staging, resolved > 0) {
+            let ticks: Vec<u64> =
+                bytemuck::cast_slice(&self.map_read(&staging, resolved as u64 * 8)?).to_vec();
+            self.timer.record(&ticks);
+        }
+        Ok(())
+    }
+
+    fn wait(&self) -> Result<(), crate::GpuError> {
         self.device
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| crate::GpuError::Device(e.to_string()))?;
         Ok(())
+    }
+
+    /// Maps the first `bytes` of a MAP_READ buffer whose copies were submitted, and copies them.
+    fn map_read(&self, staging: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>, crate::GpuError> {
+        let slice = staging.slice(..bytes);
+        let (sender, receiver) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |result| {
+            let _ = sender.send(result);
+        });
+        self.wait()?;
+        receiver
+            .recv()
+            .map_err(|e| crate::GpuError::Device(e.to_string()))?
+            .map_err(|e| crate::GpuError::Device(e.to_string()))?;
+        let bytes_out = slice
+            .get_mapped_range()
+            .map_err(|e| crate::GpuError::Device(e.to_string()))?
+            .to_vec();
+        staging.unmap();
+        Ok(bytes_out)
     }
 
     /// Reads `words` u32 from `buffer` starting at word `offset`.
@@ -137,26 +191,8 @@ impl Context {
         let mut encoder = self.encoder();
         encoder.copy_buffer_to_buffer(buffer, offset * 4, &staging, 0, words * 4);
         self.queue.submit([encoder.finish()]);
-        let slice = staging.slice(..);
-        let (sender, receiver) = std::sync::mpsc::channel();
-        slice.map_async(wgpu::MapMode::Read, move |result| {
-            let _ = sender.send(result);
-        });
-        self.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| crate::GpuError::Device(e.to_string()))?;
-        receiver
-            .recv()
-            .map_err(|e| crate::GpuError::Device(e.to_string()))?
-            .map_err(|e| crate::GpuError::Device(e.to_string()))?;
-        let words_out = {
-            let view = slice
-                .get_mapped_range()
-                .map_err(|e| crate::GpuError::Device(e.to_string()))?;
-            bytemuck::cast_slice::<u8, u32>(&view).to_vec()
-        };
-        staging.unmap();
-        Ok(words_out)
+        let bytes = self.map_read(&staging, words * 4)?;
+        Ok(bytemuck::cast_slice::<u8, u32>(&bytes).to_vec())
     }
 }
 

@@ -7,6 +7,7 @@ pub mod engine;
 mod io;
 pub mod pipelines;
 pub mod shader_source;
+pub mod timer;
 
 pub use context::{adapters, AdapterSummary, Context};
 pub use engine::GpuEngine;

@@ -1,0 +1,162 @@
+//! `tunnelgrid bench`: per-stage times and sites per second of an engine.
+
+use super::ModelArgs;
+use anyhow::{bail, Result};
+use clap::Args;
+use serde::Serialize;
+use std::path::PathBuf;
+use tunnelgrid::engines::EngineChoice;
+use tunnelgrid::gpu::{timer::Stage, GpuEngine};
+use tunnelgrid::model::{Engine, Report};
+use tunnelgrid::output::write_text;
+
+/// Arguments of `bench`.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Lattice sizes (cells per axis) to measure; repeat the flag for several.
+    #[arg(long = "sizes", value_name = "N", value_delimiter = ',', default_values_t = [128u32, 256])]
+    pub sizes: Vec<u32>,
+    /// Engine to measure.
+    #[arg(long, value_enum, default_value_t = EngineChoice::Auto)]
+    pub engine: EngineChoice,
+    /// Timed runs per size after one warm-up run; the best is reported.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    pub repeat: u32,
+    /// Also write the results as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}
+
+#[derive(Serialize, Clone, Copy, Default)]
+struct StageTime {
+    wall_s: f64,
+    device_s: Option<f64>,
+    msites_per_s: f64,
+}
+
+#[derive(Serialize)]
+struct Record {
+    size: u32,
+    sites: u64,
+    engine: String,
+    timing: &'static str,
+    bonds: StageTime,
+    labels: StageTime,
+    stats: StageTime,
+    whole: StageTime,
+}
+
+enum Bencher {
+    Cpu(tunnelgrid::cpu::CpuEngine),
+    Gpu(GpuEngine),
+}
+
+/// Runs the benchmark and prints a table.
+pub fn bench(args: &BenchArgs) -> Result<()> {
+    if args.model.size.is_some() || args.model.cells.is_some() {
+        bail!("bench takes --sizes N,N,...; --size and --cells are for run and export");
+    }
+    let bencher = match args.engine {
+        EngineChoice::Cpu => Bencher::Cpu(Default::default()),
+        EngineChoice::Gpu => Bencher::Gpu(GpuEngine::new()?),
+        EngineChoice::Auto => match GpuEngine::new() {
+            Ok(gpu) => Bencher::Gpu(gpu),
+            Err(_) => Bencher::Cpu(Default::default()),
+        },
+    };
+    let (engine, timing): (&dyn Engine, &'static str) = match &bencher {
+        Bencher::Cpu(cpu) => (cpu, "wall clock"),
+        Bencher::Gpu(gpu) => {
+            let timestamps = gpu.set_profiling(true);
+            (
+                gpu,
+                if timestamps {
+                    "GPU timestamp queries (device) and wall clock"
+                } else {
+                    "wall clock (adapter has no timestamp queries)"
+                },
+            )
+        }
+    };
+    println!("engine  {}\ntiming  {timing}", engine.name());
+    println!(
+        "{:>6} {:>12}  {:>22} {:>22} {:>22} {:>22}",
+        "size",
+        "sites",
+        "bonds ms (Msites/s)",
+        "labels ms (Msites/s)",
+        "stats ms (Msites/s)",
+        "whole ms (Msites/s)"
+    );
+    let mut records = Vec::new();
+    for &size in &args.sizes {
+        let mut model_args = args.model.clone();
+        model_args.size = Some(size);
+        let (model, conditions) = model_args.build()?;
+        let sites = model.lattice.sites();
+        let mut best: Option<(Report, [Option<f64>; 4])> = None;
+        for run in 0..=args.repeat {
+            let report = engine.analyze(&model, &conditions)?;
+            let device = match &bencher {
+                Bencher::Gpu(gpu) if gpu.context().timestamps => {
+                    let t = gpu.take_device_times();
+                    [
+                        Some(t.of(Stage::Bonds)),
+                        Some(t.of(Stage::Labels)),
+                        Some(t.of(Stage::Merge) + t.of(Stage::Stats)),
+                        Some(t.seconds.iter().sum()),
+                    ]
+                }
+                _ => [None; 4],
+            };
+            let better = best
+                .as_ref()
+                .is_none_or(|(b, _)| report.elapsed_s < b.elapsed_s);
+            if run > 0 && better {
+                best = Some((report, device));
+            }
+        }
+        let (r, device) = best.expect("at least one timed run");
+        let stage = |wall: f64, device: Option<f64>| StageTime {
+            wall_s: wall,
+            device_s: device,
+            msites_per_s: sites as f64 / device.unwrap_or(wall).max(1e-12) / 1e6,
+        };
+        let t = r.timings;
+        let record = Record {
+            size,
+            sites,
+            engine: r.engine.clone(),
+            timing,
+            bonds: stage(t.bonds_s, device[0]),
+            labels: stage(t.tunnel_labels_s + t.sc_labels_s, device[1]),
+            stats: stage(t.stats_s, device[2]),
+            whole: stage(r.elapsed_s, device[3]),
+        };
+        let cell = |s: &StageTime| {
+            format!(
+                "{:.2} ({:.1})",
+                s.device_s.unwrap_or(s.wall_s) * 1e3,
+                s.msites_per_s
+            )
+        };
+        println!(
+            "{size:>6} {sites:>12}  {:>22} {:>22} {:>22} {:>22}",
+            cell(&record.bonds),
+            cell(&record.labels),
+            cell(&record.stats),
+            cell(&record.whole)
+        );
+        records.push(record);
+    }
+    if matches!(bencher, Bencher::Gpu(_)) && timing.starts_with("GPU") {
+        println!("(GPU columns are device time from timestamp queries; wall clock adds submission and readback)");
+    }
+    if let Some(path) = &args.json {
+        write_text(path, &(serde_json::to_string_pretty(&records)? + "\n"))?;
+        println!("json    {}", path.display());
+    }
+    Ok(())
+}
