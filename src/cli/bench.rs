@@ -50,7 +50,7 @@ struct Record {
 
 enum Bencher {
     Cpu(tunnelgrid::cpu::CpuEngine),
-    Gpu(GpuEngine),
+    Gpu(Box<GpuEngine>),
 }
 
 /// Runs the benchmark and prints a table.
@@ -60,9 +60,9 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
     }
     let bencher = match args.engine {
         EngineChoice::Cpu => Bencher::Cpu(Default::default()),
-        EngineChoice::Gpu => Bencher::Gpu(GpuEngine::new()?),
+        EngineChoice::Gpu => Bencher::Gpu(Box::new(GpuEngine::new()?)),
         EngineChoice::Auto => match GpuEngine::new() {
-            Ok(gpu) => Bencher::Gpu(gpu),
+            Ok(gpu) => Bencher::Gpu(Box::new(gpu)),
             Err(_) => Bencher::Cpu(Default::default()),
         },
     };
@@ -71,7 +71,7 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
         Bencher::Gpu(gpu) => {
             let timestamps = gpu.set_profiling(true);
             (
-                gpu,
+                gpu.as_ref(),
                 if timestamps {
                     "GPU timestamp queries (device) and wall clock"
                 } else {
