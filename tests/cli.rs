@@ -272,3 +272,84 @@ fn bad_input_gives_clear_errors() {
         &["missing.toml"],
     );
 }
+
+/// Whether a GPU adapter is available; under CI its absence is a failure, elsewhere a loud skip.
+fn gpu_available(dir: &Path) -> bool {
+    let info = text(&tunnelgrid(&["info"], dir).stdout);
+    let found = info.contains("auto engine  gpu");
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs a GPU adapter:\n{info}"
+        );
+        eprintln!("SKIPPED: no GPU adapter for the CLI GPU test:\n{info}");
+    }
+    found
+}
+
+#[test]
+fn gpu_and_cpu_engines_report_the_same_from_the_command_line() {
+    let dir = scratch("gpu");
+    if !gpu_available(&dir) {
+        return;
+    }
+    let common = [
+        "run",
+        "--preset",
+        "alloy",
+        "--cells",
+        "14",
+        "12",
+        "10",
+        "--temperature",
+        "200",
+    ];
+    let report = |engine: &[&str], out: &str| {
+        let mut args: Vec<&str> = common.to_vec();
+        args.extend(engine);
+        args.extend(["--out", out]);
+        let run = tunnelgrid(&args, &dir);
+        assert!(run.status.success(), "{}", text(&run.stderr));
+        let mut r: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(out).join("report.json")).unwrap(),
+        )
+        .unwrap();
+        let engine_name = r["engine"].as_str().unwrap().to_string();
+        for key in ["engine", "timings", "elapsed_s", "mean_gap_ev"] {
+            r.as_object_mut().unwrap().remove(key);
+        }
+        (r, engine_name)
+    };
+    let (gpu, gpu_name) = report(&["--engine", "gpu", "--slab-layers", "3"], "g");
+    let (cpu, cpu_name) = report(&["--engine", "cpu"], "c");
+    assert!(gpu_name.starts_with("gpu"), "{gpu_name}");
+    assert!(cpu_name.starts_with("cpu"), "{cpu_name}");
+    assert_eq!(gpu, cpu);
+
+    // Exported labels agree too.
+    for engine in ["gpu", "cpu"] {
+        let out = tunnelgrid(
+            &[
+                "export",
+                "--preset",
+                "bernoulli-site",
+                "--size",
+                "20",
+                "--p",
+                "0.32",
+                "--field",
+                "labels",
+                "--engine",
+                engine,
+                "--out",
+                &format!("{engine}.npy"),
+            ],
+            &dir,
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    assert_eq!(
+        read_npy_u32(&dir.join("gpu.npy")),
+        read_npy_u32(&dir.join("cpu.npy"))
+    );
+}

@@ -4,7 +4,9 @@ use super::ModelArgs;
 use anyhow::{ensure, Result};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
-use tunnelgrid::cpu::{CpuEngine, Network};
+use tunnelgrid::cpu::{export_labels, CpuEngine, Network};
+use tunnelgrid::engines::EngineChoice;
+use tunnelgrid::gpu::GpuEngine;
 use tunnelgrid::model::params::PRESENT_BIT;
 use tunnelgrid::output::write_npy;
 
@@ -32,9 +34,12 @@ pub struct ExportArgs {
     /// Output .npy file, shaped (nz, ny, nx) for one-site lattices, (nz, ny, nx, basis) otherwise.
     #[arg(long, value_name = "FILE.npy")]
     pub out: PathBuf,
+    /// Engine that computes the field (the engines agree; see MODEL.md §5).
+    #[arg(long, value_enum, default_value_t = EngineChoice::Cpu)]
+    pub engine: EngineChoice,
 }
 
-/// Computes the field on the CPU engine and writes it.
+/// Computes the field on the chosen engine and writes it.
 pub fn export(args: &ExportArgs) -> Result<()> {
     ensure!(
         args.out.extension().is_some_and(|e| e == "npy"),
@@ -45,27 +50,33 @@ pub fn export(args: &ExportArgs) -> Result<()> {
     if let Some(available) = tunnelgrid::cpu::available_memory() {
         model.check_memory(available)?;
     }
-    let engine = CpuEngine::default();
-    let fields = engine.bond_masks(&model, &conditions);
+    let gpu = match args.engine {
+        EngineChoice::Cpu => None,
+        EngineChoice::Gpu => Some(GpuEngine::new()?),
+        EngineChoice::Auto => GpuEngine::new().ok(),
+    };
+    let cpu = CpuEngine::default();
+    let masks = match &gpu {
+        Some(gpu) => gpu.bond_masks(&model, &conditions)?.0,
+        None => cpu.bond_masks(&model, &conditions).bond_masks,
+    };
+    let labels = |network: Network| -> Result<Vec<u32>> {
+        let roots = match &gpu {
+            Some(gpu) => gpu.labels(&model, &conditions, network)?,
+            None => cpu.cluster_roots(&model, &masks, network),
+        };
+        Ok(export_labels(&masks, roots))
+    };
     let [nx, ny, nz] = model.lattice.cells.map(u64::from);
     let basis = model.lattice.basis_len() as u64;
     let mut shape = vec![nz, ny, nx];
     if basis > 1 {
         shape.push(basis);
     }
-    let masks = &fields.bond_masks;
     match args.field {
-        Field::Bonds => write_npy(&args.out, &shape, masks)?,
-        Field::Labels => write_npy(
-            &args.out,
-            &shape,
-            &engine.export_labels(&model, masks, Network::Tunnel),
-        )?,
-        Field::ScLabels => write_npy(
-            &args.out,
-            &shape,
-            &engine.export_labels(&model, masks, Network::Superconducting),
-        )?,
+        Field::Bonds => write_npy(&args.out, &shape, &masks)?,
+        Field::Labels => write_npy(&args.out, &shape, &labels(Network::Tunnel)?)?,
+        Field::ScLabels => write_npy(&args.out, &shape, &labels(Network::Superconducting)?)?,
         Field::Occupancy => {
             let occupancy: Vec<u8> = masks
                 .iter()

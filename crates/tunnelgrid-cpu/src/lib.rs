@@ -58,9 +58,8 @@ impl CpuEngine {
         Fields { bond_masks, totals }
     }
 
-    /// Cluster labels for export: 0 for absent sites, otherwise 1 + the smallest site index of
-    /// the cluster (equal labels ⇔ same cluster).
-    pub fn export_labels(&self, model: &Model, masks: &[u32], network: Network) -> Vec<u32> {
+    /// Cluster roots of every site (the smallest site index of its cluster).
+    pub fn cluster_roots(&self, model: &Model, masks: &[u32], network: Network) -> Vec<u32> {
         let mut labels = arrays::site_array(masks.len());
         label_clusters(
             &model.lattice,
@@ -69,13 +68,6 @@ impl CpuEngine {
             self.slab_count(),
             &mut labels,
         );
-        for (label, &mask) in labels.iter_mut().zip(masks) {
-            *label = if mask & PRESENT_BIT == 0 {
-                0
-            } else {
-                *label + 1
-            };
-        }
         labels
     }
 
@@ -106,6 +98,19 @@ impl CpuEngine {
         let stats = stats::cluster_stats(&model.lattice, masks, labels, &span, scratch);
         (stats, label_s, t.elapsed().as_secs_f64())
     }
+}
+
+/// Labels for export from cluster roots: 0 for absent sites, otherwise 1 + the root (equal
+/// labels ⇔ same cluster).
+pub fn export_labels(masks: &[u32], mut roots: Vec<u32>) -> Vec<u32> {
+    for (label, &mask) in roots.iter_mut().zip(masks) {
+        *label = if mask & PRESENT_BIT == 0 {
+            0
+        } else {
+            *label + 1
+        };
+    }
+    roots
 }
 
 /// Bytes of memory the system can still give, from /proc/meminfo (None where unknown).

@@ -145,7 +145,10 @@ fn labels_do_not_depend_on_the_slab_count_at_scale() {
     }
     let engine = CpuEngine { slabs: Some(5) };
     let model = tunnelgrid_model::Model::new(material).unwrap();
-    let exported = engine.export_labels(&model, &masks, Network::Tunnel);
+    let exported = tunnelgrid_cpu::export_labels(
+        &masks,
+        engine.cluster_roots(&model, &masks, Network::Tunnel),
+    );
     for (i, (&e, &m)) in exported.iter().zip(&masks).enumerate() {
         if m & PRESENT_BIT == 0 {
             assert_eq!(e, 0);

@@ -217,6 +217,13 @@ impl<'a> Run<'a> {
     ) -> Result<Self, EngineError> {
         let ctx = &engine.ctx;
         let lattice = &model.lattice;
+        // A software adapter's device memory is the host's: refuse before allocating. Real GPUs
+        // report a failed allocation through the out-of-memory error scope below.
+        if ctx.info.device_type == wgpu::DeviceType::Cpu {
+            if let Some(available) = tunnelgrid_cpu::available_memory() {
+                model.check_memory(available)?;
+            }
+        }
         let layer = lattice.sites_per_layer();
         let per_binding = ctx.max_words_per_binding();
         let fit = per_binding / layer;

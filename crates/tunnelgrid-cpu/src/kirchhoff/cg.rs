@@ -149,6 +149,18 @@ pub(super) struct Converged {
     pub relative_residual: f64,
     /// ‖b − A·x‖ of the final x, amperes.
     pub residual_norm: f64,
+    /// x·(b − A·x) of the final x: the first-order error of the source electrode's current
+    /// (see `network.rs`).
+    pub x_dot_residual: f64,
+}
+
+/// x·y with the ordered chunked sum.
+fn dot(x: &[f64], y: &[f64]) -> f64 {
+    ordered_sum(
+        x.par_chunks(CHUNK)
+            .zip(y.par_chunks(CHUNK))
+            .map(|(a, b)| a.iter().zip(b).map(|(p, q)| p * q).sum()),
+    )
 }
 
 /// Solves A·x = b from the guess in `x`, to ‖b − A·x‖ ≤ tolerance·‖b‖.
@@ -172,6 +184,7 @@ pub(super) fn solve(
             iterations: 0,
             relative_residual: 0.0,
             residual_norm: 0.0,
+            x_dot_residual: 0.0,
         });
     }
     let inv_diag: Vec<f64> = a.diagonal.par_iter().map(|d| 1.0 / d).collect();
@@ -184,6 +197,7 @@ pub(super) fn solve(
             iterations: 0,
             relative_residual: residual,
             residual_norm: rr.sqrt(),
+            x_dot_residual: dot(x, &r),
         });
     }
     let mut p: Vec<f64> = vec![0.0; n];
@@ -212,6 +226,7 @@ pub(super) fn solve(
                     iterations,
                     relative_residual: residual,
                     residual_norm: rr_true.sqrt(),
+                    x_dot_residual: dot(x, &r),
                 });
             }
             rz = rz_true;
