@@ -7,7 +7,7 @@
 //! counted and reduced on the device; clusters joined across slabs are summed on the host.
 
 use crate::context::Context;
-use crate::io::{coarse_groups, table};
+use crate::io::{coarse_groups, table, WORKGROUP};
 use crate::pipelines::Pipelines;
 use crate::timer::Stage;
 use crate::GpuError;
@@ -39,6 +39,19 @@ struct Params {
     species_thr: [u32; 4],
     species_all: [u32; 4],
     sigma: [f32; 4],
+    block: [u32; 4],
+    blocks: [u32; 4],
+}
+
+/// Cells per labelling block (a workgroup of ≤ 256 sites labels one block in shared memory).
+fn labelling_block(lattice: &Lattice) -> [u32; 3] {
+    match (lattice.basis_len(), lattice.kind.is_2d()) {
+        (1, true) => [16, 16, 1],
+        (1, false) => [8, 8, 4],
+        (2, _) => [8, 4, 4],
+        (4, _) => [4, 4, 4],
+        _ => [4, 4, 2],
+    }
 }
 
 /// A u64 threshold in [0, 2^32] as (low word, "always" flag).
@@ -65,6 +78,9 @@ pub struct GpuEngine {
     pipelines: Pipelines,
     /// Largest number of z layers per slab; `None` fills each binding.
     pub slab_layers: Option<u32>,
+    /// Label blocks of cells in workgroup memory first (fast on GPUs); the default is on for
+    /// hardware adapters and off for software ones (lavapipe), where workgroup memory is slow.
+    pub block_labelling: bool,
 }
 
 /// Device-resident state of one run.
@@ -94,10 +110,12 @@ impl GpuEngine {
     pub fn new() -> Result<Self, GpuError> {
         let ctx = Context::new()?;
         let pipelines = Pipelines::new(&ctx.device);
+        let block_labelling = ctx.info.device_type != wgpu::DeviceType::Cpu;
         Ok(Self {
             ctx,
             pipelines,
             slab_layers: None,
+            block_labelling,
         })
     }
 
@@ -301,6 +319,8 @@ impl<'a> Run<'a> {
             SpeciesPattern::Layers => 2,
             SpeciesPattern::Random => 3,
         };
+        let block = labelling_block(lattice);
+        debug_assert!(block.iter().product::<u32>() * lattice.basis_len() <= 256);
         let params_host: Vec<Params> = slabs
             .iter()
             .map(|s| Params {
@@ -336,6 +356,18 @@ impl<'a> Run<'a> {
                 species_thr: species.map(|s| s.0),
                 species_all: species.map(|s| s.1),
                 sigma: [bond_params.sigma, 0.0, 0.0, 0.0],
+                block: [
+                    block[0],
+                    block[1],
+                    block[2],
+                    u32::from(engine.block_labelling),
+                ],
+                blocks: [
+                    lattice.cells[0].div_ceil(block[0]),
+                    lattice.cells[1].div_ceil(block[1]),
+                    s.layers.div_ceil(block[2]),
+                    0,
+                ],
             })
             .collect();
 
@@ -446,21 +478,42 @@ impl<'a> Run<'a> {
                     (6, &self.labels[s]),
                 ],
             );
-            let bind_init = ctx.bind(
-                &p.init_labels,
-                &[(0, &self.params[s]), (6, &self.labels[s])],
-            );
             let bind_compress = ctx.bind(
                 &p.compress_labels,
                 &[(0, &self.params[s]), (6, &self.labels[s])],
             );
-            ctx.dispatch(
-                &mut encoder,
-                Stage::Labels,
-                &p.init_labels,
-                &bind_init,
-                slab.sites,
-            );
+            if self.engine.block_labelling {
+                let blocks = self.params_host[s].blocks;
+                let count = blocks[0] as u64 * blocks[1] as u64 * blocks[2] as u64;
+                let bind_blocks = ctx.bind(
+                    &p.label_blocks,
+                    &[
+                        (0, &self.params[s]),
+                        (1, &self.bond_offsets),
+                        (4, &self.masks[s]),
+                        (6, &self.labels[s]),
+                    ],
+                );
+                ctx.dispatch(
+                    &mut encoder,
+                    Stage::Labels,
+                    &p.label_blocks,
+                    &bind_blocks,
+                    count * WORKGROUP as u64,
+                );
+            } else {
+                let bind_init = ctx.bind(
+                    &p.init_labels,
+                    &[(0, &self.params[s]), (6, &self.labels[s])],
+                );
+                ctx.dispatch(
+                    &mut encoder,
+                    Stage::Labels,
+                    &p.init_labels,
+                    &bind_init,
+                    slab.sites,
+                );
+            }
             ctx.dispatch(
                 &mut encoder,
                 Stage::Labels,

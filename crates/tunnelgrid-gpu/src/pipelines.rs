@@ -6,7 +6,9 @@ use crate::shader_source::resolved;
 pub struct Pipelines {
     /// bonds.wgsl: bond masks and bond totals, one pipeline per mode (tunnel, site, bond).
     pub evaluate_bonds: [wgpu::ComputePipeline; 3],
-    /// labels.wgsl: every site its own root.
+    /// labels.wgsl: union-find inside blocks of cells, in workgroup memory.
+    pub label_blocks: wgpu::ComputePipeline,
+    /// labels.wgsl: every site its own root (instead of label_blocks on software devices).
     pub init_labels: wgpu::ComputePipeline,
     /// labels.wgsl: union-find hooking with atomicMin.
     pub hook_bonds: wgpu::ComputePipeline,
@@ -59,6 +61,7 @@ impl Pipelines {
         Self {
             evaluate_bonds: [0.0, 1.0, 2.0]
                 .map(|mode| specialised(&bonds, "evaluate_bonds", &[("MODE", mode)])),
+            label_blocks: pipeline(&labels, "label_blocks"),
             init_labels: pipeline(&labels, "init_labels"),
             hook_bonds: pipeline(&labels, "hook_bonds"),
             compress_labels: pipeline(&labels, "compress_labels"),

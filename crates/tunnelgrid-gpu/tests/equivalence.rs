@@ -95,21 +95,27 @@ fn assert_engines_agree(model: &Model, conditions: &Conditions, slab_layers: Opt
         gpu_totals.near_threshold_bonds, fields.totals.near_threshold_bonds,
         "{what}"
     );
-    for network in [Network::Tunnel, Network::Superconducting] {
-        let gpu_labels = gpu.labels(model, conditions, network).unwrap();
-        // Label the GPU's own masks on the CPU, so near-threshold differences cannot matter.
-        let mut cpu_labels = vec![0u32; gpu_masks.len()];
-        label_clusters(&model.lattice, &gpu_masks, network, 3, &mut cpu_labels);
-        assert!(
-            gpu_labels == cpu_labels,
-            "{what}: {network:?} labels differ"
-        );
+    // Both labelling strategies: blocks in workgroup memory (hardware default) and global only.
+    let default_strategy = gpu.block_labelling;
+    for blocks in [true, false] {
+        gpu.block_labelling = blocks;
+        for network in [Network::Tunnel, Network::Superconducting] {
+            let gpu_labels = gpu.labels(model, conditions, network).unwrap();
+            // Label the GPU's own masks on the CPU, so near-threshold differences cannot matter.
+            let mut cpu_labels = vec![0u32; gpu_masks.len()];
+            label_clusters(&model.lattice, &gpu_masks, network, 3, &mut cpu_labels);
+            assert!(
+                gpu_labels == cpu_labels,
+                "{what}: {network:?} labels differ (block labelling {blocks})"
+            );
+        }
+        if differing == 0 {
+            let g = comparable(gpu.analyze(model, conditions).unwrap());
+            let c = comparable(cpu.analyze(model, conditions).unwrap());
+            assert_eq!(g, c, "{what}: reports differ (block labelling {blocks})");
+        }
     }
-    if differing == 0 {
-        let g = comparable(gpu.analyze(model, conditions).unwrap());
-        let c = comparable(cpu.analyze(model, conditions).unwrap());
-        assert_eq!(g, c, "{what}: reports differ");
-    }
+    gpu.block_labelling = default_strategy;
 }
 
 #[test]
