@@ -4,8 +4,11 @@
 
 pub mod context;
 pub mod engine;
+mod host;
 mod io;
+mod params;
 pub mod pipelines;
+mod run;
 pub mod shader_source;
 pub mod timer;
 

@@ -62,12 +62,23 @@ fn comparable(mut r: Report) -> Report {
 
 /// Labels of both networks and the report, on both engines, with `slab_layers` on the GPU.
 fn assert_engines_agree(model: &Model, conditions: &Conditions, slab_layers: Option<u32>) {
+    assert_engines_agree_streaming(model, conditions, slab_layers, false);
+}
+
+/// As `assert_engines_agree`, streaming the slabs through one set of buffers if `streaming`.
+fn assert_engines_agree_streaming(
+    model: &Model,
+    conditions: &Conditions,
+    slab_layers: Option<u32>,
+    streaming: bool,
+) {
     let Some(gpu) = engine() else { return };
     let mut gpu = gpu.lock().unwrap();
     gpu.slab_layers = slab_layers;
+    gpu.force_streaming = streaming;
     let cpu = CpuEngine::default();
     let what = format!(
-        "{} {} {:?} {:?} slab layers {slab_layers:?}",
+        "{} {} {:?} {:?} slab layers {slab_layers:?} streaming {streaming}",
         model.material.name, model.lattice.kind, model.lattice.cells, model.lattice.boundary
     );
 
@@ -110,12 +121,21 @@ fn assert_engines_agree(model: &Model, conditions: &Conditions, slab_layers: Opt
             );
         }
         if differing == 0 {
-            let g = comparable(gpu.analyze(model, conditions).unwrap());
+            let report = gpu.analyze(model, conditions).unwrap();
+            let multi_slab = slab_layers.is_some_and(|l| l < model.lattice.cells[2]);
+            assert_eq!(
+                report.engine.contains("streamed"),
+                streaming && multi_slab,
+                "{what}: {}",
+                report.engine
+            );
+            let g = comparable(report);
             let c = comparable(cpu.analyze(model, conditions).unwrap());
             assert_eq!(g, c, "{what}: reports differ (block labelling {blocks})");
         }
     }
     gpu.block_labelling = default_strategy;
+    gpu.force_streaming = false;
 }
 
 #[test]
@@ -167,6 +187,7 @@ fn physical_presets_agree_within_the_model_tolerance() {
         };
         assert_engines_agree(&m, &conditions, None);
         assert_engines_agree(&m, &conditions, Some(4));
+        assert_engines_agree_streaming(&m, &conditions, Some(5), true);
     }
 }
 
@@ -188,6 +209,9 @@ fn a_spanning_lattice_split_into_many_slabs_agrees() {
     for layers in [None, Some(1), Some(5)] {
         assert_engines_agree(&m, &conditions, layers);
     }
+    // A lattice larger than device memory streams its slabs; forcing it here tests that path.
+    assert_engines_agree_streaming(&m, &conditions, Some(5), true);
+    assert_engines_agree_streaming(&m, &conditions, Some(1), true);
 }
 
 #[test]

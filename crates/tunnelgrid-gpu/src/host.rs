@@ -1,0 +1,270 @@
+//! The host's part of a GPU analysis: joining clusters across slabs and periodic faces, finding
+//! spanning clusters, and the cluster statistics, from O(L²) words gathered off the device.
+
+use crate::io::{coarse_groups, table};
+use crate::run::Run;
+use crate::timer::Stage;
+use std::collections::{HashMap, HashSet};
+use tunnelgrid_cpu::geometry::{for_each_face_site, LayerWalker};
+use tunnelgrid_cpu::stats::{spanning_from_faces, Spanning};
+use tunnelgrid_cpu::wrap::{join_periodic_faces, ShiftForest};
+use tunnelgrid_cpu::Network;
+use tunnelgrid_model::{ClusterStats, EngineError, PerAxis};
+
+/// Root flag: the cluster was joined across slabs or periodic faces (summed on the host).
+const GLOBAL: u32 = 0x8000_0000;
+/// Root flag: a cluster inside one slab that spans an axis.
+const SPANNING: u32 = 0x4000_0000;
+
+/// What the host learns about one labelled network.
+pub struct Joined {
+    /// (old root, final root) of every cluster joined across slabs or periodic faces, sorted.
+    pub remap: Vec<(u32, u32)>,
+    /// Spanning and wrapping clusters (by final root).
+    pub spanning: Spanning,
+}
+
+/// The sites the host needs: the layers on both sides of every slab boundary and the faces of
+/// every axis (for spanning and wrapping).
+fn host_sites(run: &Run<'_>) -> Vec<u32> {
+    let lattice = run.lattice;
+    let layer = lattice.sites_per_layer();
+    let mut sites: HashSet<u32> = HashSet::new();
+    for pair in run.slabs.windows(2) {
+        let boundary = pair[1].first_site;
+        sites.extend((boundary - layer..boundary + layer).map(|s| s as u32));
+    }
+    for axis in 0..lattice.axes() {
+        for high in [false, true] {
+            for_each_face_site(lattice, axis, high, |site| {
+                sites.insert(site.index as u32);
+            });
+        }
+    }
+    let mut sites: Vec<u32> = sites.into_iter().collect();
+    sites.sort_unstable();
+    sites
+}
+
+/// Reads the masks and labels of `sites` from whichever slab holds them.
+fn gather(run: &Run<'_>, sites: &[u32]) -> Result<HashMap<u64, (u32, u32)>, EngineError> {
+    let ctx = run.ctx();
+    let p = &run.engine.pipelines;
+    let list = ctx.storage_with(
+        "host sites",
+        bytemuck::cast_slice(&table(sites.iter().copied(), sites.len())),
+    );
+    let gathered = ctx.storage("gathered", 2 * sites.len() as u64);
+    for s in 0..run.slabs.len() {
+        run.load(s)?;
+        let mut encoder = ctx.encoder();
+        let bind = ctx.bind(
+            &p.gather_sites,
+            &[
+                (0, run.params(s)),
+                (4, run.masks(s)),
+                (6, run.labels(s)),
+                (7, &list),
+                (11, &gathered),
+            ],
+        );
+        ctx.dispatch(
+            &mut encoder,
+            Stage::Merge,
+            &p.gather_sites,
+            &bind,
+            sites.len() as u64,
+        );
+        ctx.submit_and_wait(encoder)?;
+    }
+    let words = ctx.read_words(&gathered, 0, 2 * sites.len() as u64)?;
+    Ok(sites
+        .iter()
+        .zip(words.chunks_exact(2))
+        .map(|(&site, w)| (site as u64, (w[0], w[1])))
+        .collect())
+}
+
+/// Joins clusters across slab boundaries and periodic faces with the CPU engine's
+/// `ShiftForest`, and finds the spanning clusters.
+pub fn join(run: &Run<'_>, network: Network) -> Result<Joined, EngineError> {
+    let lattice = run.lattice;
+    let bits = network.bits();
+    let host = gather(run, &host_sites(run))?;
+    let mask_of = |site: u64| host[&site].0;
+    let label_of = |site: u64| host[&site].1;
+    let mut forest = ShiftForest::default();
+    for pair in run.slabs.windows(2) {
+        let boundary = pair[1].first_site;
+        let mut walker = LayerWalker::new(lattice, pair[0].first_z + pair[0].layers - 1);
+        while let Some(site) = walker.next_site() {
+            let mut m = mask_of(site.index) & bits;
+            while m != 0 {
+                let k = (m.trailing_zeros() / 2) as usize;
+                m &= m - 1;
+                let bond = &lattice.forward_bonds(site.basis)[k];
+                if let Some(nb) = lattice.neighbour(site.cell, bond) {
+                    if nb.crossing == [0; 3] && nb.site >= boundary {
+                        forest.join(label_of(site.index), label_of(nb.site), [0; 3]);
+                    }
+                }
+            }
+        }
+    }
+    join_periodic_faces(lattice, bits, mask_of, label_of, &mut forest);
+    let remap = forest.remap();
+    let lookup: HashMap<u32, u32> = remap.iter().copied().collect();
+    let final_label = |site: u64| {
+        let l = label_of(site);
+        lookup.get(&l).copied().unwrap_or(l)
+    };
+    let spanning = spanning_from_faces(lattice, mask_of, final_label, forest.wraps());
+    Ok(Joined { remap, spanning })
+}
+
+/// Integer totals over cluster sizes.
+#[derive(Default)]
+struct SizeTotals {
+    clusters: u64,
+    singletons: u64,
+    largest: u64,
+    finite_sum: u64,
+    finite_sum2: u128,
+}
+
+impl SizeTotals {
+    fn add_cluster(&mut self, size: u64, finite: bool) {
+        self.clusters += u64::from(size > 1);
+        self.singletons += u64::from(size == 1);
+        self.largest = self.largest.max(size);
+        if finite {
+            self.finite_sum += size;
+            self.finite_sum2 += (size * size) as u128;
+        }
+    }
+}
+
+/// Cluster sizes and the statistics of MODEL.md §6 for remapped labels: clusters inside one slab
+/// are reduced on the device, clusters joined across slabs are summed here.
+pub fn cluster_stats(run: &Run<'_>, joined: &Joined) -> Result<ClusterStats, EngineError> {
+    let ctx = run.ctx();
+    let p = &run.engine.pipelines;
+    let mut globals: Vec<u32> = joined.remap.iter().map(|&(_, root)| root).collect();
+    globals.sort_unstable();
+    globals.dedup();
+    let mut marks: Vec<(u32, u32)> = globals.iter().map(|&g| (g, GLOBAL)).collect();
+    marks.extend(
+        joined
+            .spanning
+            .roots
+            .iter()
+            .filter(|r| globals.binary_search(r).is_err())
+            .map(|&r| (r, SPANNING)),
+    );
+    let marks_table = ctx.storage_with(
+        "marks",
+        bytemuck::cast_slice(&table(marks.iter().flat_map(|&(r, f)| [r, f]), marks.len())),
+    );
+    let globals_table = ctx.storage_with(
+        "global roots",
+        bytemuck::cast_slice(&table(globals.iter().copied(), globals.len())),
+    );
+    let global_counts = ctx.storage("global counts", globals.len() as u64);
+    let largest_slab = run.slabs.iter().map(|s| s.sites).max().unwrap_or(0);
+    let sizes = ctx.storage("sizes", largest_slab);
+    let partials = ctx.storage("size partials", coarse_groups(largest_slab) * 7);
+
+    let mut totals = SizeTotals::default();
+    for (s, slab) in run.slabs.iter().enumerate() {
+        run.load(s)?;
+        let (params, masks, labels) = (run.params(s), run.masks(s), run.labels(s));
+        let mut encoder = ctx.encoder();
+        encoder.clear_buffer(&sizes, 0, None);
+        let bind = ctx.bind(
+            &p.mark_roots,
+            &[(0, params), (7, &marks_table), (8, &sizes)],
+        );
+        ctx.dispatch(
+            &mut encoder,
+            Stage::Stats,
+            &p.mark_roots,
+            &bind,
+            marks.len() as u64,
+        );
+        let bind = ctx.bind(
+            &p.count_sites,
+            &[
+                (0, params),
+                (4, masks),
+                (6, labels),
+                (7, &globals_table),
+                (8, &sizes),
+                (9, &global_counts),
+            ],
+        );
+        ctx.dispatch_coarse(
+            &mut encoder,
+            Stage::Stats,
+            &p.count_sites,
+            &bind,
+            slab.sites,
+        );
+        let bind = ctx.bind(
+            &p.reduce_sizes,
+            &[(0, params), (8, &sizes), (10, &partials)],
+        );
+        ctx.dispatch_coarse(
+            &mut encoder,
+            Stage::Stats,
+            &p.reduce_sizes,
+            &bind,
+            slab.sites,
+        );
+        let bind = ctx.bind(
+            &p.gather_globals,
+            &[
+                (0, params),
+                (7, &globals_table),
+                (8, &sizes),
+                (9, &global_counts),
+            ],
+        );
+        ctx.dispatch(
+            &mut encoder,
+            Stage::Stats,
+            &p.gather_globals,
+            &bind,
+            globals.len() as u64,
+        );
+        ctx.submit_and_wait(encoder)?;
+        for w in ctx
+            .read_words(&partials, 0, coarse_groups(slab.sites) * 7)?
+            .chunks_exact(7)
+        {
+            totals.clusters += w[0] as u64;
+            totals.singletons += w[1] as u64;
+            totals.largest = totals.largest.max(w[2] as u64);
+            totals.finite_sum += w[3] as u64 | (w[4] as u64) << 32;
+            totals.finite_sum2 += (w[5] as u64 | (w[6] as u64) << 32) as u128;
+        }
+    }
+    let counts = ctx.read_words(&global_counts, 0, globals.len() as u64)?;
+    for (root, &count) in globals.iter().zip(&counts) {
+        if count > 0 {
+            totals.add_cluster(count as u64, !joined.spanning.roots.contains(root));
+        }
+    }
+    let lattice = run.lattice;
+    Ok(ClusterStats {
+        clusters: totals.clusters,
+        singletons: totals.singletons,
+        largest_cluster: totals.largest,
+        largest_cluster_fraction: totals.largest as f64 / lattice.sites() as f64,
+        mean_cluster_size: if totals.finite_sum > 0 {
+            totals.finite_sum2 as f64 / totals.finite_sum as f64
+        } else {
+            0.0
+        },
+        spans: PerAxis::from_slice(&joined.spanning.axes, lattice.axes()),
+    })
+}

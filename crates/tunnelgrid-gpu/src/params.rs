@@ -1,0 +1,202 @@
+//! The per-slab uniform block (`Params` in shaders/common.wgsl) and the constant tables the
+//! shaders read, built from the model's `BondParams`.
+
+use bytemuck::{Pod, Zeroable};
+use tunnelgrid_model::{BondParams, Boundary, Lattice, Mode, SpeciesPattern};
+
+/// Per-slab parameters, laid out as `Params` in shaders/common.wgsl (fourteen vec4s).
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+pub struct Params {
+    pub cells: [u32; 4],
+    pub periodic: [u32; 4],
+    pub slab: [u32; 4],
+    pub run: [u32; 4],
+    pub keys_a: [u32; 4],
+    pub keys_disp: [u32; 4],
+    pub keys_bond_a: [u32; 4],
+    pub keys_bond_b: [u32; 4],
+    pub thresholds: [u32; 4],
+    pub species_thr: [u32; 4],
+    pub species_all: [u32; 4],
+    pub sigma: [f32; 4],
+    pub block: [u32; 4],
+    pub blocks: [u32; 4],
+}
+
+/// A run of z layers processed as one binding.
+#[derive(Debug, Clone, Copy)]
+pub struct Slab {
+    /// Global index of its first site.
+    pub first_site: u64,
+    /// Number of sites.
+    pub sites: u64,
+    /// First z layer.
+    pub first_z: u32,
+    /// Number of z layers.
+    pub layers: u32,
+}
+
+/// Splits the lattice into slabs of at most `layers` z layers.
+pub fn plan_slabs(lattice: &Lattice, layers: u32) -> Vec<Slab> {
+    let layer = lattice.sites_per_layer();
+    let nz = lattice.cells[2];
+    (0..nz)
+        .step_by(layers as usize)
+        .map(|first_z| {
+            let count = layers.min(nz - first_z);
+            Slab {
+                first_site: first_z as u64 * layer,
+                sites: count as u64 * layer,
+                first_z,
+                layers: count,
+            }
+        })
+        .collect()
+}
+
+/// A u64 threshold in [0, 2^32] as (low word, "always" flag).
+fn split_threshold(t: u64) -> (u32, u32) {
+    if t >= 1 << 32 {
+        (u32::MAX, 1)
+    } else {
+        (t as u32, 0)
+    }
+}
+
+/// Cells per labelling block (a workgroup of ≤ 256 sites labels one block in shared memory).
+pub fn labelling_block(lattice: &Lattice) -> [u32; 3] {
+    match (lattice.basis_len(), lattice.kind.is_2d()) {
+        (1, true) => [16, 16, 1],
+        (1, false) => [8, 8, 4],
+        (2, _) => [8, 4, 4],
+        (4, _) => [4, 4, 4],
+        _ => [4, 4, 2],
+    }
+}
+
+/// The parameters of slab `slab`; the network bits (`run[0]`) are set per labelling.
+pub fn slab_params(
+    lattice: &Lattice,
+    bond: &BondParams,
+    slab: &Slab,
+    block_labelling: bool,
+) -> Params {
+    let keys = &bond.keys;
+    let (bern, bern_all) = split_threshold(bond.bernoulli_threshold);
+    let (vac, vac_all) = split_threshold(bond.vacancy_threshold);
+    let species = bond.species_thresholds.map(split_threshold);
+    let periodic: [u32; 3] = std::array::from_fn(|a| {
+        u32::from(lattice.boundary[a] == Boundary::Periodic && !(lattice.kind.is_2d() && a == 2))
+    });
+    let block = labelling_block(lattice);
+    debug_assert!(block.iter().product::<u32>() * lattice.basis_len() <= 256);
+    Params {
+        cells: [
+            lattice.cells[0],
+            lattice.cells[1],
+            lattice.cells[2],
+            lattice.basis_len(),
+        ],
+        periodic: [periodic[0], periodic[1], periodic[2], mode_index(bond.mode)],
+        slab: [
+            slab.first_site as u32,
+            slab.sites as u32,
+            slab.first_z,
+            slab.layers,
+        ],
+        run: [
+            0,
+            lattice.max_forward_bonds() as u32,
+            match bond.species_pattern {
+                SpeciesPattern::Uniform => 0,
+                SpeciesPattern::Alternating => 1,
+                SpeciesPattern::Layers => 2,
+                SpeciesPattern::Random => 3,
+            },
+            bond.species_count,
+        ],
+        keys_a: [
+            keys.occupation.low_word_key(),
+            keys.vacancy.low_word_key(),
+            keys.species.low_word_key(),
+            0,
+        ],
+        keys_disp: std::array::from_fn(|k| {
+            if k < 3 {
+                keys.displacement[k].low_word_key()
+            } else {
+                0
+            }
+        }),
+        keys_bond_a: std::array::from_fn(|k| keys.bond[k].low_word_key()),
+        keys_bond_b: [
+            keys.bond[4].low_word_key(),
+            keys.bond[5].low_word_key(),
+            0,
+            0,
+        ],
+        thresholds: [bern, bern_all, vac, vac_all],
+        species_thr: species.map(|s| s.0),
+        species_all: species.map(|s| s.1),
+        sigma: [bond.sigma, 0.0, 0.0, 0.0],
+        block: [block[0], block[1], block[2], u32::from(block_labelling)],
+        blocks: [
+            lattice.cells[0].div_ceil(block[0]),
+            lattice.cells[1].div_ceil(block[1]),
+            slab.layers.div_ceil(block[2]),
+            0,
+        ],
+    }
+}
+
+/// Index of a mode in the shaders (and of its bond pipeline).
+pub fn mode_index(mode: Mode) -> u32 {
+    match mode {
+        Mode::Tunnel => 0,
+        Mode::BernoulliSite => 1,
+        Mode::BernoulliBond => 2,
+    }
+}
+
+/// The forward-bond table: per basis site b and bond k (index b·bonds_per_site + k) the cell
+/// offset and target basis, and the ideal bond vector in Å.
+pub fn bond_tables(lattice: &Lattice, bond: &BondParams) -> (Vec<[i32; 4]>, Vec<[f32; 4]>) {
+    let mut offsets = Vec::new();
+    let mut vectors = Vec::new();
+    for b in 0..lattice.basis_len() {
+        let forward = lattice.forward_bonds(b);
+        // The shaders index the table by b·bonds_per_site + k.
+        assert_eq!(
+            forward.len(),
+            lattice.max_forward_bonds(),
+            "every basis site has as many forward bonds"
+        );
+        for (k, f) in forward.iter().enumerate() {
+            offsets.push([
+                f.cell_offset[0],
+                f.cell_offset[1],
+                f.cell_offset[2],
+                f.to as i32,
+            ]);
+            let v = bond.bond_vectors[b as usize][k];
+            vectors.push([v[0], v[1], v[2], 0.0]);
+        }
+    }
+    (offsets, vectors)
+}
+
+/// The laws per species pair p·4 + q: (tunnel_d2, sc_d2, contraction, tunnel_distance), then
+/// (sc_distance, gap_ev, 0, 0).
+pub fn pair_laws(bond: &BondParams) -> Vec<[f32; 4]> {
+    bond.pairs
+        .iter()
+        .flatten()
+        .flat_map(|l| {
+            [
+                [l.tunnel_d2, l.sc_d2, l.contraction, l.tunnel_distance],
+                [l.sc_distance, l.gap_ev, 0.0, 0.0],
+            ]
+        })
+        .collect()
+}

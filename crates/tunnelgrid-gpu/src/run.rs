@@ -1,0 +1,381 @@
+//! The device state of one analysis and the per-slab stages.
+//!
+//! Resident runs keep every slab's bond masks and labels on the device (8 bytes per site plus
+//! one slab of cluster sizes). When that does not fit, the run *streams*: one slab's buffers are
+//! reused for every slab, and a slab is recomputed (bonds and labels are deterministic) each time
+//! a pass needs it — once to gather its boundary layers, once to count its clusters.
+
+use crate::context::Context;
+use crate::engine::GpuEngine;
+use crate::io::{coarse_groups, table, WORKGROUP};
+use crate::params::{bond_tables, pair_laws, plan_slabs, slab_params, Params, Slab};
+use crate::pipelines::Pipelines;
+use crate::timer::Stage;
+use crate::GpuError;
+use std::cell::{Cell, RefCell};
+use tunnelgrid_cpu::{BondTotals, Network};
+use tunnelgrid_model::engine::human_bytes;
+use tunnelgrid_model::{BondParams, EngineError, Lattice, Model};
+
+/// Device memory of a resident run, bytes per site (bond mask and label, both u32).
+const RESIDENT_BYTES_PER_SITE: u64 = 8;
+
+/// The buffers of one run and where its slabs stand.
+pub struct Run<'a> {
+    pub engine: &'a GpuEngine,
+    pub lattice: &'a Lattice,
+    pub slabs: Vec<Slab>,
+    pub params_host: Vec<Params>,
+    params: Vec<wgpu::Buffer>,
+    bond_offsets: wgpu::Buffer,
+    bond_vectors: wgpu::Buffer,
+    pair_laws: wgpu::Buffer,
+    /// One per slab (resident) or one for all slabs (streaming).
+    masks: Vec<wgpu::Buffer>,
+    labels: Vec<wgpu::Buffer>,
+    /// Streaming: the slab whose bonds and labels the buffers hold.
+    loaded: Cell<Option<usize>>,
+    /// The network being labelled.
+    network: Cell<Network>,
+    /// The current remap table (length word first) and its entry count, applied to every slab.
+    remap: RefCell<Option<(wgpu::Buffer, u64)>>,
+}
+
+impl<'a> Run<'a> {
+    /// Plans the slabs and allocates the buffers: resident when they fit, else streaming.
+    pub fn new(
+        engine: &'a GpuEngine,
+        model: &'a Model,
+        bond: &BondParams,
+    ) -> Result<Self, EngineError> {
+        let ctx = &engine.ctx;
+        let lattice = &model.lattice;
+        let layer = lattice.sites_per_layer();
+        let per_binding = ctx.max_words_per_binding();
+        let fit = per_binding / layer;
+        if fit == 0 {
+            return Err(GpuError::LayerTooLarge {
+                layer_sites: layer,
+                binding_words: per_binding,
+            }
+            .into());
+        }
+        let layers = (fit.min(u32::MAX as u64) as u32)
+            .min(engine.slab_layers.unwrap_or(u32::MAX))
+            .max(1);
+        let slabs = plan_slabs(lattice, layers);
+        let largest = slabs.iter().map(|s| s.sites).max().unwrap_or(1);
+
+        // A software adapter's device memory is the host's: decide before allocating. Hardware
+        // adapters report a failed allocation through the out-of-memory error scope.
+        let software = ctx.info.device_type == wgpu::DeviceType::Cpu;
+        let host_memory = if software {
+            tunnelgrid_cpu::available_memory()
+        } else {
+            None
+        };
+        let streaming_bytes = largest * (RESIDENT_BYTES_PER_SITE + 4);
+        if let Some(available) = host_memory {
+            if streaming_bytes > available {
+                return Err(GpuError::OutOfMemory {
+                    needed: human_bytes(streaming_bytes),
+                    detail: format!(
+                        "one slab does not fit the {} available",
+                        human_bytes(available)
+                    ),
+                }
+                .into());
+            }
+        }
+        let resident_bytes = lattice.sites() * RESIDENT_BYTES_PER_SITE + largest * 4;
+        let mut streaming = engine.force_streaming && slabs.len() > 1;
+        if let Some(available) = host_memory {
+            streaming |= resident_bytes > available;
+        }
+
+        let params_host: Vec<Params> = slabs
+            .iter()
+            .map(|s| slab_params(lattice, bond, s, engine.block_labelling))
+            .collect();
+        let params = params_host
+            .iter()
+            .map(|p| ctx.uniform_with("params", bytemuck::bytes_of(p)))
+            .collect();
+        let (offsets, vectors) = bond_tables(lattice, bond);
+        let bond_offsets = ctx.storage_with("bond offsets", bytemuck::cast_slice(&offsets));
+        let bond_vectors = ctx.storage_with("bond vectors", bytemuck::cast_slice(&vectors));
+        let pair_laws = ctx.storage_with("pair laws", bytemuck::cast_slice(&pair_laws(bond)));
+
+        let allocate = |count: usize,
+                        words: &dyn Fn(usize) -> u64|
+         -> Result<(Vec<wgpu::Buffer>, Vec<wgpu::Buffer>), String> {
+            let scope = ctx.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+            let masks = (0..count)
+                .map(|s| ctx.storage("bond masks", words(s)))
+                .collect();
+            let labels = (0..count)
+                .map(|s| ctx.storage("labels", words(s)))
+                .collect();
+            match pollster::block_on(scope.pop()) {
+                Some(error) => Err(error.to_string()),
+                None => Ok((masks, labels)),
+            }
+        };
+        let resident = if streaming {
+            None
+        } else {
+            allocate(slabs.len(), &|s| slabs[s].sites).ok()
+        };
+        let (masks, labels) = match resident {
+            Some(buffers) => buffers,
+            None => allocate(1, &|_| largest).map_err(|detail| GpuError::OutOfMemory {
+                needed: human_bytes(streaming_bytes),
+                detail,
+            })?,
+        };
+        Ok(Self {
+            engine,
+            lattice,
+            slabs,
+            params_host,
+            params,
+            bond_offsets,
+            bond_vectors,
+            pair_laws,
+            masks,
+            labels,
+            loaded: Cell::new(None),
+            network: Cell::new(Network::Tunnel),
+            remap: RefCell::new(None),
+        })
+    }
+
+    /// Whether slabs share one set of buffers and are recomputed on demand.
+    pub fn streaming(&self) -> bool {
+        self.masks.len() < self.slabs.len()
+    }
+
+    pub fn ctx(&self) -> &Context {
+        &self.engine.ctx
+    }
+
+    fn pipelines(&self) -> &Pipelines {
+        &self.engine.pipelines
+    }
+
+    fn slot(&self, s: usize) -> usize {
+        if self.streaming() {
+            0
+        } else {
+            s
+        }
+    }
+
+    /// Slab `s`'s bond masks buffer.
+    pub fn masks(&self, s: usize) -> &wgpu::Buffer {
+        &self.masks[self.slot(s)]
+    }
+
+    /// Slab `s`'s labels buffer.
+    pub fn labels(&self, s: usize) -> &wgpu::Buffer {
+        &self.labels[self.slot(s)]
+    }
+
+    /// Slab `s`'s parameters.
+    pub fn params(&self, s: usize) -> &wgpu::Buffer {
+        &self.params[s]
+    }
+
+    /// Encodes the bond evaluation of slab `s`, with its per-workgroup totals into `partials`.
+    fn encode_bonds(&self, encoder: &mut wgpu::CommandEncoder, s: usize, partials: &wgpu::Buffer) {
+        let ctx = self.ctx();
+        let pipeline = &self.pipelines().evaluate_bonds[self.params_host[s].periodic[3] as usize];
+        let bind = ctx.bind(
+            pipeline,
+            &[
+                (0, &self.params[s]),
+                (1, &self.bond_offsets),
+                (2, &self.bond_vectors),
+                (3, &self.pair_laws),
+                (4, self.masks(s)),
+                (5, partials),
+            ],
+        );
+        ctx.dispatch_coarse(encoder, Stage::Bonds, pipeline, &bind, self.slabs[s].sites);
+    }
+
+    /// Encodes the labelling of slab `s` (blocks or init, hook, compress).
+    fn encode_labels(&self, encoder: &mut wgpu::CommandEncoder, s: usize) {
+        let ctx = self.ctx();
+        let p = self.pipelines();
+        let sites = self.slabs[s].sites;
+        let (params, masks, labels) = (&self.params[s], self.masks(s), self.labels(s));
+        if self.engine.block_labelling {
+            let blocks = self.params_host[s].blocks;
+            let count = blocks[0] as u64 * blocks[1] as u64 * blocks[2] as u64;
+            let bind = ctx.bind(
+                &p.label_blocks,
+                &[
+                    (0, params),
+                    (1, &self.bond_offsets),
+                    (4, masks),
+                    (6, labels),
+                ],
+            );
+            ctx.dispatch(
+                encoder,
+                Stage::Labels,
+                &p.label_blocks,
+                &bind,
+                count * WORKGROUP as u64,
+            );
+        } else {
+            let bind = ctx.bind(&p.init_labels, &[(0, params), (6, labels)]);
+            ctx.dispatch(encoder, Stage::Labels, &p.init_labels, &bind, sites);
+        }
+        let bind = ctx.bind(
+            &p.hook_bonds,
+            &[
+                (0, params),
+                (1, &self.bond_offsets),
+                (4, masks),
+                (6, labels),
+            ],
+        );
+        ctx.dispatch(encoder, Stage::Labels, &p.hook_bonds, &bind, sites);
+        let bind = ctx.bind(&p.compress_labels, &[(0, params), (6, labels)]);
+        ctx.dispatch(encoder, Stage::Labels, &p.compress_labels, &bind, sites);
+    }
+
+    /// Encodes the current remap table (if any) on slab `s`.
+    fn encode_remap(&self, encoder: &mut wgpu::CommandEncoder, s: usize) {
+        let remap = self.remap.borrow();
+        let Some((list, entries)) = remap.as_ref() else {
+            return;
+        };
+        let ctx = self.ctx();
+        let p = self.pipelines();
+        let bind = ctx.bind(
+            &p.remap_roots,
+            &[(0, &self.params[s]), (6, self.labels(s)), (7, list)],
+        );
+        ctx.dispatch(encoder, Stage::Merge, &p.remap_roots, &bind, *entries);
+        let bind = ctx.bind(&p.remap_sites, &[(0, &self.params[s]), (6, self.labels(s))]);
+        ctx.dispatch(
+            encoder,
+            Stage::Merge,
+            &p.remap_sites,
+            &bind,
+            self.slabs[s].sites,
+        );
+    }
+
+    /// Evaluates every slab's bonds and returns the totals.
+    pub fn evaluate_bonds(&self) -> Result<BondTotals, EngineError> {
+        let ctx = self.ctx();
+        let mut totals = BondTotals::default();
+        for s in 0..self.slabs.len() {
+            let groups = coarse_groups(self.slabs[s].sites);
+            let partials = ctx.storage("bond partials", groups * 5);
+            let mut encoder = ctx.encoder();
+            self.encode_bonds(&mut encoder, s, &partials);
+            ctx.submit_and_wait(encoder)?;
+            for w in ctx.read_words(&partials, 0, groups * 5)?.chunks_exact(5) {
+                totals.present_sites += w[0] as u64;
+                totals.tunnel_bonds += w[1] as u64;
+                totals.sc_bonds += w[2] as u64;
+                totals.near_threshold_bonds += w[3] as u64;
+                totals.gap_sum_ev += f32::from_bits(w[4]) as f64;
+            }
+        }
+        Ok(totals)
+    }
+
+    /// Starts labelling `network`: resident runs label every slab now, streaming runs when a
+    /// slab is loaded.
+    pub fn label(&self, network: Network) -> Result<(), EngineError> {
+        self.network.set(network);
+        *self.remap.borrow_mut() = None;
+        for (buffer, host) in self.params.iter().zip(&self.params_host) {
+            let mut p = *host;
+            p.run[0] = network.bits();
+            self.ctx()
+                .queue
+                .write_buffer(buffer, 0, bytemuck::bytes_of(&p));
+        }
+        if self.streaming() {
+            self.loaded.set(None);
+            return Ok(());
+        }
+        let mut encoder = self.ctx().encoder();
+        for s in 0..self.slabs.len() {
+            self.encode_labels(&mut encoder, s);
+        }
+        self.ctx().submit_and_wait(encoder)?;
+        Ok(())
+    }
+
+    /// Makes slab `s`'s masks and (remapped) labels available in its buffers.
+    pub fn load(&self, s: usize) -> Result<(), EngineError> {
+        if !self.streaming() || self.loaded.get() == Some(s) {
+            return Ok(());
+        }
+        let ctx = self.ctx();
+        let scratch = ctx.storage("bond partials", coarse_groups(self.slabs[s].sites) * 5);
+        let mut encoder = ctx.encoder();
+        self.encode_bonds(&mut encoder, s, &scratch);
+        self.encode_labels(&mut encoder, s);
+        self.encode_remap(&mut encoder, s);
+        ctx.submit_and_wait(encoder)?;
+        self.loaded.set(Some(s));
+        Ok(())
+    }
+
+    /// Sends the (old root, final root) pairs of the joined clusters and applies them: to every
+    /// slab now (resident), or to each slab as it is loaded (streaming).
+    pub fn set_remap(&self, remap: &[(u32, u32)]) -> Result<(), EngineError> {
+        if remap.is_empty() {
+            return Ok(());
+        }
+        let words = table(remap.iter().flat_map(|&(a, b)| [a, b]), remap.len());
+        let list = self
+            .ctx()
+            .storage_with("remap", bytemuck::cast_slice(&words));
+        *self.remap.borrow_mut() = Some((list, remap.len() as u64));
+        if self.streaming() {
+            self.loaded.set(None);
+            return Ok(());
+        }
+        let mut encoder = self.ctx().encoder();
+        for s in 0..self.slabs.len() {
+            self.encode_remap(&mut encoder, s);
+        }
+        self.ctx().submit_and_wait(encoder)?;
+        Ok(())
+    }
+
+    /// The whole of the masks (`labels == false`) or labels, read back in site order.
+    pub fn read_all(&self, labels: bool) -> Result<Vec<u32>, EngineError> {
+        let mut out = Vec::with_capacity(self.lattice.sites() as usize);
+        for (s, slab) in self.slabs.iter().enumerate() {
+            self.load(s)?;
+            let buffer = if labels {
+                self.labels(s)
+            } else {
+                self.masks(s)
+            };
+            out.extend(self.ctx().read_words(buffer, 0, slab.sites)?);
+        }
+        Ok(out)
+    }
+}
+
+/// A short description of how a run used the device, for the report's engine field.
+pub fn describe(run: &Run<'_>) -> String {
+    let slabs = run.slabs.len();
+    match (slabs, run.streaming()) {
+        (1, _) => String::new(),
+        (n, false) => format!(", {n} slabs"),
+        (n, true) => format!(", {n} slabs streamed through one slab of device memory"),
+    }
+}
