@@ -1,9 +1,10 @@
 //! The CPU reference engine of tunnelgrid: bond masks, union-find labelling of the tunnel and
 //! superconducting networks, and the observables of MODEL.md §6, in parallel with rayon.
 //!
-//! It is the oracle every GPU stage is compared with. Resident memory is 12 bytes per site: the
-//! bond mask, the labels and one scratch array (cluster sizes, then the superconducting labels'
-//! sizes), all u32.
+//! It is the oracle every GPU stage is compared with. Resident memory is 8 bytes per site: the
+//! bond mask and one u32 array that holds, in turn, the site presence of the bond pass, the
+//! labels and the cluster sizes of each network (12 bytes above 2^31 sites, where the sizes need
+//! an array of their own).
 
 pub mod arrays;
 mod atomic_view;
@@ -71,9 +72,8 @@ impl CpuEngine {
         labels
     }
 
-    /// Labels one network into `labels` and computes its statistics, using `scratch`.
-    /// `bonds` is the number of bonds of this network.
-    #[allow(clippy::too_many_arguments)]
+    /// Labels one network into `labels` and computes its statistics (which consumes the
+    /// labels). `bonds` is the number of bonds of this network.
     fn network_stats(
         &self,
         model: &Model,
@@ -82,7 +82,6 @@ impl CpuEngine {
         bonds: u64,
         present_sites: u64,
         labels: &mut [u32],
-        scratch: &mut Vec<u32>,
     ) -> (ClusterStats, f64, f64) {
         if bonds == 0 {
             return (stats::bondless(&model.lattice, present_sites), 0.0, 0.0);
@@ -91,11 +90,8 @@ impl CpuEngine {
         let wraps = label_clusters(&model.lattice, masks, network, self.slab_count(), labels);
         let label_s = t.elapsed().as_secs_f64();
         let t = Instant::now();
-        if scratch.is_empty() {
-            *scratch = arrays::site_array(masks.len());
-        }
         let span = stats::spanning(&model.lattice, masks, labels, &wraps);
-        let stats = stats::cluster_stats(&model.lattice, masks, labels, &span, scratch);
+        let stats = stats::cluster_stats(&model.lattice, masks, labels, &span);
         (stats, label_s, t.elapsed().as_secs_f64())
     }
 }
@@ -151,13 +147,11 @@ impl Engine for CpuEngine {
         let t = Instant::now();
         let params = BondParams::new(&model.material, lattice, conditions);
         let mut masks = arrays::site_array(sites);
-        // The labels array is the presence scratch of the bond pass: it is overwritten by the
-        // labelling anyway, and the third array is only needed from the statistics on.
+        // The labels array is the presence scratch of the bond pass: the labelling overwrites it.
         let mut labels = arrays::site_array(sites);
         let totals = evaluate_bonds(lattice, &params, &mut masks, &mut labels);
         timings.bonds_s = t.elapsed().as_secs_f64();
 
-        let mut scratch = Vec::new();
         let (tunnel, label_s, stats_s) = self.network_stats(
             model,
             &masks,
@@ -165,7 +159,6 @@ impl Engine for CpuEngine {
             totals.tunnel_bonds,
             totals.present_sites,
             &mut labels,
-            &mut scratch,
         );
         timings.tunnel_labels_s = label_s;
         timings.stats_s = stats_s;
@@ -176,7 +169,6 @@ impl Engine for CpuEngine {
             totals.sc_bonds,
             totals.present_sites,
             &mut labels,
-            &mut scratch,
         );
         timings.sc_labels_s = label_s;
         timings.stats_s += stats_s;

@@ -69,74 +69,35 @@ pub fn spanning_from_faces(
     result
 }
 
-/// Sizes, counts and mean finite-cluster size. `sizes` is scratch of one u32 per site.
+/// Flag of an entry that holds a root's cluster size after `count_in_place`.
+const COUNTED: u32 = 1 << 31;
+
+/// Sizes, counts and mean finite-cluster size. Consumes `labels`: afterwards the entries hold
+/// cluster sizes, not labels.
+///
+/// Below 2^31 sites the sizes are counted into the labels array itself, so an analysis needs no
+/// third per-site array (a fresh array costs a page fault per page on first touch, which on a
+/// virtual machine is as slow as the counting). Larger lattices count into a separate array.
 pub fn cluster_stats(
     lattice: &Lattice,
     masks: &[u32],
-    labels: &[u32],
+    labels: &mut [u32],
     span: &Spanning,
-    sizes: &mut [u32],
 ) -> ClusterStats {
-    // Roots are the smallest index of their cluster, so a site's root lies in its own chunk or an
-    // earlier one. Each task counts own-chunk roots directly and run-length encodes the others,
-    // which are added afterwards: no atomics, no contention on the giant cluster's counter.
-    const COUNT_CHUNK: usize = 1 << 18;
-    let foreign: Vec<Vec<(u32, u32)>> = sizes
-        .par_chunks_mut(COUNT_CHUNK)
-        .zip(
-            masks
-                .par_chunks(COUNT_CHUNK)
-                .zip(labels.par_chunks(COUNT_CHUNK)),
-        )
-        .enumerate()
-        .map(|(c, (own, (m, l)))| {
-            own.fill(0);
-            let lo = (c * COUNT_CHUNK) as u32;
-            let mut runs: Vec<(u32, u32)> = Vec::new();
-            for (&mask, &root) in m.iter().zip(l) {
-                if mask & PRESENT_BIT == 0 {
-                    continue;
-                }
-                if root >= lo {
-                    own[(root - lo) as usize] += 1;
-                } else {
-                    match runs.last_mut() {
-                        Some((r, n)) if *r == root => *n += 1,
-                        _ => runs.push((root, 1)),
-                    }
-                }
-            }
-            runs
-        })
-        .collect();
-    for (root, n) in foreign.into_iter().flatten() {
-        sizes[root as usize] += n;
-    }
     // Few clusters span: a short list beats hashing every root.
     let spanning_roots: Vec<u32> = span.roots.iter().copied().collect();
-    const CHUNK: usize = 1 << 16;
-    let acc = sizes
-        .par_chunks(CHUNK)
-        .enumerate()
-        .map(|(c, chunk)| {
-            let mut a = SizeTotals::default();
-            for (i, &s) in chunk.iter().enumerate() {
-                if s == 0 {
-                    continue;
-                }
-                let s = s as u64;
-                a.clusters += u64::from(s > 1);
-                a.singletons += u64::from(s == 1);
-                a.largest = a.largest.max(s);
-                let root = (c * CHUNK + i) as u32;
-                if !spanning_roots.contains(&root) {
-                    a.finite_sum += s;
-                    a.finite_sum2 += (s * s) as u128;
-                }
-            }
-            a
+    let acc = if (labels.len() as u64) < COUNTED as u64 {
+        count_in_place(masks, labels);
+        fold_sizes(labels, &spanning_roots, |entry| {
+            (entry & COUNTED != 0).then_some(entry & !COUNTED)
         })
-        .reduce(SizeTotals::default, SizeTotals::add);
+    } else {
+        let mut sizes = crate::arrays::site_array(labels.len());
+        count_separately(masks, labels, &mut sizes);
+        fold_sizes(&sizes, &spanning_roots, |entry| {
+            (entry > 0).then_some(entry)
+        })
+    };
     ClusterStats {
         clusters: acc.clusters,
         singletons: acc.singletons,
@@ -149,6 +110,117 @@ pub fn cluster_stats(
         },
         spans: PerAxis::from_slice(&span.axes, lattice.axes()),
     }
+}
+
+/// Sites per counting task.
+const COUNT_CHUNK: usize = 1 << 18;
+
+/// Adds the run-length encoded counts of roots outside their sites' chunks.
+fn add_foreign(entries: &mut [u32], foreign: Vec<Vec<(u32, u32)>>) {
+    for (root, n) in foreign.into_iter().flatten() {
+        entries[root as usize] += n;
+    }
+}
+
+/// Appends one site of `root` to a run-length list.
+fn push_run(runs: &mut Vec<(u32, u32)>, root: u32) {
+    match runs.last_mut() {
+        Some((r, n)) if *r == root => *n += 1,
+        _ => runs.push((root, 1)),
+    }
+}
+
+/// Turns each present root's entry into `COUNTED | size`; other entries keep their labels.
+///
+/// A root is the smallest index of its cluster, so when a chunk is swept in ascending order a
+/// site's own entry is still its label when it is read (only later sites of its cluster write to
+/// it) and its root's entry is already a count. Roots in earlier chunks are run-length encoded
+/// and added afterwards: no atomics, no contention on the giant cluster's counter.
+fn count_in_place(masks: &[u32], labels: &mut [u32]) {
+    let foreign: Vec<Vec<(u32, u32)>> = labels
+        .par_chunks_mut(COUNT_CHUNK)
+        .zip(masks.par_chunks(COUNT_CHUNK))
+        .enumerate()
+        .map(|(c, (own, m))| {
+            let lo = c * COUNT_CHUNK;
+            let mut runs = Vec::new();
+            for i in 0..own.len() {
+                if m[i] & PRESENT_BIT == 0 {
+                    continue;
+                }
+                let root = own[i] as usize;
+                if root == lo + i {
+                    own[i] = COUNTED | 1;
+                } else if root >= lo {
+                    own[root - lo] += 1;
+                } else {
+                    push_run(&mut runs, root as u32);
+                }
+            }
+            runs
+        })
+        .collect();
+    add_foreign(labels, foreign);
+}
+
+/// Counts each present site into `sizes[root]` (for lattices too large for `count_in_place`).
+fn count_separately(masks: &[u32], labels: &[u32], sizes: &mut [u32]) {
+    let foreign: Vec<Vec<(u32, u32)>> = sizes
+        .par_chunks_mut(COUNT_CHUNK)
+        .zip(
+            masks
+                .par_chunks(COUNT_CHUNK)
+                .zip(labels.par_chunks(COUNT_CHUNK)),
+        )
+        .enumerate()
+        .map(|(c, (own, (m, l)))| {
+            let lo = (c * COUNT_CHUNK) as u32;
+            let mut runs = Vec::new();
+            for (&mask, &root) in m.iter().zip(l) {
+                if mask & PRESENT_BIT == 0 {
+                    continue;
+                }
+                if root >= lo {
+                    own[(root - lo) as usize] += 1;
+                } else {
+                    push_run(&mut runs, root);
+                }
+            }
+            runs
+        })
+        .collect();
+    add_foreign(sizes, foreign);
+}
+
+/// Totals over the cluster sizes that `size_of(entry)` finds in `entries` (indexed by root).
+fn fold_sizes(
+    entries: &[u32],
+    spanning_roots: &[u32],
+    size_of: impl Fn(u32) -> Option<u32> + Sync,
+) -> SizeTotals {
+    const CHUNK: usize = 1 << 16;
+    entries
+        .par_chunks(CHUNK)
+        .enumerate()
+        .map(|(c, chunk)| {
+            let mut a = SizeTotals::default();
+            for (i, &entry) in chunk.iter().enumerate() {
+                let Some(s) = size_of(entry) else {
+                    continue;
+                };
+                let s = s as u64;
+                a.clusters += u64::from(s > 1);
+                a.singletons += u64::from(s == 1);
+                a.largest = a.largest.max(s);
+                let root = (c * CHUNK + i) as u32;
+                if !spanning_roots.contains(&root) {
+                    a.finite_sum += s;
+                    a.finite_sum2 += (s * s) as u128;
+                }
+            }
+            a
+        })
+        .reduce(SizeTotals::default, SizeTotals::add)
 }
 
 /// Integer totals over cluster sizes (exact at any lattice size).
@@ -194,5 +266,55 @@ pub fn bondless(lattice: &Lattice, present_sites: u64) -> ClusterStats {
             1.0
         },
         spans: PerAxis::from_slice(&axes, lattice.axes()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{evaluate_bonds, label_clusters, Network};
+    use tunnelgrid_model::{BondParams, Conditions, Model};
+
+    /// The separate-array path (lattices of 2^31 sites and more) counts what the in-place path
+    /// counts.
+    #[test]
+    fn both_counting_paths_agree() {
+        let mut material = tunnelgrid_model::presets::preset("bernoulli-site").unwrap();
+        material.lattice.cells = [30, 20, 25];
+        let model = Model::new(material).unwrap();
+        let conditions = Conditions {
+            p: 0.33,
+            ..model.default_conditions()
+        };
+        let params = BondParams::new(&model.material, &model.lattice, &conditions);
+        let n = model.lattice.sites() as usize;
+        let (mut masks, mut labels) = (vec![0u32; n], vec![0u32; n]);
+        evaluate_bonds(&model.lattice, &params, &mut masks, &mut labels);
+        label_clusters(&model.lattice, &masks, Network::Tunnel, 3, &mut labels);
+        let roots = [labels[0], labels[n / 2]];
+        let mut sizes = vec![0u32; n];
+        count_separately(&masks, &labels, &mut sizes);
+        let separate = fold_sizes(&sizes, &roots, |e| (e > 0).then_some(e));
+        count_in_place(&masks, &mut labels);
+        let in_place = fold_sizes(&labels, &roots, |e| {
+            (e & COUNTED != 0).then_some(e & !COUNTED)
+        });
+        assert_eq!(
+            (
+                separate.clusters,
+                separate.singletons,
+                separate.largest,
+                separate.finite_sum,
+                separate.finite_sum2
+            ),
+            (
+                in_place.clusters,
+                in_place.singletons,
+                in_place.largest,
+                in_place.finite_sum,
+                in_place.finite_sum2
+            )
+        );
+        assert!(separate.clusters > 100);
     }
 }

@@ -296,8 +296,7 @@ proptest! {
         let mut labels = vec![0u32; masks.len()];
         let wraps = label_clusters(&lattice, &masks, Network::Superconducting, 2, &mut labels);
         let span = tunnelgrid_cpu::stats::spanning(&lattice, &masks, &labels, &wraps);
-        let mut sizes = vec![0u32; masks.len()];
-        let full = tunnelgrid_cpu::stats::cluster_stats(&lattice, &masks, &labels, &span, &mut sizes);
+        let full = tunnelgrid_cpu::stats::cluster_stats(&lattice, &masks, &mut labels, &span);
         prop_assert_eq!(tunnelgrid_cpu::stats::bondless(&lattice, present), full);
     }
 }
@@ -336,5 +335,56 @@ proptest! {
         let tunnels: u64 = reference.iter().map(|m| (m & tunnelgrid_model::params::ALL_TUNNEL_BITS).count_ones() as u64).sum();
         prop_assert_eq!(totals.tunnel_bonds, tunnels);
         prop_assert_eq!(totals.present_sites, reference.iter().filter(|&&m| m & PRESENT_BIT != 0).count() as u64);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Cluster statistics (counted in place in the labels array) against sizes taken directly from
+    /// the breadth-first components, with open boundaries, where spanning is face contact.
+    #[test]
+    fn cluster_statistics_equal_the_bfs_sizes(
+        kind in kind_strategy(),
+        nx in 1u32..9, ny in 1u32..9, nz in 1u32..9,
+        p in 0.0f64..1.0,
+        seed in any::<u64>(),
+    ) {
+        let nz = if kind.is_2d() { 1 } else { nz };
+        let (material, lattice) = bernoulli(kind, Mode::BernoulliSite, [nx, ny, nz], [Boundary::Open; 3]);
+        let masks = masks_for(&material, &lattice, p, seed);
+        let bfs = bfs_components(&lattice, &masks, Network::Tunnel.bits());
+        let mut sizes: HashMap<u32, u64> = HashMap::new();
+        let mut faces: HashMap<u32, [[bool; 2]; 3]> = HashMap::new();
+        for (site, &c) in bfs.iter().enumerate() {
+            if masks[site] & PRESENT_BIT == 0 {
+                continue;
+            }
+            *sizes.entry(c).or_default() += 1;
+            let (cell, _) = lattice.coords(site as u64);
+            let touch = faces.entry(c).or_default();
+            for a in 0..3 {
+                touch[a][0] |= cell[a] == 0;
+                touch[a][1] |= cell[a] == lattice.cells[a] - 1;
+            }
+        }
+        let spans = |c: &u32| (0..lattice.axes()).any(|a| faces[c][a] == [true, true]);
+        let finite: Vec<u64> = sizes.iter().filter(|(c, _)| !spans(c)).map(|(_, &s)| s).collect();
+        let sum: u64 = finite.iter().sum();
+        let sum2: u64 = finite.iter().map(|s| s * s).sum();
+
+        let mut labels = vec![0u32; masks.len()];
+        let wraps = label_clusters(&lattice, &masks, Network::Tunnel, 2, &mut labels);
+        let span = tunnelgrid_cpu::stats::spanning(&lattice, &masks, &labels, &wraps);
+        let stats = tunnelgrid_cpu::stats::cluster_stats(&lattice, &masks, &mut labels, &span);
+        prop_assert_eq!(stats.clusters, sizes.values().filter(|&&s| s > 1).count() as u64);
+        prop_assert_eq!(stats.singletons, sizes.values().filter(|&&s| s == 1).count() as u64);
+        prop_assert_eq!(stats.largest_cluster, sizes.values().copied().max().unwrap_or(0));
+        let mean = if sum > 0 { sum2 as f64 / sum as f64 } else { 0.0 };
+        prop_assert!((stats.mean_cluster_size - mean).abs() <= 1e-12 * mean.max(1.0));
+        for a in 0..lattice.axes() {
+            let any = sizes.keys().any(|c| faces[c][a] == [true, true]);
+            prop_assert_eq!(span.axes[a], any);
+        }
     }
 }

@@ -14,8 +14,8 @@ pub struct Model {
     pub lattice: Lattice,
 }
 
-/// Resident bytes per site of an analysis: bond mask, tunnel labels and one scratch/label array,
-/// each u32 (ARCHITECTURE.md: ≤ 12 B/site).
+/// Resident bytes per site of an analysis, at most: bond mask, labels and (above 2^31 sites) a
+/// separate array of cluster sizes, each u32 (ARCHITECTURE.md: ≤ 12 B/site).
 pub const BYTES_PER_SITE: u64 = 12;
 
 /// Largest lattice the u32 site index and label (index + 1, 0 = absent) can address.
