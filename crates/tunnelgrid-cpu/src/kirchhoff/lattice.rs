@@ -15,6 +15,7 @@ use super::network::{Electrode, Resistor, ResistorNetwork};
 use super::{KirchhoffError, SolveOptions};
 use crate::labels::{label_clusters, Network};
 use rayon::prelude::*;
+use std::borrow::Cow;
 use tunnelgrid_model::params::{sc_bit, tunnel_bit, ALL_SC_BITS, ALL_TUNNEL_BITS, PRESENT_BIT};
 use tunnelgrid_model::{BondParams, Boundary, Lattice};
 
@@ -230,21 +231,21 @@ pub(crate) fn face_sites(lattice: &Lattice, axis: usize, c: u32) -> impl Iterato
 /// Superconducting labels for `axis`: the caller's where they can be used, otherwise labelled
 /// here with the superconducting bonds that cross a periodic boundary along `axis` cut (the
 /// caller's labels join clusters through them, which would short the two bus bars).
-fn superconducting_labels(
+fn superconducting_labels<'a>(
     lattice: &Lattice,
     masks: &[u32],
-    sc_labels: Option<&[u32]>,
+    sc_labels: Option<&'a [u32]>,
     axis: usize,
-) -> Vec<u32> {
+) -> Cow<'a, [u32]> {
     let periodic = lattice.boundary[axis] == Boundary::Periodic;
     if let (Some(labels), false) = (sc_labels, periodic) {
-        return labels.to_vec();
+        return Cow::Borrowed(labels);
     }
     let slabs = 4 * rayon::current_num_threads();
     let mut labels = vec![0u32; masks.len()];
     if !periodic {
         label_clusters(lattice, masks, Network::Superconducting, slabs, &mut labels);
-        return labels;
+        return Cow::Owned(labels);
     }
     let mut cut = masks.to_vec();
     // Only the two faces hold bonds that can cross this axis's boundary.
@@ -262,7 +263,7 @@ fn superconducting_labels(
         }
     }
     label_clusters(lattice, &cut, Network::Superconducting, slabs, &mut labels);
-    labels
+    Cow::Owned(labels)
 }
 
 /// Bytes `axis_resistance` needs for a lattice of `sites` sites and `normal_bonds` normal
