@@ -208,7 +208,7 @@ fn bad_input_gives_clear_errors() {
     );
     expect_error(
         &dir,
-        &["run", "--size", "1600"],
+        &["run", "--engine", "cpu", "--size", "1600"],
         &["too large", "GiB", "memory available"],
     );
     expect_error(

@@ -18,6 +18,9 @@ pub struct Context {
     pub timestamps: bool,
     /// Per-stage device timing (active only while profiling).
     pub timer: crate::timer::Timer,
+    /// The first error wgpu reported outside an error scope, or the device's loss: wgpu's
+    /// default would panic, so it is kept here and returned by the next wait.
+    errors: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
 /// An adapter wgpu found, for `tunnelgrid info`.
@@ -119,6 +122,19 @@ impl Context {
         }))
         .map_err(|e| GpuError::Device(e.to_string()))?;
         let timer = crate::timer::Timer::new(&device, &queue, timestamps);
+        let errors = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let sink = errors.clone();
+        device.on_uncaptured_error(std::sync::Arc::new(move |e: wgpu::Error| {
+            sink.lock()
+                .expect("error sink")
+                .get_or_insert_with(|| e.to_string());
+        }));
+        let sink = errors.clone();
+        device.set_device_lost_callback(move |reason, message| {
+            sink.lock()
+                .expect("error sink")
+                .get_or_insert_with(|| format!("device lost ({reason:?}): {message}"));
+        });
         Ok(Self {
             adapter,
             device,
@@ -127,7 +143,16 @@ impl Context {
             limits,
             timestamps,
             timer,
+            errors,
         })
+    }
+
+    /// The first error wgpu reported since the last call, as a `GpuError`.
+    pub fn take_error(&self) -> Result<(), GpuError> {
+        match self.errors.lock().expect("error sink").take() {
+            Some(message) => Err(GpuError::Device(message)),
+            None => Ok(()),
+        }
     }
 
     /// "name (backend, type)" for reports.

@@ -24,16 +24,10 @@ pub struct Joined {
     pub spanning: Spanning,
 }
 
-/// The sites the host needs: the layers on both sides of every slab boundary and the faces of
-/// every axis (for spanning and wrapping).
-fn host_sites(run: &Run<'_>) -> Vec<u32> {
+/// Every site on a face of an axis (for spanning and wrapping), sorted.
+fn face_sites(run: &Run<'_>) -> Vec<u32> {
     let lattice = run.lattice;
-    let layer = lattice.sites_per_layer();
     let mut sites: HashSet<u32> = HashSet::new();
-    for pair in run.slabs.windows(2) {
-        let boundary = pair[1].first_site;
-        sites.extend((boundary - layer..boundary + layer).map(|s| s as u32));
-    }
     for axis in 0..lattice.axes() {
         for high in [false, true] {
             for_each_face_site(lattice, axis, high, |site| {
@@ -46,71 +40,91 @@ fn host_sites(run: &Run<'_>) -> Vec<u32> {
     sites
 }
 
-/// Reads the masks and labels of `sites` from whichever slab holds them.
-fn gather(run: &Run<'_>, sites: &[u32]) -> Result<HashMap<u64, (u32, u32)>, EngineError> {
+/// Reads (mask, label) of each of the sorted `sites` from whichever slab holds it, in chunks
+/// that fit one storage binding, loading only the slabs that hold some of them.
+fn gather(run: &Run<'_>, sites: &[u32]) -> Result<Vec<(u32, u32)>, EngineError> {
     let ctx = run.ctx();
     let p = &run.engine.pipelines;
-    let list = ctx.storage_with(
-        "host sites",
-        bytemuck::cast_slice(&table(sites.iter().copied(), sites.len())),
-    );
-    let gathered = ctx.storage("gathered", 2 * sites.len() as u64);
-    for s in 0..run.slabs.len() {
-        run.load(s)?;
-        let mut encoder = ctx.encoder();
-        let bind = ctx.bind(
-            &p.gather_sites,
-            &[
-                (0, run.params(s)),
-                (4, run.masks(s)),
-                (6, run.labels(s)),
-                (7, &list),
-                (11, &gathered),
-            ],
+    let chunk = (ctx.max_words_per_binding() / 2 - 1).max(1) as usize;
+    let mut out = Vec::with_capacity(sites.len());
+    for part in sites.chunks(chunk) {
+        let list = ctx.storage_with(
+            "host sites",
+            bytemuck::cast_slice(&table(part.iter().copied(), part.len())),
         );
-        ctx.dispatch(
-            &mut encoder,
-            Stage::Merge,
-            &p.gather_sites,
-            &bind,
-            sites.len() as u64,
+        let gathered = ctx.storage("gathered", 2 * part.len() as u64);
+        let (lo, hi) = (
+            part[0] as u64,
+            *part.last().expect("chunks are not empty") as u64,
         );
-        ctx.submit_and_wait(encoder)?;
+        for (s, slab) in run.slabs.iter().enumerate() {
+            if slab.first_site > hi || slab.first_site + slab.sites <= lo {
+                continue;
+            }
+            run.load(s)?;
+            let mut encoder = ctx.encoder();
+            let bind = ctx.bind(
+                &p.gather_sites,
+                &[
+                    (0, run.params(s)),
+                    (4, run.masks(s)),
+                    (6, run.labels(s)),
+                    (7, &list),
+                    (11, &gathered),
+                ],
+            );
+            ctx.dispatch(
+                &mut encoder,
+                Stage::Merge,
+                &p.gather_sites,
+                &bind,
+                part.len() as u64,
+            );
+            ctx.submit_and_wait(encoder)?;
+        }
+        let words = ctx.read_words(&gathered, 0, 2 * part.len() as u64)?;
+        out.extend(words.chunks_exact(2).map(|w| (w[0], w[1])));
     }
-    let words = ctx.read_words(&gathered, 0, 2 * sites.len() as u64)?;
-    Ok(sites
-        .iter()
-        .zip(words.chunks_exact(2))
-        .map(|(&site, w)| (site as u64, (w[0], w[1])))
-        .collect())
+    Ok(out)
 }
 
 /// Joins clusters across slab boundaries and periodic faces with the CPU engine's
-/// `ShiftForest`, and finds the spanning clusters.
+/// `ShiftForest`, and finds the spanning clusters. Each slab boundary is read on its own (its
+/// two layers), so the host holds O(L²) words whatever the number of slabs.
 pub fn join(run: &Run<'_>, network: Network) -> Result<Joined, EngineError> {
     let lattice = run.lattice;
     let bits = network.bits();
-    let host = gather(run, &host_sites(run))?;
-    let mask_of = |site: u64| host[&site].0;
-    let label_of = |site: u64| host[&site].1;
+    let layer = lattice.sites_per_layer();
     let mut forest = ShiftForest::default();
     for pair in run.slabs.windows(2) {
         let boundary = pair[1].first_site;
+        let first = boundary - layer;
+        let sites: Vec<u32> = (first..boundary + layer).map(|s| s as u32).collect();
+        let data = gather(run, &sites)?;
+        let at = |site: u64| data[(site - first) as usize];
         let mut walker = LayerWalker::new(lattice, pair[0].first_z + pair[0].layers - 1);
         while let Some(site) = walker.next_site() {
-            let mut m = mask_of(site.index) & bits;
+            let mut m = at(site.index).0 & bits;
             while m != 0 {
                 let k = (m.trailing_zeros() / 2) as usize;
                 m &= m - 1;
                 let bond = &lattice.forward_bonds(site.basis)[k];
                 if let Some(nb) = lattice.neighbour(site.cell, bond) {
                     if nb.crossing == [0; 3] && nb.site >= boundary {
-                        forest.join(label_of(site.index), label_of(nb.site), [0; 3]);
+                        forest.join(at(site.index).1, at(nb.site).1, [0; 3]);
                     }
                 }
             }
         }
     }
+    let faces = face_sites(run);
+    let face_data: HashMap<u64, (u32, u32)> = faces
+        .iter()
+        .map(|&s| s as u64)
+        .zip(gather(run, &faces)?)
+        .collect();
+    let mask_of = |site: u64| face_data[&site].0;
+    let label_of = |site: u64| face_data[&site].1;
     join_periodic_faces(lattice, bits, mask_of, label_of, &mut forest);
     let remap = forest.remap();
     let lookup: HashMap<u32, u32> = remap.iter().copied().collect();

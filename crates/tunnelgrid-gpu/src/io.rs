@@ -149,7 +149,7 @@ impl Context {
         self.device
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| crate::GpuError::Device(e.to_string()))?;
-        Ok(())
+        self.take_error()
     }
 
     /// Maps the first `bytes` of a MAP_READ buffer whose copies were submitted, and copies them.
