@@ -3,6 +3,7 @@
 
 pub mod engines;
 pub mod output;
+pub mod transport;
 
 pub use tunnelgrid_cpu as cpu;
 pub use tunnelgrid_gpu as gpu;

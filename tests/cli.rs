@@ -353,3 +353,52 @@ fn gpu_and_cpu_engines_report_the_same_from_the_command_line() {
         read_npy_u32(&dir.join("cpu.npy"))
     );
 }
+
+#[test]
+fn run_reports_resistance_when_asked() {
+    let dir = scratch("resistance");
+    let run = |p: &str, t: &str, out: &str| {
+        let r = tunnelgrid(
+            &[
+                "run",
+                "--engine",
+                "cpu",
+                "--size",
+                "12",
+                "--pressure",
+                p,
+                "--temperature",
+                t,
+                "--resistance",
+                "--out",
+                out,
+            ],
+            &dir,
+        );
+        assert!(r.status.success(), "{}", text(&r.stderr));
+        assert!(text(&r.stdout).contains("transport x"));
+        let report: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(out).join("report.json")).unwrap(),
+        )
+        .unwrap();
+        report
+    };
+    let conducting = run("60", "300", "c");
+    assert!(conducting["resistance_ohm"]["x"].as_f64().unwrap() > 0.0);
+    assert!(conducting["resistivity_ohm_m"]["x"].as_f64().unwrap() > 0.0);
+    assert!(conducting["critical_current_a"]["x"].is_null());
+    let superconducting = run("250", "10", "s");
+    assert_eq!(superconducting["resistance_ohm"]["y"].as_f64(), Some(0.0));
+    assert!(superconducting["critical_current_a"]["y"].as_f64().unwrap() > 0.0);
+    let insulating = run("1", "400", "i");
+    assert!(insulating["resistance_ohm"]["z"].is_null());
+    // Without --resistance the keys are absent.
+    let plain = tunnelgrid(
+        &["run", "--engine", "cpu", "--size", "8", "--out", "p"],
+        &dir,
+    );
+    assert!(plain.status.success());
+    assert!(!std::fs::read_to_string(dir.join("p/report.json"))
+        .unwrap()
+        .contains("resistance_ohm"));
+}

@@ -228,3 +228,39 @@ fn alloy_superconducts_at_room_conditions_without_pressure() {
         report.sc_bond_fraction
     );
 }
+
+/// MODEL.md §7 on the default preset: resistivity falls with pressure and with cooling, and is
+/// exactly 0 where the state is superconducting (∞, JSON null, where insulating).
+#[test]
+fn default_resistivity_falls_with_pressure_and_cooling() {
+    let mut material = preset("default").unwrap();
+    material.lattice.cells = [16, 16, 16];
+    let model = Model::new(material).unwrap();
+    let rho = |p: f64, t: f64| {
+        let c = Conditions {
+            pressure_gpa: p,
+            temperature_k: t,
+            ..model.default_conditions()
+        };
+        let tr = tunnelgrid::transport::transport(&model, &c, |_, _, _| {}).unwrap();
+        (tr.resistivity_ohm_m.x, tr.resistance_ohm.x)
+    };
+    let values: Vec<f64> = [40.0, 60.0, 80.0, 100.0]
+        .iter()
+        .map(|&p| rho(p, 300.0).0.unwrap())
+        .collect();
+    assert!(
+        values.windows(2).all(|w| w[1] < w[0]),
+        "ρ against pressure at 300 K: {values:?}"
+    );
+    assert!(
+        rho(60.0, 10.0).0.unwrap() < rho(60.0, 300.0).0.unwrap(),
+        "cooling lowers ρ"
+    );
+    assert_eq!(
+        rho(250.0, 10.0),
+        (Some(0.0), Some(0.0)),
+        "superconducting: exactly 0"
+    );
+    assert_eq!(rho(1.0, 400.0), (None, None), "insulating: infinite");
+}

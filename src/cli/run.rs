@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use tunnelgrid::engines::{self, EngineChoice};
 use tunnelgrid::model::{Model, Report};
 use tunnelgrid::output::write_text;
+use tunnelgrid::transport::transport;
 
 /// Arguments of `run`.
 #[derive(Args, Debug)]
@@ -22,6 +23,10 @@ pub struct RunArgs {
     /// CPU engine: number of z-slabs labelled in parallel (tests use it to exercise the merge).
     #[arg(long, value_name = "N")]
     pub slabs: Option<usize>,
+    /// Also solve Kirchhoff's laws for the resistance along each axis, and the max-flow for the
+    /// critical current along superconducting axes (CPU solvers; can take minutes above 100³).
+    #[arg(long)]
+    pub resistance: bool,
     /// GPU engine: most z layers per slab (default: as many as one storage binding holds);
     /// small values force the multi-slab path.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
@@ -36,7 +41,11 @@ pub fn run(args: &RunArgs) -> Result<()> {
         gpu_slab_layers: args.slab_layers,
     };
     let selected = engines::select(args.engine, slabs)?;
-    let report = selected.engine.analyze(&model, &conditions)?;
+    let mut report = selected.engine.analyze(&model, &conditions)?;
+    if args.resistance {
+        report.transport = Some(transport(&model, &conditions, progress_printer())?);
+        eprint!("\r\x1b[K");
+    }
     print!("{}", summary(&model, &report, &selected.reason));
     let path = args.out.join("report.json");
     write_text(&path, &(serde_json::to_string_pretty(&report)? + "\n"))?;
@@ -154,6 +163,31 @@ fn summary(model: &Model, r: &Report, engine_reason: &str) -> String {
             ),
         );
     }
+    if let Some(tr) = &r.transport {
+        let ohm = |v: Option<f64>| {
+            v.map_or("∞".to_string(), |v| {
+                if v == 0.0 {
+                    "0".into()
+                } else {
+                    format!("{v:.6e}")
+                }
+            })
+        };
+        let res = tr.resistance_ohm.to_vec();
+        let rho = tr.resistivity_ohm_m.to_vec();
+        let ic = tr.critical_current_a.to_vec();
+        let its = tr.solver_iterations.to_vec();
+        for i in 0..res.len() {
+            let mut text = format!("R = {} Ω, ρ = {} Ω·m", ohm(res[i]), ohm(rho[i]));
+            if its[i] > 0 {
+                text += &format!(" ({} CG iterations)", its[i]);
+            }
+            if let Some(c) = ic[i] {
+                text += &format!(", critical current {c:.6e} A");
+            }
+            line(&mut s, &format!("transport {}", axes[i]), text);
+        }
+    }
     let t = &r.timings;
     line(&mut s, "time", format!("{:.3} s (bonds {:.3}, tunnel labels {:.3}, sc labels {:.3}, stats {:.3}); {:.1} Msites/s", r.elapsed_s, t.bonds_s, t.tunnel_labels_s, t.sc_labels_s, t.stats_s, r.sites as f64 / r.elapsed_s / 1e6));
     line(&mut s, "engine", format!("{} ({engine_reason})", r.engine));
@@ -165,5 +199,23 @@ fn yes(b: bool) -> &'static str {
         "yes"
     } else {
         "no"
+    }
+}
+
+/// Prints CG progress on stderr at most once a second, after the first second.
+fn progress_printer() -> impl FnMut(usize, usize, f64) {
+    let start = std::time::Instant::now();
+    let mut last = start;
+    move |axis, iteration, residual| {
+        let now = std::time::Instant::now();
+        if now.duration_since(start).as_secs_f64() > 1.0
+            && now.duration_since(last).as_secs_f64() >= 1.0
+        {
+            last = now;
+            eprint!(
+                "\r\x1b[Ksolving axis {}: iteration {iteration}, relative residual {residual:.2e}",
+                ["x", "y", "z"][axis]
+            );
+        }
     }
 }

@@ -249,5 +249,6 @@ pub fn build_report(
         mean_gap_ev: (!bernoulli && normal > 0).then(|| totals.gap_sum_ev / normal as f64),
         timings,
         elapsed_s,
+        transport: None,
     }
 }

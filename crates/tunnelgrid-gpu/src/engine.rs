@@ -38,6 +38,12 @@ impl GpuEngine {
     pub fn new() -> Result<Self, GpuError> {
         let ctx = Context::new()?;
         let pipelines = Pipelines::new(&ctx.device);
+        // Shader or pipeline creation errors arrive through the uncaptured-error sink.
+        ctx.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| GpuError::Device(e.to_string()))?;
+        ctx.take_error()
+            .map_err(|e| GpuError::Device(format!("compiling the WGSL pipelines: {e}")))?;
         let block_labelling = ctx.info.device_type != wgpu::DeviceType::Cpu;
         Ok(Self {
             ctx,

@@ -15,4 +15,4 @@ pub use config::{ConfigError, Material, Mode, SpeciesPattern};
 pub use engine::{Engine, EngineError, Model};
 pub use lattice::{Boundary, Lattice, LatticeKind};
 pub use params::{BondClass, BondParams, Conditions};
-pub use report::{ClusterStats, PerAxis, Report, State, Timings};
+pub use report::{ClusterStats, PerAxis, Report, State, Timings, Transport};

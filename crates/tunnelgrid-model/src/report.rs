@@ -161,4 +161,26 @@ pub struct Report {
     pub timings: Timings,
     /// Whole analysis, seconds.
     pub elapsed_s: f64,
+    /// Resistance and critical current per axis, when requested (`run --resistance`); its keys
+    /// appear at the top level of report.json.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub transport: Option<Transport>,
+}
+
+/// Transport along each axis (MODEL.md §7, §8). `None` (JSON null) stands for +∞ where a
+/// resistance is infinite, and for "not applicable" where a critical current is.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Transport {
+    /// R between bus bars on the axis's faces, ohm: 0 superconducting, null insulating.
+    pub resistance_ohm: PerAxis<Option<f64>>,
+    /// ρ = R·A/L from the strained sample extents, ohm·metre: 0 or null with R.
+    pub resistivity_ohm_m: PerAxis<Option<f64>>,
+    /// Maximum supercurrent between the faces, amperes, along superconducting axes.
+    pub critical_current_a: PerAxis<Option<f64>>,
+    /// Conjugate-gradient iterations per axis (0 without a solve).
+    pub solver_iterations: PerAxis<usize>,
+    /// Final relative residual per axis (0 without a solve).
+    pub solver_residual: PerAxis<f64>,
+    /// Time of the resistance and critical-current computations, seconds.
+    pub transport_s: f64,
 }
