@@ -56,15 +56,32 @@ pub fn select(choice: EngineChoice, slabs: SlabOptions) -> Result<Selected> {
             engine: gpu().context("--engine gpu")?,
             reason: "requested".into(),
         }),
-        EngineChoice::Auto => Ok(match gpu() {
-            Ok(engine) => Selected {
-                engine,
-                reason: "auto: a GPU adapter was found".into(),
-            },
-            Err(e) => Selected {
+        EngineChoice::Auto => Ok(match auto_gpu() {
+            Ok(mut engine) => {
+                engine.slab_layers = slabs.gpu_slab_layers;
+                Selected {
+                    engine: Box::new(engine),
+                    reason: "auto: a GPU adapter was found".into(),
+                }
+            }
+            Err(why) => Selected {
                 engine: cpu(),
-                reason: format!("auto: {e}"),
+                reason: format!("auto: {why}"),
             },
         }),
     }
+}
+
+/// The GPU engine `auto` uses: a hardware adapter. A software Vulkan device (lavapipe) runs on
+/// the same CPU cores as the CPU engine, far slower, so `auto` leaves it to `--engine gpu`.
+/// The error says why there is none.
+pub fn auto_gpu() -> Result<GpuEngine, String> {
+    let engine = GpuEngine::new().map_err(|e| e.to_string())?;
+    if engine.context().info.device_type == tunnelgrid_gpu::DeviceType::Cpu {
+        return Err(format!(
+            "the only adapter, {}, is a software device; --engine gpu uses it",
+            engine.context().info.name
+        ));
+    }
+    Ok(engine)
 }

@@ -276,7 +276,7 @@ fn bad_input_gives_clear_errors() {
 /// Whether a GPU adapter is available; under CI its absence is a failure, elsewhere a loud skip.
 fn gpu_available(dir: &Path) -> bool {
     let info = text(&tunnelgrid(&["info"], dir).stdout);
-    let found = info.contains("auto engine  gpu");
+    let found = info.contains("adapter 0");
     if !found {
         assert!(
             std::env::var_os("CI").is_none(),

@@ -61,7 +61,7 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
     let bencher = match args.engine {
         EngineChoice::Cpu => Bencher::Cpu(Default::default()),
         EngineChoice::Gpu => Bencher::Gpu(Box::new(GpuEngine::new()?)),
-        EngineChoice::Auto => match GpuEngine::new() {
+        EngineChoice::Auto => match tunnelgrid::engines::auto_gpu() {
             Ok(gpu) => Bencher::Gpu(Box::new(gpu)),
             Err(_) => Bencher::Cpu(Default::default()),
         },

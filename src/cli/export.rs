@@ -53,7 +53,7 @@ pub fn export(args: &ExportArgs) -> Result<()> {
     let gpu = match args.engine {
         EngineChoice::Cpu => None,
         EngineChoice::Gpu => Some(GpuEngine::new()?),
-        EngineChoice::Auto => GpuEngine::new().ok(),
+        EngineChoice::Auto => tunnelgrid::engines::auto_gpu().ok(),
     };
     let cpu = CpuEngine::default();
     let masks = match &gpu {

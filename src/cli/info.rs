@@ -19,9 +19,13 @@ pub fn info() -> Result<()> {
             tunnelgrid_model::engine::human_bytes(a.max_buffer)
         );
     }
-    match tunnelgrid_gpu::GpuEngine::new() {
-        Ok(engine) => println!("auto engine  gpu: {}", engine.context().describe()),
-        Err(e) => println!("auto engine  cpu ({e})"),
+    match tunnelgrid::engines::select(tunnelgrid::engines::EngineChoice::Auto, Default::default()) {
+        Ok(selected) => println!(
+            "auto engine  {} ({})",
+            selected.engine.name(),
+            selected.reason
+        ),
+        Err(e) => println!("auto engine  none ({e})"),
     }
     println!(
         "cpu engine   rayon, {} threads",

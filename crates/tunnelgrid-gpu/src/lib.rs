@@ -14,6 +14,7 @@ pub mod timer;
 
 pub use context::{adapters, AdapterSummary, Context};
 pub use engine::GpuEngine;
+pub use wgpu::DeviceType;
 
 /// Why the GPU engine cannot run.
 #[derive(Debug, thiserror::Error)]
