@@ -43,8 +43,11 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let selected = engines::select(args.engine, slabs)?;
     let mut report = selected.engine.analyze(&model, &conditions)?;
     if args.resistance {
-        report.transport = Some(transport(&model, &conditions, progress_printer())?);
-        eprint!("\r\x1b[K");
+        let mut progress = Progress::default();
+        report.transport = Some(transport(&model, &conditions, |a, i, r| {
+            progress.show(a, i, r)
+        })?);
+        progress.finish();
     }
     print!("{}", summary(&model, &report, &selected.reason));
     let path = args.out.join("report.json");
@@ -202,20 +205,43 @@ fn yes(b: bool) -> &'static str {
     }
 }
 
-/// Prints CG progress on stderr at most once a second, after the first second.
-fn progress_printer() -> impl FnMut(usize, usize, f64) {
-    let start = std::time::Instant::now();
-    let mut last = start;
-    move |axis, iteration, residual| {
+/// CG progress on stderr, at most once a second and only after the first second.
+struct Progress {
+    start: std::time::Instant,
+    last: std::time::Instant,
+    shown: bool,
+}
+
+impl Default for Progress {
+    fn default() -> Self {
         let now = std::time::Instant::now();
-        if now.duration_since(start).as_secs_f64() > 1.0
-            && now.duration_since(last).as_secs_f64() >= 1.0
+        Self {
+            start: now,
+            last: now,
+            shown: false,
+        }
+    }
+}
+
+impl Progress {
+    fn show(&mut self, axis: usize, iteration: usize, residual: f64) {
+        let now = std::time::Instant::now();
+        if now.duration_since(self.start).as_secs_f64() > 1.0
+            && now.duration_since(self.last).as_secs_f64() >= 1.0
         {
-            last = now;
+            self.last = now;
+            self.shown = true;
             eprint!(
                 "\r\x1b[Ksolving axis {}: iteration {iteration}, relative residual {residual:.2e}",
                 ["x", "y", "z"][axis]
             );
+        }
+    }
+
+    /// Clears the progress line, if one was shown.
+    fn finish(&self) {
+        if self.shown {
+            eprint!("\r\x1b[K");
         }
     }
 }
