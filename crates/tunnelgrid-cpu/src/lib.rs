@@ -127,19 +127,7 @@ impl Engine for CpuEngine {
         if let Some(available) = available_memory() {
             model.check_memory(available)?;
         }
-        tunnelgrid_model::config::check_conditions(
-            &model.material,
-            conditions.pressure_gpa,
-            conditions.temperature_k,
-            "",
-        )?;
-        tunnelgrid_model::config::check_range(
-            "p",
-            conditions.p,
-            0.0,
-            1.0,
-            "a probability in [0, 1]",
-        )?;
+        model.check_conditions(conditions)?;
         let lattice = &model.lattice;
         let sites = lattice.sites() as usize;
         let mut timings = Timings::default();

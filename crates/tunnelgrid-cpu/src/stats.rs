@@ -98,18 +98,7 @@ pub fn cluster_stats(
             (entry > 0).then_some(entry)
         })
     };
-    ClusterStats {
-        clusters: acc.clusters,
-        singletons: acc.singletons,
-        largest_cluster: acc.largest,
-        largest_cluster_fraction: acc.largest as f64 / lattice.sites() as f64,
-        mean_cluster_size: if acc.finite_sum > 0 {
-            acc.finite_sum2 as f64 / acc.finite_sum as f64
-        } else {
-            0.0
-        },
-        spans: PerAxis::from_slice(&span.axes, lattice.axes()),
-    }
+    acc.stats(lattice, &span.axes)
 }
 
 /// Sites per counting task.
@@ -208,33 +197,60 @@ fn fold_sizes(
                 let Some(s) = size_of(entry) else {
                     continue;
                 };
-                let s = s as u64;
-                a.clusters += u64::from(s > 1);
-                a.singletons += u64::from(s == 1);
-                a.largest = a.largest.max(s);
                 let root = (c * CHUNK + i) as u32;
-                if !spanning_roots.contains(&root) {
-                    a.finite_sum += s;
-                    a.finite_sum2 += (s * s) as u128;
-                }
+                a.add_cluster(s as u64, !spanning_roots.contains(&root));
             }
             a
         })
-        .reduce(SizeTotals::default, SizeTotals::add)
+        .reduce(SizeTotals::default, SizeTotals::merge)
 }
 
-/// Integer totals over cluster sizes (exact at any lattice size).
-#[derive(Default, Clone, Copy)]
-struct SizeTotals {
-    clusters: u64,
-    singletons: u64,
-    largest: u64,
-    finite_sum: u64,
-    finite_sum2: u128,
+/// Integer totals over cluster sizes (exact at any lattice size). Shared with the GPU engine,
+/// which adds the clusters it joins across slabs on the host.
+#[derive(Default, Clone, Copy, Debug)]
+pub struct SizeTotals {
+    /// Clusters of two or more sites.
+    pub clusters: u64,
+    /// Clusters of one site.
+    pub singletons: u64,
+    /// Sites of the largest cluster.
+    pub largest: u64,
+    /// Σs over clusters that span no axis.
+    pub finite_sum: u64,
+    /// Σs² over clusters that span no axis.
+    pub finite_sum2: u128,
 }
 
 impl SizeTotals {
-    fn add(self, o: Self) -> Self {
+    /// Adds one cluster of `size` sites; `finite` when it spans no axis.
+    pub fn add_cluster(&mut self, size: u64, finite: bool) {
+        self.clusters += u64::from(size > 1);
+        self.singletons += u64::from(size == 1);
+        self.largest = self.largest.max(size);
+        if finite {
+            self.finite_sum += size;
+            self.finite_sum2 += (size * size) as u128;
+        }
+    }
+
+    /// The statistics these totals give on `lattice`, with the spanning answers.
+    pub fn stats(&self, lattice: &Lattice, spans: &[bool; 3]) -> ClusterStats {
+        ClusterStats {
+            clusters: self.clusters,
+            singletons: self.singletons,
+            largest_cluster: self.largest,
+            largest_cluster_fraction: self.largest as f64 / lattice.sites() as f64,
+            mean_cluster_size: if self.finite_sum > 0 {
+                self.finite_sum2 as f64 / self.finite_sum as f64
+            } else {
+                0.0
+            },
+            spans: PerAxis::from_slice(spans, lattice.axes()),
+        }
+    }
+
+    /// Sum of two totals.
+    pub fn merge(self, o: Self) -> Self {
         Self {
             clusters: self.clusters + o.clusters,
             singletons: self.singletons + o.singletons,

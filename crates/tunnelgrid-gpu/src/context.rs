@@ -68,7 +68,7 @@ fn compute_capable(adapter: &wgpu::Adapter) -> bool {
 }
 
 /// Every compute-capable adapter wgpu finds, best first.
-pub fn adapters() -> Vec<AdapterSummary> {
+fn ranked_adapters() -> Vec<wgpu::Adapter> {
     let mut found: Vec<wgpu::Adapter> =
         pollster::block_on(instance().enumerate_adapters(wgpu::Backends::all()))
             .into_iter()
@@ -76,6 +76,11 @@ pub fn adapters() -> Vec<AdapterSummary> {
             .collect();
     found.sort_by_key(|a| rank(&a.get_info()));
     found
+}
+
+/// Every compute-capable adapter wgpu finds, best first.
+pub fn adapters() -> Vec<AdapterSummary> {
+    ranked_adapters()
         .iter()
         .map(|a| {
             let info = a.get_info();
@@ -97,13 +102,10 @@ pub fn adapters() -> Vec<AdapterSummary> {
 impl Context {
     /// Opens the best adapter with its own limits.
     pub fn new() -> Result<Self, GpuError> {
-        let mut found: Vec<wgpu::Adapter> =
-            pollster::block_on(instance().enumerate_adapters(wgpu::Backends::all()))
-                .into_iter()
-                .filter(compute_capable)
-                .collect();
-        found.sort_by_key(|a| rank(&a.get_info()));
-        let adapter = found.into_iter().next().ok_or(GpuError::NoAdapter)?;
+        let adapter = ranked_adapters()
+            .into_iter()
+            .next()
+            .ok_or(GpuError::NoAdapter)?;
         let info = adapter.get_info();
         let limits = adapter.limits();
         let timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);

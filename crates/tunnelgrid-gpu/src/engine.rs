@@ -107,19 +107,7 @@ impl Engine for GpuEngine {
 
     fn analyze(&self, model: &Model, conditions: &Conditions) -> Result<Report, EngineError> {
         let start = Instant::now();
-        tunnelgrid_model::config::check_conditions(
-            &model.material,
-            conditions.pressure_gpa,
-            conditions.temperature_k,
-            "",
-        )?;
-        tunnelgrid_model::config::check_range(
-            "p",
-            conditions.p,
-            0.0,
-            1.0,
-            "a probability in [0, 1]",
-        )?;
+        model.check_conditions(conditions)?;
         let mut timings = Timings::default();
         let t = Instant::now();
         let params = BondParams::new(&model.material, &model.lattice, conditions);

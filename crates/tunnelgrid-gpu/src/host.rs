@@ -6,10 +6,10 @@ use crate::run::Run;
 use crate::timer::Stage;
 use std::collections::{HashMap, HashSet};
 use tunnelgrid_cpu::geometry::{for_each_face_site, LayerWalker};
-use tunnelgrid_cpu::stats::{spanning_from_faces, Spanning};
+use tunnelgrid_cpu::stats::{spanning_from_faces, SizeTotals, Spanning};
 use tunnelgrid_cpu::wrap::{join_periodic_faces, ShiftForest};
 use tunnelgrid_cpu::Network;
-use tunnelgrid_model::{ClusterStats, EngineError, PerAxis};
+use tunnelgrid_model::{ClusterStats, EngineError};
 
 /// Root flag: the cluster was joined across slabs or periodic faces (summed on the host).
 const GLOBAL: u32 = 0x8000_0000;
@@ -136,28 +136,6 @@ pub fn join(run: &Run<'_>, network: Network) -> Result<Joined, EngineError> {
     Ok(Joined { remap, spanning })
 }
 
-/// Integer totals over cluster sizes.
-#[derive(Default)]
-struct SizeTotals {
-    clusters: u64,
-    singletons: u64,
-    largest: u64,
-    finite_sum: u64,
-    finite_sum2: u128,
-}
-
-impl SizeTotals {
-    fn add_cluster(&mut self, size: u64, finite: bool) {
-        self.clusters += u64::from(size > 1);
-        self.singletons += u64::from(size == 1);
-        self.largest = self.largest.max(size);
-        if finite {
-            self.finite_sum += size;
-            self.finite_sum2 += (size * size) as u128;
-        }
-    }
-}
-
 /// Cluster sizes and the statistics of MODEL.md §6 for remapped labels: clusters inside one slab
 /// are reduced on the device, clusters joined across slabs are summed here.
 pub fn cluster_stats(run: &Run<'_>, joined: &Joined) -> Result<ClusterStats, EngineError> {
@@ -268,17 +246,5 @@ pub fn cluster_stats(run: &Run<'_>, joined: &Joined) -> Result<ClusterStats, Eng
             totals.add_cluster(count as u64, !joined.spanning.roots.contains(root));
         }
     }
-    let lattice = run.lattice;
-    Ok(ClusterStats {
-        clusters: totals.clusters,
-        singletons: totals.singletons,
-        largest_cluster: totals.largest,
-        largest_cluster_fraction: totals.largest as f64 / lattice.sites() as f64,
-        mean_cluster_size: if totals.finite_sum > 0 {
-            totals.finite_sum2 as f64 / totals.finite_sum as f64
-        } else {
-            0.0
-        },
-        spans: PerAxis::from_slice(&joined.spanning.axes, lattice.axes()),
-    })
+    Ok(totals.stats(run.lattice, &joined.spanning.axes))
 }

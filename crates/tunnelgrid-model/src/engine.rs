@@ -53,6 +53,17 @@ impl Model {
         }
     }
 
+    /// Checks conditions against this material (what every engine does before running).
+    pub fn check_conditions(&self, conditions: &Conditions) -> Result<(), ConfigError> {
+        crate::config::check_conditions(
+            &self.material,
+            conditions.pressure_gpa,
+            conditions.temperature_k,
+            "",
+        )?;
+        crate::config::check_range("p", conditions.p, 0.0, 1.0, "a probability in [0, 1]")
+    }
+
     /// Refuses a lattice whose resident arrays would not fit in `available_bytes`.
     pub fn check_memory(&self, available_bytes: u64) -> Result<(), ConfigError> {
         let sites = self.lattice.sites();
