@@ -176,6 +176,7 @@ fn general_layer(
     let mut totals = BondTotals::default();
     let mut walker = LayerWalker::new(lattice, z);
     let first = lattice.site_index(0, 0, z, 0);
+    let displacements = LayerDisplacements::new(lattice, params, z);
     while let Some(site) = walker.next_site() {
         let slot = &mut masks[(site.index - first) as usize];
         if presence[site.index as usize] == 0 {
@@ -183,9 +184,57 @@ fn general_layer(
             continue;
         }
         totals.present_sites += 1;
-        *slot = PRESENT_BIT | site_bonds(lattice, steps, params, &site, presence, &mut totals);
+        *slot = PRESENT_BIT
+            | site_bonds(
+                lattice,
+                steps,
+                params,
+                &displacements,
+                &site,
+                presence,
+                &mut totals,
+            );
     }
     totals
+}
+
+/// Displacements of the sites of layers z and z + 1 (tunnel mode), where every forward bond of
+/// layer z ends: each is hashed twice per pass instead of once per bond that reaches its site.
+struct LayerDisplacements<'a> {
+    params: &'a BondParams,
+    first: u64,
+    cached: Vec<[f32; 3]>,
+}
+
+impl<'a> LayerDisplacements<'a> {
+    fn new(lattice: &Lattice, params: &'a BondParams, z: u32) -> Self {
+        let first = lattice.site_index(0, 0, z, 0);
+        let layers = if params.mode == Mode::Tunnel {
+            2.min(lattice.cells[2] - z) as u64
+        } else {
+            0
+        };
+        let cached = (first..first + layers * lattice.sites_per_layer())
+            .map(|s| params.displacement(s))
+            .collect();
+        Self {
+            params,
+            first,
+            cached,
+        }
+    }
+
+    /// The displacement of `site`, from the cache when it lies in the two layers.
+    #[inline(always)]
+    fn of(&self, site: u64) -> [f32; 3] {
+        match site
+            .checked_sub(self.first)
+            .and_then(|i| self.cached.get(i as usize))
+        {
+            Some(d) => *d,
+            None => self.params.displacement(site),
+        }
+    }
 }
 
 /// The bond bits of one present site.
@@ -194,6 +243,7 @@ fn site_bonds(
     lattice: &Lattice,
     steps: &NeighbourSteps,
     params: &BondParams,
+    displacements: &LayerDisplacements,
     site: &SiteRef,
     presence: &[u32],
     totals: &mut BondTotals,
@@ -202,7 +252,7 @@ fn site_bonds(
     let physical = params.mode == Mode::Tunnel;
     let (displacement, species) = if physical {
         (
-            params.displacement(site.index),
+            displacements.of(site.index),
             params.species(site.index, site.cell, site.basis),
         )
     } else {
@@ -223,11 +273,9 @@ fn site_bonds(
                 }
             }
             Mode::Tunnel => {
-                let (nb_cell, nb_basis) = lattice.coords(nb.site);
-                let nb_species = params.species(nb.site, nb_cell, nb_basis);
+                let nb_species = params.species_at(lattice, nb.site);
                 let ideal = params.bond_vectors[site.basis as usize][k];
-                let d2 =
-                    BondParams::bond_length2(ideal, displacement, params.displacement(nb.site));
+                let d2 = BondParams::bond_length2(ideal, displacement, displacements.of(nb.site));
                 if params.near_threshold(species, nb_species, d2) {
                     totals.near_threshold_bonds += 1;
                 }

@@ -265,6 +265,19 @@ impl BondParams {
         }
     }
 
+    /// Species of a site known by index only: its cell is computed (three divisions) only for the
+    /// patterns that depend on it.
+    #[inline(always)]
+    pub fn species_at(&self, lattice: &Lattice, site: u64) -> usize {
+        match self.species_pattern {
+            SpeciesPattern::Uniform | SpeciesPattern::Random => self.species(site, [0; 3], 0),
+            SpeciesPattern::Alternating | SpeciesPattern::Layers => {
+                let (cell, b) = lattice.coords(site);
+                self.species(site, cell, b)
+            }
+        }
+    }
+
     /// Thermal/static displacement of a site, σ(T)·IH per component, Å.
     #[inline(always)]
     pub fn displacement(&self, site: u64) -> [f32; 3] {
