@@ -16,7 +16,7 @@ struct Params {
     species_all: vec4<u32>,  // 1 where the cumulative threshold is 2^32 (always below)
     sigma: vec4<f32>,        // displacement rms per component, (unused)
     block: vec4<u32>,        // labelling block in cells: bx, by, bz (bx·by·bz·B ≤ 256), blocks in use (0/1)
-    blocks: vec4<u32>,       // blocks covering the slab along x, y, z, (unused)
+    blocks: vec4<u32>,       // blocks covering the slab along x, y, z; axes with a spanning question (2 or 3)
 }
 
 const WORKGROUP: u32 = 256u;

@@ -1,34 +1,37 @@
-//! The host's part of a GPU analysis: joining clusters across slabs and periodic faces, finding
-//! spanning clusters, and the cluster statistics, from O(L²) words gathered off the device.
+//! The host's part of a GPU analysis: joining clusters across slabs and periodic faces and
+//! summing the clusters so joined, from O(L²) words gathered off the device. Spanning along open
+//! axes is found on the device, from face-touch bits gathered at the roots.
 
 use crate::io::{coarse_groups, table};
 use crate::run::Run;
 use crate::timer::Stage;
 use std::collections::{HashMap, HashSet};
 use tunnelgrid_cpu::geometry::{for_each_face_site, LayerWalker};
-use tunnelgrid_cpu::stats::{spanning_from_faces, SizeTotals, Spanning};
-use tunnelgrid_cpu::wrap::{join_periodic_faces, ShiftForest};
+use tunnelgrid_cpu::stats::SizeTotals;
+use tunnelgrid_cpu::wrap::{join_periodic_faces, ShiftForest, WrapFlags};
 use tunnelgrid_cpu::Network;
 use tunnelgrid_model::{ClusterStats, EngineError};
 
 /// Root flag: the cluster was joined across slabs or periodic faces (summed on the host).
 const GLOBAL: u32 = 0x8000_0000;
-/// Root flag: a cluster inside one slab that spans an axis.
+/// Root flag: a cluster inside one slab that wraps a periodic axis.
 const SPANNING: u32 = 0x4000_0000;
 
 /// What the host learns about one labelled network.
 pub struct Joined {
     /// (old root, final root) of every cluster joined across slabs or periodic faces, sorted.
     pub remap: Vec<(u32, u32)>,
-    /// Spanning and wrapping clusters (by final root).
-    pub spanning: Spanning,
+    /// Wrapping flags of the clusters that wrap a periodic axis, by final root.
+    pub wraps: HashMap<u32, WrapFlags>,
 }
 
-/// Every site on a face of an axis (for spanning and wrapping), sorted.
-fn face_sites(run: &Run<'_>) -> Vec<u32> {
+/// Every site on a face of a periodic axis (for wrapping), sorted.
+fn periodic_face_sites(run: &Run<'_>) -> Vec<u32> {
     let lattice = run.lattice;
     let mut sites: HashSet<u32> = HashSet::new();
-    for axis in 0..lattice.axes() {
+    for axis in
+        (0..lattice.axes()).filter(|&a| lattice.boundary[a] == tunnelgrid_model::Boundary::Periodic)
+    {
         for high in [false, true] {
             for_each_face_site(lattice, axis, high, |site| {
                 sites.insert(site.index as u32);
@@ -89,8 +92,8 @@ fn gather(run: &Run<'_>, sites: &[u32]) -> Result<Vec<(u32, u32)>, EngineError> 
 }
 
 /// Joins clusters across slab boundaries and periodic faces with the CPU engine's
-/// `ShiftForest`, and finds the spanning clusters. Each slab boundary is read on its own (its
-/// two layers), so the host holds O(L²) words whatever the number of slabs.
+/// `ShiftForest`. Each slab boundary is read on its own (its two layers), so the host holds
+/// O(L²) words whatever the number of slabs.
 pub fn join(run: &Run<'_>, network: Network) -> Result<Joined, EngineError> {
     let lattice = run.lattice;
     let bits = network.bits();
@@ -117,23 +120,29 @@ pub fn join(run: &Run<'_>, network: Network) -> Result<Joined, EngineError> {
             }
         }
     }
-    let faces = face_sites(run);
-    let face_data: HashMap<u64, (u32, u32)> = faces
-        .iter()
-        .map(|&s| s as u64)
-        .zip(gather(run, &faces)?)
-        .collect();
-    let mask_of = |site: u64| face_data[&site].0;
-    let label_of = |site: u64| face_data[&site].1;
-    join_periodic_faces(lattice, bits, mask_of, label_of, &mut forest);
+    let faces = periodic_face_sites(run);
+    if !faces.is_empty() {
+        let face_data: HashMap<u64, (u32, u32)> = faces
+            .iter()
+            .map(|&s| s as u64)
+            .zip(gather(run, &faces)?)
+            .collect();
+        join_periodic_faces(
+            lattice,
+            bits,
+            |site| face_data[&site].0,
+            |site| face_data[&site].1,
+            &mut forest,
+        );
+    }
     let remap = forest.remap();
-    let lookup: HashMap<u32, u32> = remap.iter().copied().collect();
-    let final_label = |site: u64| {
-        let l = label_of(site);
-        lookup.get(&l).copied().unwrap_or(l)
-    };
-    let spanning = spanning_from_faces(lattice, mask_of, final_label, forest.wraps());
-    Ok(Joined { remap, spanning })
+    let wraps = forest.wraps().clone();
+    Ok(Joined { remap, wraps })
+}
+
+/// Axes (as flags) along which face-touch bits (2a low, 2a + 1 high) hold both faces.
+fn spanned_axes(bits: u32) -> [bool; 3] {
+    std::array::from_fn(|a| bits >> (2 * a) & 3 == 3)
 }
 
 /// Cluster sizes and the statistics of MODEL.md §6 for remapped labels: clusters inside one slab
@@ -147,9 +156,8 @@ pub fn cluster_stats(run: &Run<'_>, joined: &Joined) -> Result<ClusterStats, Eng
     let mut marks: Vec<(u32, u32)> = globals.iter().map(|&g| (g, GLOBAL)).collect();
     marks.extend(
         joined
-            .spanning
-            .roots
-            .iter()
+            .wraps
+            .keys()
             .filter(|r| globals.binary_search(r).is_err())
             .map(|&r| (r, SPANNING)),
     );
@@ -162,9 +170,12 @@ pub fn cluster_stats(run: &Run<'_>, joined: &Joined) -> Result<ClusterStats, Eng
         bytemuck::cast_slice(&table(globals.iter().copied(), globals.len())),
     );
     let global_counts = ctx.storage("global counts", globals.len() as u64);
+    let global_faces = ctx.storage("global faces", globals.len() as u64);
     let largest_slab = run.slabs.iter().map(|s| s.sites).max().unwrap_or(0);
     let sizes = ctx.storage("sizes", largest_slab);
-    let partials = ctx.storage("size partials", coarse_groups(largest_slab) * 7);
+    let faces = ctx.storage("faces", largest_slab);
+    let partials = ctx.storage("size partials", coarse_groups(largest_slab) * 8);
+    let mut spans = [false; 3];
 
     let mut totals = SizeTotals::default();
     for (s, slab) in run.slabs.iter().enumerate() {
@@ -172,6 +183,7 @@ pub fn cluster_stats(run: &Run<'_>, joined: &Joined) -> Result<ClusterStats, Eng
         let (params, masks, labels) = (run.params(s), run.masks(s), run.labels(s));
         let mut encoder = ctx.encoder();
         encoder.clear_buffer(&sizes, 0, None);
+        encoder.clear_buffer(&faces, 0, None);
         let bind = ctx.bind(
             &p.mark_roots,
             &[(0, params), (7, &marks_table), (8, &sizes)],
@@ -192,6 +204,8 @@ pub fn cluster_stats(run: &Run<'_>, joined: &Joined) -> Result<ClusterStats, Eng
                 (7, &globals_table),
                 (8, &sizes),
                 (9, &global_counts),
+                (12, &faces),
+                (13, &global_faces),
             ],
         );
         ctx.dispatch_coarse(
@@ -203,7 +217,7 @@ pub fn cluster_stats(run: &Run<'_>, joined: &Joined) -> Result<ClusterStats, Eng
         );
         let bind = ctx.bind(
             &p.reduce_sizes,
-            &[(0, params), (8, &sizes), (10, &partials)],
+            &[(0, params), (8, &sizes), (10, &partials), (12, &faces)],
         );
         ctx.dispatch_coarse(
             &mut encoder,
@@ -219,6 +233,8 @@ pub fn cluster_stats(run: &Run<'_>, joined: &Joined) -> Result<ClusterStats, Eng
                 (7, &globals_table),
                 (8, &sizes),
                 (9, &global_counts),
+                (12, &faces),
+                (13, &global_faces),
             ],
         );
         ctx.dispatch(
@@ -230,21 +246,39 @@ pub fn cluster_stats(run: &Run<'_>, joined: &Joined) -> Result<ClusterStats, Eng
         );
         ctx.submit_and_wait(encoder)?;
         for w in ctx
-            .read_words(&partials, 0, coarse_groups(slab.sites) * 7)?
-            .chunks_exact(7)
+            .read_words(&partials, 0, coarse_groups(slab.sites) * 8)?
+            .chunks_exact(8)
         {
             totals.clusters += w[0] as u64;
             totals.singletons += w[1] as u64;
             totals.largest = totals.largest.max(w[2] as u64);
             totals.finite_sum += w[3] as u64 | (w[4] as u64) << 32;
             totals.finite_sum2 += (w[5] as u64 | (w[6] as u64) << 32) as u128;
+            for (a, span) in spans.iter_mut().enumerate() {
+                *span |= w[7] >> a & 1 == 1;
+            }
+        }
+    }
+    // Wrapping clusters (periodic axes) and the clusters joined across slabs (open axes, from
+    // their face bits summed over the slabs).
+    let wrapping = |root: &u32| joined.wraps.get(root).copied().unwrap_or_default();
+    for flags in joined.wraps.values() {
+        for (span, &wraps) in spans.iter_mut().zip(flags) {
+            *span |= wraps;
         }
     }
     let counts = ctx.read_words(&global_counts, 0, globals.len() as u64)?;
-    for (root, &count) in globals.iter().zip(&counts) {
+    let face_bits = ctx.read_words(&global_faces, 0, globals.len() as u64)?;
+    for ((root, &count), &bits) in globals.iter().zip(&counts).zip(&face_bits) {
         if count > 0 {
-            totals.add_cluster(count as u64, !joined.spanning.roots.contains(root));
+            let open = spanned_axes(bits);
+            let wraps = wrapping(root);
+            let spanning: Vec<bool> = (0..3).map(|a| open[a] || wraps[a]).collect();
+            for (span, &s) in spans.iter_mut().zip(&spanning) {
+                *span |= s;
+            }
+            totals.add_cluster(count as u64, !spanning.iter().any(|&s| s));
         }
     }
-    Ok(totals.stats(run.lattice, &joined.spanning.axes))
+    Ok(totals.stats(run.lattice, &spans))
 }

@@ -145,7 +145,7 @@ pub fn slab_params(
             lattice.cells[0].div_ceil(block[0]),
             lattice.cells[1].div_ceil(block[1]),
             slab.layers.div_ceil(block[2]),
-            0,
+            lattice.axes() as u32,
         ],
     }
 }
