@@ -1,11 +1,12 @@
 //! The GPU engine: the analysis of MODEL.md §6 as compute passes, z-slab by z-slab.
 //!
 //! Each slab (as many z layers as one storage binding holds) evaluates its bonds and labels its
-//! clusters on the device (`run.rs`). The host then reads only O(L²) words — the layers at slab
-//! boundaries and the faces — joins clusters across slabs and periodic faces with the same
-//! `ShiftForest` as the CPU engine, finds spanning clusters, and sends back a remap table
-//! (`host.rs`). Cluster sizes are counted and reduced on the device; clusters joined across
-//! slabs are summed on the host.
+//! clusters on the device (`run.rs`). The host then reads only O(L²) words — the two layers at
+//! each slab boundary and the faces of periodic axes — joins clusters across slabs and periodic
+//! faces with the same `ShiftForest` as the CPU engine, and sends back a remap table
+//! (`host.rs`). Cluster sizes and the face-touch bits that decide spanning along open axes are
+//! gathered at the roots and reduced on the device; clusters joined across slabs are summed on
+//! the host.
 
 use crate::context::Context;
 use crate::host::{cluster_stats, join};
