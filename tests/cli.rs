@@ -402,3 +402,68 @@ fn run_reports_resistance_when_asked() {
         .unwrap()
         .contains("resistance_ohm"));
 }
+
+#[test]
+fn current_and_min_cut_fields_are_consistent_with_the_report() {
+    let dir = scratch("current");
+    let model = ["--preset", "default", "--cells", "10", "9", "8"];
+    // Conducting: the currents out of the x = 0 face add up to the total current 1/R at 1 V.
+    let conducting = ["--pressure", "60", "--temperature", "300"];
+    let mut args = vec!["export"];
+    args.extend(model);
+    args.extend(conducting);
+    args.extend(["--field", "current", "--axis", "x", "--out", "current.npy"]);
+    let out = tunnelgrid(&args, &dir);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let bytes = std::fs::read(dir.join("current.npy")).unwrap();
+    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
+    assert_eq!(npy.shape(), &[8, 9, 10]);
+    let current: Vec<f32> = npy.into_vec().unwrap();
+    assert!(current.iter().all(|c| c.is_finite() && *c >= 0.0));
+    let face: f64 = current.iter().step_by(10).map(|&c| c as f64).sum();
+    let mut run = vec!["run", "--engine", "cpu"];
+    run.extend(model);
+    run.extend(conducting);
+    run.extend(["--resistance", "--out", "r"]);
+    assert!(tunnelgrid(&run, &dir).status.success());
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("r/report.json")).unwrap()).unwrap();
+    let r = report["resistance_ohm"]["x"].as_f64().unwrap();
+    assert!(
+        (face * r - 1.0).abs() < 1e-5,
+        "Σ face current {face} A, 1/R = {} A",
+        1.0 / r
+    );
+
+    // Superconducting: the current is refused, and the min-cut bonds are superconducting bonds.
+    let sc = ["--pressure", "250", "--temperature", "10"];
+    let mut args = vec!["export"];
+    args.extend(model);
+    args.extend(sc);
+    args.extend(["--field", "current", "--out", "nope.npy"]);
+    let refused = tunnelgrid(&args, &dir);
+    assert!(
+        !refused.status.success() && text(&refused.stderr).contains("superconducts along axis 0")
+    );
+    for (field, file) in [("min-cut", "cut.npy"), ("bonds", "bonds.npy")] {
+        let mut args = vec!["export"];
+        args.extend(model);
+        args.extend(sc);
+        args.extend(["--field", field, "--axis", "y", "--out", file]);
+        assert!(tunnelgrid(&args, &dir).status.success());
+    }
+    let cut: Vec<u8> = npyz::NpyFile::new(&std::fs::read(dir.join("cut.npy")).unwrap()[..])
+        .unwrap()
+        .into_vec()
+        .unwrap();
+    let (_, masks) = read_npy_u32(&dir.join("bonds.npy"));
+    let cut_bonds: u32 = cut.iter().map(|c| c.count_ones()).sum();
+    assert!(cut_bonds > 0);
+    for (c, m) in cut.iter().zip(&masks) {
+        for k in 0..3 {
+            if c >> k & 1 == 1 {
+                assert!(m >> (2 * k + 1) & 1 == 1, "a cut bond superconducts");
+            }
+        }
+    }
+}

@@ -1,13 +1,16 @@
 //! `tunnelgrid export`: per-site fields as NumPy arrays.
 
 use super::ModelArgs;
-use anyhow::{ensure, Result};
+use anyhow::{bail, ensure, Result};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
+use tunnelgrid::cpu::kirchhoff::{axis_resistance, SolveOptions};
+use tunnelgrid::cpu::maxflow::critical_current;
 use tunnelgrid::cpu::{export_labels, CpuEngine, Network};
 use tunnelgrid::engines::EngineChoice;
 use tunnelgrid::gpu::GpuEngine;
 use tunnelgrid::model::params::PRESENT_BIT;
+use tunnelgrid::model::{BondParams, Conditions, Model};
 use tunnelgrid::output::write_npy;
 
 /// Which per-site field to write.
@@ -21,6 +24,23 @@ pub enum Field {
     ScLabels,
     /// u8 occupancy: 1 for present sites, 0 for vacancies / empty sites.
     Occupancy,
+    /// f32 |current| through each site, amperes, at 1 V between bus bars on the faces of --axis
+    /// (Kirchhoff's laws, CPU solver); refused along a superconducting axis, where it is unbounded.
+    Current,
+    /// u8 bonds of a minimum cut of the superconducting network along --axis (bit k: forward
+    /// bond k of the site): the bonds that limit the critical current.
+    MinCut,
+}
+
+/// An axis of the lattice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Axis {
+    /// Along x.
+    X,
+    /// Along y.
+    Y,
+    /// Along z.
+    Z,
 }
 
 /// Arguments of `export`.
@@ -37,6 +57,9 @@ pub struct ExportArgs {
     /// Engine that computes the field (the engines agree; see MODEL.md §5).
     #[arg(long, value_enum, default_value_t = EngineChoice::Cpu)]
     pub engine: EngineChoice,
+    /// Axis of the bus bars for --field current and min-cut.
+    #[arg(long, value_enum, default_value_t = Axis::X)]
+    pub axis: Axis,
 }
 
 /// Computes the field on the chosen engine and writes it.
@@ -84,6 +107,26 @@ pub fn export(args: &ExportArgs) -> Result<()> {
                 .collect();
             write_npy(&args.out, &shape, &occupancy)?
         }
+        Field::Current => write_npy(
+            &args.out,
+            &shape,
+            &current_map(&model, &conditions, &masks, args.axis as usize)?,
+        )?,
+        Field::MinCut => {
+            let params = BondParams::new(&model.material, &model.lattice, &conditions);
+            let cut = critical_current(
+                &model.lattice,
+                &params,
+                &masks,
+                args.axis as usize,
+                model.material.overlap.j0_amp,
+            )?;
+            let mut bonds = vec![0u8; masks.len()];
+            for (site, k) in cut.cut_bonds {
+                bonds[site as usize] |= 1 << k;
+            }
+            write_npy(&args.out, &shape, &bonds)?
+        }
     }
     println!(
         "wrote {} ({:?}, shape {shape:?})",
@@ -91,4 +134,31 @@ pub fn export(args: &ExportArgs) -> Result<()> {
         args.field
     );
     Ok(())
+}
+
+/// |current| per site at 1 V along `axis`.
+fn current_map(
+    model: &Model,
+    conditions: &Conditions,
+    masks: &[u32],
+    axis: usize,
+) -> Result<Vec<f32>> {
+    let params = BondParams::new(&model.material, &model.lattice, conditions);
+    let options = SolveOptions {
+        node_currents: true,
+        ..SolveOptions::default()
+    };
+    let solved = axis_resistance(
+        &model.lattice,
+        &params,
+        masks,
+        None,
+        axis,
+        &options,
+        |_, _| {},
+    )?;
+    match solved.site_current_a {
+        Some(map) => Ok(map),
+        None => bail!("--field current: the sample superconducts along axis {axis}: the current at 1 V is unbounded (see --field min-cut for the critical current)"),
+    }
 }
