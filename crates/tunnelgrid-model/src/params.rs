@@ -94,7 +94,7 @@ pub struct BondParams {
     pub species_pattern: SpeciesPattern,
     /// Number of species.
     pub species_count: u32,
-    /// Cumulative thresholds of the random pattern: species s iff hash < thresholds[s].
+    /// Cumulative thresholds of the random pattern: species s iff hash < `thresholds[s]`.
     pub species_thresholds: [u64; 4],
     /// Laws per species pair (symmetric).
     pub pairs: [[PairLaw; 4]; 4],
