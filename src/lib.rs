@@ -4,6 +4,7 @@
 pub mod engines;
 pub mod output;
 pub mod transport;
+pub mod volume;
 
 pub use tunnelgrid_cpu as cpu;
 pub use tunnelgrid_gpu as gpu;

@@ -8,7 +8,19 @@ use std::time::Instant;
 use tunnelgrid_cpu::kirchhoff::{resistances, Conduction, SolveOptions};
 use tunnelgrid_cpu::maxflow::critical_current;
 use tunnelgrid_cpu::CpuEngine;
-use tunnelgrid_model::{BondParams, Conditions, Model, PerAxis, Transport};
+use tunnelgrid_model::{BondParams, Conditions, Mode, Model, PerAxis, Transport};
+
+/// Conductance of the full block of `cells` along `axis` with R0 per bond: (ny·nz) parallel
+/// chains of (nx − 1) bonds along x (the bus bars short the transverse bonds). Infinite for a
+/// single layer, where the two faces coincide.
+pub fn full_block_conductance(cells: [u32; 3], axis: usize, r0_ohm: f64) -> f64 {
+    let chains: f64 = (0..3)
+        .filter(|&i| i != axis)
+        .map(|i| f64::from(cells[i]))
+        .product();
+    let bonds = f64::from(cells[axis]) - 1.0;
+    chains / bonds / r0_ohm
+}
 
 /// Resistance, resistivity and (along superconducting axes) critical current per axis.
 /// `progress(axis, iteration, residual)` is called during long solves.
@@ -43,7 +55,26 @@ pub fn transport(
     }
     let n = lattice.axes();
     let per_axis = |values: Vec<Option<f64>>| PerAxis::from_slice(&values, n);
+    let (relative_conductivity, tortuosity) = match &params.volume {
+        Some(volume) if model.material.mode == Mode::Volume => {
+            let occupied = volume.iter().filter(|&&b| b != 0).count() as f64;
+            let fraction = occupied / volume.len().max(1) as f64;
+            let relative: Vec<Option<f64>> = axes
+                .iter()
+                .map(|a| {
+                    let g = 1.0 / a.resistance_ohm; // 0 when insulating (R = ∞)
+                    let g0 = full_block_conductance(lattice.cells, a.axis, params.r0_ohm);
+                    (g > 0.0 && g.is_finite() && g0.is_finite()).then(|| g / g0)
+                })
+                .collect();
+            let tau = relative.iter().map(|r| r.map(|r| fraction / r)).collect();
+            (Some(per_axis(relative)), Some(per_axis(tau)))
+        }
+        _ => (None, None),
+    };
     Ok(Transport {
+        relative_conductivity,
+        tortuosity,
         resistance_ohm: per_axis(axes.iter().map(|a| finite(a.resistance_ohm)).collect()),
         resistivity_ohm_m: per_axis(axes.iter().map(|a| finite(a.resistivity_ohm_m)).collect()),
         critical_current_a: per_axis(critical),

@@ -32,6 +32,15 @@ pub enum Field {
     MinCut,
 }
 
+/// Which clusters `--field occupancy` keeps (PoreSpy's trim filters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Keep {
+    /// Only sites in tunnel clusters that span (or wrap) at least one axis.
+    Spanning,
+    /// Only sites in the largest tunnel cluster (the one with the smallest label on a tie).
+    Largest,
+}
+
 /// An axis of the lattice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Axis {
@@ -60,6 +69,9 @@ pub struct ExportArgs {
     /// Axis of the bus bars for --field current and min-cut.
     #[arg(long, value_enum, default_value_t = Axis::X)]
     pub axis: Axis,
+    /// With --field occupancy: keep only the sites of spanning clusters, or of the largest one.
+    #[arg(long, value_enum)]
+    pub keep: Option<Keep>,
 }
 
 /// Computes the field on the chosen engine and writes it.
@@ -69,11 +81,15 @@ pub fn export(args: &ExportArgs) -> Result<()> {
         "--out must name a .npy file, got {}",
         args.out.display()
     );
+    ensure!(
+        args.keep.is_none() || args.field == Field::Occupancy,
+        "--keep applies to --field occupancy only"
+    );
     let (model, conditions) = args.model.build()?;
     if let Some(available) = tunnelgrid::cpu::available_memory() {
         model.check_memory(available)?;
     }
-    let gpu = match args.engine {
+    let gpu = match args.model.engine_choice(args.engine)? {
         EngineChoice::Cpu => None,
         EngineChoice::Gpu => Some(GpuEngine::new()?),
         EngineChoice::Auto => tunnelgrid::engines::auto_gpu().ok(),
@@ -101,10 +117,17 @@ pub fn export(args: &ExportArgs) -> Result<()> {
         Field::Labels => write_npy(&args.out, &shape, &labels(Network::Tunnel)?)?,
         Field::ScLabels => write_npy(&args.out, &shape, &labels(Network::Superconducting)?)?,
         Field::Occupancy => {
-            let occupancy: Vec<u8> = masks
-                .iter()
-                .map(|&m| u8::from(m & PRESENT_BIT != 0))
-                .collect();
+            let occupancy: Vec<u8> = match args.keep {
+                None => masks
+                    .iter()
+                    .map(|&m| u8::from(m & PRESENT_BIT != 0))
+                    .collect(),
+                Some(keep) => {
+                    let labels = labels(Network::Tunnel)?;
+                    let kept = kept_labels(&model, &labels, keep);
+                    labels.iter().map(|l| u8::from(kept.contains(l))).collect()
+                }
+            };
             write_npy(&args.out, &shape, &occupancy)?
         }
         Field::Current => write_npy(
@@ -134,6 +157,50 @@ pub fn export(args: &ExportArgs) -> Result<()> {
         args.field
     );
     Ok(())
+}
+
+/// The exported labels (label 0 = absent, never kept) that `keep` keeps. A cluster spans an axis
+/// when it holds a site in the first and the last cell layer of it (for periodic axes the engines'
+/// wrapping rule is not repeated here: a cluster touching both faces is kept).
+fn kept_labels(model: &Model, labels: &[u32], keep: Keep) -> std::collections::HashSet<u32> {
+    let lattice = &model.lattice;
+    let mut kept = std::collections::HashSet::new();
+    match keep {
+        Keep::Largest => {
+            let mut sizes: std::collections::HashMap<u32, u64> = Default::default();
+            for &l in labels.iter().filter(|&&l| l != 0) {
+                *sizes.entry(l).or_default() += 1;
+            }
+            // Largest size, then smallest label, so ties are decided the same way every run.
+            if let Some((&l, _)) = sizes
+                .iter()
+                .max_by_key(|(&l, &n)| (n, std::cmp::Reverse(l)))
+            {
+                kept.insert(l);
+            }
+        }
+        Keep::Spanning => {
+            for axis in 0..lattice.axes() {
+                let last = lattice.cells[axis] - 1;
+                let mut low = std::collections::HashSet::new();
+                let mut high = std::collections::HashSet::new();
+                for (site, &l) in labels.iter().enumerate() {
+                    if l == 0 {
+                        continue;
+                    }
+                    let c = lattice.coords(site as u64).0[axis];
+                    if c == 0 {
+                        low.insert(l);
+                    }
+                    if c == last {
+                        high.insert(l);
+                    }
+                }
+                kept.extend(low.intersection(&high));
+            }
+        }
+    }
+    kept
 }
 
 /// |current| per site at 1 V along `axis`.

@@ -1,10 +1,12 @@
 //! The arguments that choose a model and its conditions, shared by `run` and `export`.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use clap::Args;
 use std::path::PathBuf;
+use tunnelgrid::engines::EngineChoice;
+use tunnelgrid::volume::read_volume;
 use tunnelgrid_model::presets::preset;
-use tunnelgrid_model::{Conditions, Material, Model};
+use tunnelgrid_model::{Boundary, Conditions, LatticeKind, Material, Mode, Model, Occupancy};
 
 /// Which material, how large, and at which conditions.
 #[derive(Args, Debug, Clone)]
@@ -38,6 +40,21 @@ pub struct ModelArgs {
     /// Occupation (bernoulli-site) or opening (bernoulli-bond) probability.
     #[arg(long, value_name = "P", allow_negative_numbers = true)]
     pub p: Option<f64>,
+    /// A 3D `.npy` array shaped (nz, ny, nx), C order, bool or integer: each voxel is an sc site,
+    /// occupied when nonzero (or equal to --phase). Runs in volume mode on the CPU engine.
+    #[arg(long, value_name = "FILE.npy", conflicts_with_all = ["preset", "config", "size", "cells", "p"])]
+    pub volume: Option<PathBuf>,
+    /// The voxel value of the conducting phase (default: any nonzero value).
+    #[arg(
+        long,
+        value_name = "V",
+        requires = "volume",
+        allow_negative_numbers = true
+    )]
+    pub phase: Option<i64>,
+    /// Voxel edge in metres (sets the cell edge for resistivity).
+    #[arg(long, value_name = "M", requires = "volume", default_value_t = 1e-6)]
+    pub voxel: f64,
 }
 
 impl ModelArgs {
@@ -75,7 +92,48 @@ impl ModelArgs {
         Ok((model, conditions))
     }
 
+    /// The engine to use: volumes run on the CPU only (`auto` picks it; `gpu` is refused).
+    pub fn engine_choice(&self, choice: EngineChoice) -> Result<EngineChoice> {
+        if self.volume.is_none() {
+            return Ok(choice);
+        }
+        match choice {
+            EngineChoice::Gpu => bail!("--engine gpu does not take --volume yet; use --engine cpu"),
+            EngineChoice::Auto | EngineChoice::Cpu => Ok(EngineChoice::Cpu),
+        }
+    }
+
+    /// The material of a volume: an sc lattice of one site per voxel, open faces, R0 = 1 ohm per
+    /// bond unless the config says otherwise, and the reference state (P = 0, T = T_ref) so the
+    /// cell edge is exactly the voxel size.
+    fn volume_material(&self, path: &std::path::Path) -> Result<Material> {
+        ensure!(
+            self.voxel.is_finite() && self.voxel > 0.0,
+            "--voxel must be a positive length in metres, got {}",
+            self.voxel
+        );
+        let volume = read_volume(path, self.phase)?;
+        let mut material = preset("default")?;
+        material.name = "volume".into();
+        material.description = format!("voxel volume {}", path.display());
+        material.mode = Mode::Volume;
+        material.lattice.kind = LatticeKind::Sc;
+        material.lattice.cells = volume.cells;
+        material.lattice.boundary = [Boundary::Open; 3];
+        material.lattice.vacancy = 0.0;
+        material.lattice.a0 = self.voxel * 1e10; // metres to Å
+        material.lattice.c_over_a = 1.0;
+        material.overlap.r0_ohm = 1.0;
+        material.conditions.pressure_gpa = 0.0;
+        material.conditions.temperature_k = material.eos.t_ref_k;
+        material.volume = Some(Occupancy(volume.occupancy));
+        Ok(material)
+    }
+
     fn material(&self) -> Result<Material> {
+        if let Some(path) = &self.volume {
+            return self.volume_material(path);
+        }
         if let Some(path) = &self.config {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading {}", path.display()))?;

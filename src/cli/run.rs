@@ -5,7 +5,7 @@ use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
 use tunnelgrid::engines::{self, EngineChoice};
-use tunnelgrid::model::{Model, Report};
+use tunnelgrid::model::{Mode, Model, Report};
 use tunnelgrid::output::write_text;
 use tunnelgrid::transport::transport;
 
@@ -40,7 +40,10 @@ pub fn run(args: &RunArgs) -> Result<()> {
         cpu_slabs: args.slabs,
         gpu_slab_layers: args.slab_layers,
     };
-    let selected = engines::select(args.engine, slabs)?;
+    let mut selected = engines::select(args.model.engine_choice(args.engine)?, slabs)?;
+    if args.model.volume.is_some() && args.engine == EngineChoice::Auto {
+        selected.reason = "auto: volumes run on the CPU engine".into();
+    }
     let mut report = selected.engine.analyze(&model, &conditions)?;
     if args.resistance {
         let mut progress = Progress::default();
@@ -87,6 +90,16 @@ fn summary(model: &Model, r: &Report, engine_reason: &str) -> String {
         ),
     );
     match r.p {
+        // A volume has no p and no seed: its occupancy is the file's.
+        Some(_) if model.material.mode == Mode::Volume => line(
+            &mut s,
+            "voxel",
+            format!(
+                "{:e} m, R0 = {} Ω per bond",
+                model.material.lattice.a0 * 1e-10,
+                model.material.overlap.r0_ohm
+            ),
+        ),
         Some(p) => line(&mut s, "conditions", format!("p = {p}, seed {}", r.seed)),
         None => {
             line(
@@ -187,6 +200,14 @@ fn summary(model: &Model, r: &Report, engine_reason: &str) -> String {
             }
             if let Some(c) = ic[i] {
                 text += &format!(", critical current {c:.6e} A");
+            }
+            if let (Some(rel), Some(tau)) = (&tr.relative_conductivity, &tr.tortuosity) {
+                let show = |v: Option<f64>| v.map_or("null".to_string(), |v| format!("{v:.6}"));
+                text += &format!(
+                    ", σ_eff/σ_0 = {}, τ = {}",
+                    show(rel.to_vec()[i]),
+                    show(tau.to_vec()[i])
+                );
             }
             line(&mut s, &format!("transport {}", axes[i]), text);
         }

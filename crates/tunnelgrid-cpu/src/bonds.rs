@@ -61,6 +61,12 @@ pub fn evaluate_bonds(
             fill_presence(presence, layer, |site| (key.hash(site) as u64) < threshold)
         }
         Mode::BernoulliBond => presence.par_iter_mut().for_each(|p| *p = 1),
+        Mode::Volume => {
+            let volume = params.volume.as_deref().unwrap_or(&[]);
+            fill_presence(presence, layer, |site| {
+                volume.get(site as usize).is_some_and(|&b| b != 0)
+            })
+        }
         Mode::Tunnel => {
             let (key, threshold) = (params.keys.vacancy, params.vacancy_threshold);
             fill_presence(presence, layer, |site| (key.hash(site) as u64) >= threshold)
@@ -266,7 +272,7 @@ fn site_bonds(
             continue;
         }
         match params.mode {
-            Mode::BernoulliSite => bits |= tunnel_bit(k),
+            Mode::BernoulliSite | Mode::Volume => bits |= tunnel_bit(k),
             Mode::BernoulliBond => {
                 if params.bond_open(site.index, k) {
                     bits |= tunnel_bit(k);
@@ -317,7 +323,7 @@ pub fn reference_masks(lattice: &Lattice, params: &BondParams) -> Vec<u32> {
                     continue;
                 }
                 bits |= match params.mode {
-                    Mode::BernoulliSite => tunnel_bit(k),
+                    Mode::BernoulliSite | Mode::Volume => tunnel_bit(k),
                     Mode::BernoulliBond if params.bond_open(index, k) => tunnel_bit(k),
                     Mode::BernoulliBond => 0,
                     Mode::Tunnel => {

@@ -156,6 +156,8 @@ pub fn mode_index(mode: Mode) -> u32 {
         Mode::Tunnel => 0,
         Mode::BernoulliSite => 1,
         Mode::BernoulliBond => 2,
+        // Run::new refuses volumes before any pipeline is chosen; site mode is the nearest.
+        Mode::Volume => 1,
     }
 }
 

@@ -48,6 +48,12 @@ impl<'a> Run<'a> {
         model: &'a Model,
         bond: &BondParams,
     ) -> Result<Self, EngineError> {
+        // The shaders draw occupancy from the hash; they have no buffer for a volume yet.
+        if bond.mode == tunnelgrid_model::Mode::Volume {
+            return Err(EngineError::Failed(
+                "--engine gpu does not take --volume yet; use --engine cpu".into(),
+            ));
+        }
         let ctx = &engine.ctx;
         let lattice = &model.lattice;
         let layer = lattice.sites_per_layer();

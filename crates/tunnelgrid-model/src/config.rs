@@ -18,10 +18,14 @@ pub enum Mode {
     BernoulliSite,
     /// Bond percolation: each bond open with probability p.
     BernoulliBond,
+    /// A voxel volume: site occupancy comes from `Material::volume` (one byte per site), every
+    /// bond between two occupied neighbours is open with R0 and nothing superconducts.
+    Volume,
 }
 
 impl Mode {
-    /// Whether this is one of the geometry-free Bernoulli modes.
+    /// Whether this is a geometry-free mode (Bernoulli or volume): every open bond is a resistor
+    /// of R0 and nothing superconducts.
     pub fn is_bernoulli(self) -> bool {
         self != Mode::Tunnel
     }
@@ -32,6 +36,7 @@ impl Mode {
             Mode::Tunnel => "tunnel",
             Mode::BernoulliSite => "bernoulli-site",
             Mode::BernoulliBond => "bernoulli-bond",
+            Mode::Volume => "volume",
         }
     }
 }
@@ -82,7 +87,15 @@ pub struct Material {
     /// Bernoulli-mode parameters.
     #[serde(default)]
     pub bernoulli: BernoulliConfig,
+    /// Occupancy of volume mode, handed over at run time (the model crate does no I/O).
+    #[serde(skip)]
+    pub volume: Option<Occupancy>,
 }
+
+/// Site occupancy of a voxel volume: one byte per site in site-index order, nonzero = occupied.
+/// Shared, so cloning a material never copies the volume.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Occupancy(pub std::sync::Arc<[u8]>);
 
 /// `[lattice]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -353,6 +366,9 @@ pub enum ConfigError {
     /// No preset of that name.
     #[error("unknown preset '{0}' (see `tunnelgrid presets`)")]
     UnknownPreset(String),
+    /// Volume mode without a matching occupancy.
+    #[error("{0}")]
+    Volume(String),
 }
 
 /// Checks `lo <= value <= hi` (NaN fails) and names the field otherwise.
@@ -411,13 +427,24 @@ impl Material {
                 });
             }
         }
-        check_range(
-            "lattice.a0",
-            l.a0,
-            1e-3,
-            1e3,
-            "a length in Å in [0.001, 1000]",
-        )?;
+        if self.mode == Mode::Volume {
+            // A voxel is an image pixel, not an atom: nanometres to a metre.
+            check_range(
+                "lattice.a0",
+                l.a0,
+                1e-3,
+                1e10,
+                "a voxel edge in Å in [0.001, 1e10] (--voxel up to 1 m)",
+            )?;
+        } else {
+            check_range(
+                "lattice.a0",
+                l.a0,
+                1e-3,
+                1e3,
+                "a length in Å in [0.001, 1000]",
+            )?;
+        }
         check_range(
             "lattice.c_over_a",
             l.c_over_a,

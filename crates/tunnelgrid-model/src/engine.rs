@@ -1,7 +1,7 @@
 //! The contract between the facade and the engines.
 
-use crate::config::{ConfigError, Material};
-use crate::lattice::{Boundary, Lattice};
+use crate::config::{ConfigError, Material, Mode};
+use crate::lattice::{Boundary, Lattice, LatticeKind};
 use crate::params::Conditions;
 use crate::report::Report;
 
@@ -38,6 +38,16 @@ impl Model {
                 needed: human_bytes(sites * BYTES_PER_SITE),
                 limit: format!("more than the {MAX_SITES} sites a u32 site index addresses"),
             });
+        }
+        if material.mode == Mode::Volume {
+            // A volume is a voxel grid: one sc site per voxel, and exactly one byte per site.
+            let len = material.volume.as_ref().map(|v| v.0.len() as u64);
+            if l.kind != LatticeKind::Sc || len != Some(sites) {
+                return Err(ConfigError::Volume(format!(
+                    "volume mode needs an sc lattice and one occupancy byte per site ({sites} sites, {} bytes given)",
+                    len.map_or("no".to_string(), |n| n.to_string())
+                )));
+            }
         }
         Ok(Self { material, lattice })
     }

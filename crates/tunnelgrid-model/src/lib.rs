@@ -11,7 +11,7 @@ pub mod params;
 pub mod presets;
 pub mod report;
 
-pub use config::{ConfigError, Material, Mode, SpeciesPattern};
+pub use config::{ConfigError, Material, Mode, Occupancy, SpeciesPattern};
 pub use engine::{Engine, EngineError, Model};
 pub use lattice::{Boundary, Lattice, LatticeKind};
 pub use params::{BondClass, BondParams, Conditions};

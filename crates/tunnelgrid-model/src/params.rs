@@ -104,6 +104,8 @@ pub struct BondParams {
     pub r0_ohm: f64,
     /// Hash keys of the streams, mixed once per run.
     pub keys: StreamKeys,
+    /// Site occupancy of volume mode (one byte per site), shared with the material.
+    pub volume: Option<std::sync::Arc<[u8]>>,
 }
 
 /// The hash key of every stream of MODEL.md §4 for one seed.
@@ -226,11 +228,12 @@ impl BondParams {
             bernoulli_threshold,
             r0_ohm: o.r0_ohm,
             keys: StreamKeys::new(conditions.seed),
+            volume: material.volume.as_ref().map(|v| v.0.clone()),
         }
     }
 
     /// Whether a site is present: not a vacancy (tunnel mode), occupied (site mode), always
-    /// (bond mode).
+    /// (bond mode), its voxel nonzero (volume mode).
     #[inline(always)]
     pub fn is_present(&self, site: u64) -> bool {
         match self.mode {
@@ -239,6 +242,11 @@ impl BondParams {
                 draw_succeeds(self.keys.occupation.hash(site), self.bernoulli_threshold)
             }
             Mode::BernoulliBond => true,
+            // Model::new checked one byte per site; a missing volume has no sites.
+            Mode::Volume => self
+                .volume
+                .as_ref()
+                .is_some_and(|v| v.get(site as usize).is_some_and(|&b| b != 0)),
         }
     }
 

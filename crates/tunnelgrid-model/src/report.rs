@@ -183,4 +183,12 @@ pub struct Transport {
     pub solver_residual: PerAxis<f64>,
     /// Time of the resistance and critical-current computations, seconds.
     pub transport_s: f64,
+    /// Volume mode: σ_eff/σ_0 per axis, the conductance over that of the full block of the same
+    /// shape (null when insulating). Absent outside volume mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relative_conductivity: Option<PerAxis<Option<f64>>>,
+    /// Volume mode: tortuosity factor τ = ε·σ_0/σ_eff per axis, ε the occupied fraction (null
+    /// when insulating). Absent outside volume mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tortuosity: Option<PerAxis<Option<f64>>>,
 }
