@@ -2,6 +2,7 @@
 //! binary: spanning, conductance against the full block, tortuosity, labels against an
 //! independent BFS, `--phase`, `--keep`, and bad input that must fail clearly without a panic.
 
+use npyz::WriterBuilder;
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -338,6 +339,18 @@ fn bad_volumes_fail_clearly() {
         err.contains("dtype") && err.contains("not supported"),
         "{err}"
     );
+    let mut file = std::fs::File::create(dir.join("fortran.npy")).unwrap();
+    let mut npy = npyz::WriteOptions::<u8>::new()
+        .default_dtype()
+        .order(npyz::Order::Fortran)
+        .shape(&[2, 2, 2])
+        .writer(&mut file)
+        .begin_nd()
+        .unwrap();
+    npy.extend([1u8; 8]).unwrap();
+    npy.finish().unwrap();
+    let err = fails(&["run", "--volume", "fortran.npy", "--out", "out"], &dir);
+    assert!(err.contains("Fortran order"), "{err}");
     let err = fails(&["run", "--volume", "missing.npy", "--out", "out"], &dir);
     assert!(
         err.contains("cannot open") && err.contains("missing.npy"),
