@@ -104,7 +104,7 @@ impl ModelArgs {
     }
 
     /// The material of a volume: an sc lattice of one site per voxel, open faces, R0 = 1 ohm per
-    /// bond unless the config says otherwise, and the reference state (P = 0, T = T_ref) so the
+    /// bond (--volume takes no --config yet), and the reference state (P = 0, T = T_ref) so the
     /// cell edge is exactly the voxel size.
     fn volume_material(&self, path: &std::path::Path) -> Result<Material> {
         ensure!(
