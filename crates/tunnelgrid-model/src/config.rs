@@ -118,6 +118,10 @@ pub struct LatticeConfig {
     /// Probability that a site is absent, in [0, 1].
     #[serde(default)]
     pub vacancy: f64,
+    /// Neighbours of an sc site in volume mode: 6 (faces, the default), 18 (faces and edges) or
+    /// 26 (faces, edges and corners). Other lattices keep their first shell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connectivity: Option<u32>,
 }
 
 /// `[species]`.
@@ -424,6 +428,25 @@ impl Material {
                     field,
                     value: n.to_string(),
                     allowed: format!("an integer in [1, {max}]"),
+                });
+            }
+        }
+        if let Some(c) = l.connectivity {
+            let allowed = if lattice == LatticeKind::Sc && self.mode == Mode::Volume {
+                "6, 18 or 26"
+            } else {
+                "6 on sc lattices (18 and 26 need volume mode); other lattices keep their shell"
+            };
+            let ok = match c {
+                6 => lattice == LatticeKind::Sc,
+                18 | 26 => lattice == LatticeKind::Sc && self.mode == Mode::Volume,
+                _ => false,
+            };
+            if !ok {
+                return Err(ConfigError::OutOfRange {
+                    field: "lattice.connectivity".into(),
+                    value: c.to_string(),
+                    allowed: allowed.into(),
                 });
             }
         }
