@@ -754,3 +754,47 @@ pub fn check_conditions(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::presets::preset;
+
+    fn volume_material(kind: LatticeKind, connectivity: u32) -> Material {
+        let mut m = preset("default").unwrap();
+        m.lattice.kind = kind;
+        m.mode = Mode::Volume;
+        m.lattice.connectivity = Some(connectivity);
+        m
+    }
+
+    #[test]
+    fn connectivity_is_6_18_or_26_and_only_volumes_go_beyond_the_shell() {
+        for c in [6, 18, 26] {
+            assert!(
+                volume_material(LatticeKind::Sc, c).validate().is_ok(),
+                "{c}"
+            );
+        }
+        for (kind, c) in [
+            (LatticeKind::Sc, 8),
+            (LatticeKind::Bcc, 18),
+            (LatticeKind::Fcc, 6),
+        ] {
+            let err = volume_material(kind, c).validate().unwrap_err().to_string();
+            assert!(err.contains("lattice.connectivity"), "{err}");
+        }
+        let mut tunnel = preset("default").unwrap();
+        tunnel.lattice.connectivity = Some(26);
+        let err = tunnel.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("lattice.connectivity") && err.contains("volume"),
+            "{err}"
+        );
+        // Unset, it stays out of the TOML a user copies.
+        assert!(!preset("default")
+            .unwrap()
+            .to_toml_string()
+            .contains("connectivity"));
+    }
+}
