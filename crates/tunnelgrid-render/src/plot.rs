@@ -148,7 +148,7 @@ where
         let points = series.points.clone();
         if let Some(err) = &series.y_err {
             ctx.draw_series(points.iter().zip(err).map(|(&(x, y), &e)| {
-                ErrorBar::new_vertical(x, y - e, y, y + e, colour.stroke_width(1), px(8.0) as u32)
+                ErrorBar::new_vertical(x, y - e, y, y + e, colour.stroke_width(1), px(8.0))
             }))
             .map_err(RenderError::drawing)?;
         }
