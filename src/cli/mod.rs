@@ -6,6 +6,7 @@ mod info;
 mod model_args;
 mod presets;
 mod run;
+mod sweep;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -46,6 +47,11 @@ enum Command {
     Info,
     /// Write a per-site field (bond masks, cluster labels, occupancy) as a NumPy .npy array.
     Export(export::ExportArgs),
+    /// Evaluate a pressure × temperature grid: sweep.csv (appended point by point, resumable,
+    /// shardable), phase_diagram.png, resistivity.png and line plots of the observables.
+    Sweep(sweep::SweepArgs),
+    /// Join the shard CSVs of a sharded sweep into one sweep.csv and render its pictures.
+    Merge(sweep::MergeArgs),
 }
 
 /// Parses the arguments, runs the command, and turns errors into a message and exit code 1.
@@ -67,6 +73,8 @@ pub fn main() -> ExitCode {
         Command::Export(args) => export::export(&args),
         Command::Info => info::info(),
         Command::Bench(args) => bench::bench(&args),
+        Command::Sweep(args) => sweep::sweep(&args),
+        Command::Merge(args) => sweep::merge(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

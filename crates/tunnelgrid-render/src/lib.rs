@@ -5,12 +5,16 @@
 //! no system font package is needed) and written atomically as PNG by [`png::write_rgb_png`].
 
 pub mod colormap;
+pub mod heatmap;
+pub mod phase;
 pub mod plot;
 pub mod png;
 
 mod font;
 
 pub use colormap::{Colormap, Rgb};
+pub use heatmap::{Cell, ColourBar, Heatmap, Panel, PanelPixels};
+pub use phase::{phase_diagram, Region};
 
 /// Why a picture could not be made or written.
 #[derive(Debug, thiserror::Error)]
