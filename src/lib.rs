@@ -2,7 +2,9 @@
 //! an engine for `--engine auto|cpu|gpu`, and writes outputs atomically.
 
 pub mod engines;
+pub mod fields;
 pub mod output;
+pub mod picture;
 pub mod sweep;
 pub mod transport;
 pub mod volume;

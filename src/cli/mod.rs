@@ -5,6 +5,7 @@ mod export;
 mod info;
 mod model_args;
 mod presets;
+mod render;
 mod run;
 mod sweep;
 
@@ -50,6 +51,9 @@ enum Command {
     /// Evaluate a pressure × temperature grid: sweep.csv (appended point by point, resumable,
     /// shardable), phase_diagram.png, resistivity.png and line plots of the observables.
     Sweep(sweep::SweepArgs),
+    /// Draw a connectivity heat map of one run (tunnels, gap, clusters, sc network, current)
+    /// as PNG with a colour bar or legend; --export vti also writes the 3D field for ParaView.
+    Render(render::RenderArgs),
     /// Join the shard CSVs of a sharded sweep into one sweep.csv and render its pictures.
     Merge(sweep::MergeArgs),
 }
@@ -75,6 +79,7 @@ pub fn main() -> ExitCode {
         Command::Bench(args) => bench::bench(&args),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Merge(args) => sweep::merge(&args),
+        Command::Render(args) => render::render(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
