@@ -220,6 +220,8 @@ fn draw_panel(
     chart
         .configure_mesh()
         .disable_mesh()
+        .x_label_formatter(&|v| crate::plot::tick_label(*v))
+        .y_label_formatter(&|v| crate::plot::tick_label(*v))
         .x_desc(map.x_label.as_str())
         .y_desc(map.y_label.as_str())
         .label_style((FAMILY, px(13.0)))
@@ -306,6 +308,7 @@ fn draw_colour_bar(
         .configure_mesh()
         .disable_mesh()
         .disable_x_axis()
+        .y_label_formatter(&|v| crate::plot::tick_label(*v))
         .y_desc(bar.label.as_str())
         .label_style((FAMILY, px(13.0)))
         .axis_desc_style((FAMILY, px(15.0)))

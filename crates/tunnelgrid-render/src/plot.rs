@@ -131,6 +131,8 @@ where
         .build_cartesian_2d(x_spec, y_spec)
         .map_err(RenderError::drawing)?;
     ctx.configure_mesh()
+        .x_label_formatter(&|v| tick_label(*v))
+        .y_label_formatter(&|v| tick_label(*v))
         .x_desc(chart.x_label.as_str())
         .y_desc(chart.y_label.as_str())
         .label_style((FAMILY, px(14.0)))
@@ -201,7 +203,7 @@ where
             .label_font((FAMILY, px(14.0)))
             .background_style(WHITE.mix(0.85))
             .border_style(RGBColor(120, 120, 120))
-            .position(SeriesLabelPosition::UpperLeft)
+            .position(legend_corner(chart))
             .draw()
             .map_err(RenderError::drawing)?;
     }
@@ -284,5 +286,76 @@ fn pad(values: &[f64], log: bool) -> (f64, f64) {
             0.5 * lo.abs().max(1.0)
         };
         (lo - margin, hi + margin)
+    }
+}
+
+/// A short tick label: up to four significant digits, trailing zeros dropped, exponent form for
+/// very large or small magnitudes ("20", "0.25", "1e-6", "2.5e4").
+pub fn tick_label(v: f64) -> String {
+    let trim = |s: String| {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    };
+    let a = v.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if !(1e-3..1e5).contains(&a) {
+        let s = format!("{v:.3e}");
+        match s.split_once('e') {
+            Some((mantissa, exp)) => format!("{}e{exp}", trim(mantissa.to_string())),
+            None => s,
+        }
+    } else {
+        let digits = (3 - a.log10().floor() as i32).clamp(0, 6) as usize;
+        trim(format!("{v:.digits$}"))
+    }
+}
+
+/// The upper corner with fewer points under it, so the legend hides as little as possible.
+fn legend_corner(chart: &LineChart) -> SeriesLabelPosition {
+    let ((x0, x1), (y0, y1)) = ranges(chart);
+    let frac = |v: f64, lo: f64, hi: f64, log: bool| {
+        if log {
+            (v.ln() - lo.ln()) / (hi.ln() - lo.ln())
+        } else {
+            (v - lo) / (hi - lo)
+        }
+    };
+    let (mut left, mut right) = (0, 0);
+    for s in &chart.series {
+        for &(x, y) in &s.points {
+            if frac(y, y0, y1, chart.log_y) > 0.6 {
+                if frac(x, x0, x1, chart.log_x) < 0.4 {
+                    left += 1;
+                } else if frac(x, x0, x1, chart.log_x) > 0.6 {
+                    right += 1;
+                }
+            }
+        }
+    }
+    if right < left {
+        SeriesLabelPosition::UpperRight
+    } else {
+        SeriesLabelPosition::UpperLeft
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tick_label;
+
+    #[test]
+    fn tick_labels_are_short() {
+        assert_eq!(tick_label(0.0), "0");
+        assert_eq!(tick_label(20.0), "20");
+        assert_eq!(tick_label(100.0), "100");
+        assert_eq!(tick_label(0.25), "0.25");
+        assert_eq!(tick_label(9.999999999e-6), "1e-5");
+        assert_eq!(tick_label(2.5e-7), "2.5e-7");
+        assert_eq!(tick_label(-3.5), "-3.5");
+        assert_eq!(tick_label(250000.0), "2.5e5");
     }
 }
