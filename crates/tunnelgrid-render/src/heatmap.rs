@@ -124,7 +124,7 @@ pub fn draw_heatmap(
         let scale = (f64::from(size.0.min(size.1)) / 600.0).clamp(0.5, 1.25);
         let px = |v: f64| (v * scale).round() as u32;
         let root = root
-            .titled(&map.title, (FAMILY, px(22.0)))
+            .titled(&map.title, (FAMILY, px(20.0)))
             .map_err(RenderError::drawing)?;
         let (w, h) = root.dim_in_pixel();
         let legend_h = if map.legend.is_empty() { 0 } else { px(36.0) };
