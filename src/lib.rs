@@ -2,10 +2,14 @@
 //! an engine for `--engine auto|cpu|gpu`, and writes outputs atomically.
 
 pub mod engines;
+pub mod fields;
 pub mod output;
+pub mod picture;
+pub mod sweep;
 pub mod transport;
 pub mod volume;
 
 pub use tunnelgrid_cpu as cpu;
 pub use tunnelgrid_gpu as gpu;
 pub use tunnelgrid_model as model;
+pub use tunnelgrid_render as render;

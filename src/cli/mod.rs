@@ -5,7 +5,9 @@ mod export;
 mod info;
 mod model_args;
 mod presets;
+mod render;
 mod run;
+mod sweep;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -46,6 +48,14 @@ enum Command {
     Info,
     /// Write a per-site field (bond masks, cluster labels, occupancy) as a NumPy .npy array.
     Export(export::ExportArgs),
+    /// Evaluate a pressure × temperature grid: sweep.csv (appended point by point, resumable,
+    /// shardable), phase_diagram.png, resistivity.png and line plots of the observables.
+    Sweep(sweep::SweepArgs),
+    /// Draw a connectivity heat map of one run (tunnels, gap, clusters, sc network, current)
+    /// as PNG with a colour bar or legend; --export vti also writes the 3D field for ParaView.
+    Render(render::RenderArgs),
+    /// Join the shard CSVs of a sharded sweep into one sweep.csv and render its pictures.
+    Merge(sweep::MergeArgs),
 }
 
 /// Parses the arguments, runs the command, and turns errors into a message and exit code 1.
@@ -67,6 +77,9 @@ pub fn main() -> ExitCode {
         Command::Export(args) => export::export(&args),
         Command::Info => info::info(),
         Command::Bench(args) => bench::bench(&args),
+        Command::Sweep(args) => sweep::sweep(&args),
+        Command::Merge(args) => sweep::merge(&args),
+        Command::Render(args) => render::render(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -18,11 +18,12 @@ mod lattice;
 mod network;
 
 pub use lattice::{
-    axis_resistance, resistances, resistivity, AxisResistance, Conduction, MIN_GAP_RATIO,
+    axis_resistance, bond_gap_ratio, resistances, resistivity, AxisResistance, Conduction,
+    MIN_GAP_RATIO,
 };
 pub use network::{Electrode, Resistor, ResistorNetwork, Solution, MAX_NODES};
 
-pub(crate) use lattice::{bond_gap_ratio, check_axis, collect_axis_bonds, face_sites};
+pub(crate) use lattice::{check_axis, collect_axis_bonds, face_sites};
 
 use tunnelgrid_model::engine::human_bytes;
 

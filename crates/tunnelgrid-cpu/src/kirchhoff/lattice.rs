@@ -94,7 +94,7 @@ pub(crate) fn check_axis(lattice: &Lattice, axis: usize) -> Result<(), String> {
 /// Δ/Δ0 of forward bond `k` from `site` (cell `cell`, basis `b`) to `neighbour`: positive for a
 /// normal tunnel, ≤ 0 for a superconducting one (MODEL.md §5), recomputed from the site hash
 /// exactly as the bond evaluation does.
-pub(crate) fn bond_gap_ratio(
+pub fn bond_gap_ratio(
     lattice: &Lattice,
     params: &BondParams,
     site: u64,

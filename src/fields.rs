@@ -1,0 +1,223 @@
+//! Per-site fields of one run, shared by `export` (NumPy arrays) and `render` (pictures, VTK):
+//! bond masks and cluster labels from the chosen engine, current and minimum cut from the CPU
+//! solvers, and the per-site tunnel density and gap.
+
+use crate::engines::{auto_gpu, EngineChoice};
+use crate::transport::conduction_model;
+use anyhow::{bail, Result};
+use std::borrow::Cow;
+use tunnelgrid_cpu::kirchhoff::{axis_resistance, bond_gap_ratio, SolveOptions};
+use tunnelgrid_cpu::maxflow::critical_current;
+use tunnelgrid_cpu::{export_labels, CpuEngine, Network};
+use tunnelgrid_gpu::GpuEngine;
+use tunnelgrid_model::params::{sc_bit, tunnel_bit, PRESENT_BIT};
+use tunnelgrid_model::{BondParams, Conditions, Model};
+
+/// A model at its conditions with its bond masks computed; fields are derived on request.
+pub struct Fields {
+    /// The model.
+    pub model: Model,
+    /// Its conditions.
+    pub conditions: Conditions,
+    /// u32 bond mask per site (MODEL.md §2), from the chosen engine.
+    pub masks: Vec<u32>,
+    gpu: Option<GpuEngine>,
+    cpu: CpuEngine,
+}
+
+impl Fields {
+    /// Computes the bond masks on the engine `choice` names (`auto`: a hardware GPU, else CPU).
+    pub fn new(model: Model, conditions: Conditions, choice: EngineChoice) -> Result<Self> {
+        if let Some(available) = tunnelgrid_cpu::available_memory() {
+            model.check_memory(available)?;
+        }
+        let gpu = match choice {
+            EngineChoice::Cpu => None,
+            EngineChoice::Gpu => Some(GpuEngine::new()?),
+            EngineChoice::Auto => auto_gpu().ok(),
+        };
+        let cpu = CpuEngine::default();
+        let masks = match &gpu {
+            Some(gpu) => gpu.bond_masks(&model, &conditions)?.0,
+            None => cpu.bond_masks(&model, &conditions).bond_masks,
+        };
+        Ok(Self {
+            model,
+            conditions,
+            masks,
+            gpu,
+            cpu,
+        })
+    }
+
+    /// Exported cluster labels of `network`: 0 for absent sites, else the smallest site index of
+    /// the cluster plus one (canonical on every engine).
+    pub fn labels(&self, network: Network) -> Result<Vec<u32>> {
+        let roots = match &self.gpu {
+            Some(gpu) => gpu.labels(&self.model, &self.conditions, network)?,
+            None => self.cpu.cluster_roots(&self.model, &self.masks, network),
+        };
+        Ok(export_labels(&self.masks, roots))
+    }
+
+    /// |current| through each site, amperes, at 1 V between bus bars on the faces of `axis`
+    /// (Kirchhoff's laws, CPU solver); refused along a superconducting axis, where it is unbounded.
+    /// A volume conducts through voxel faces only, whatever `--connectivity` labels with
+    /// (`transport::conduction_model`).
+    pub fn current(&self, axis: usize) -> Result<Vec<f32>> {
+        let network = conduction_model(&self.model)?;
+        let face_masks;
+        let masks = match &network {
+            Cow::Owned(faces) => {
+                face_masks = self.cpu.bond_masks(faces, &self.conditions).bond_masks;
+                &face_masks
+            }
+            Cow::Borrowed(_) => &self.masks,
+        };
+        let params = BondParams::new(&network.material, &network.lattice, &self.conditions);
+        let options = SolveOptions {
+            node_currents: true,
+            ..SolveOptions::default()
+        };
+        let solved = axis_resistance(
+            &network.lattice,
+            &params,
+            masks,
+            None,
+            axis,
+            &options,
+            |_, _| {},
+        )?;
+        match solved.site_current_a {
+            Some(map) => Ok(map),
+            None => bail!("--field current: the sample superconducts along axis {axis}: the current at 1 V is unbounded (see --field min-cut for the critical current)"),
+        }
+    }
+
+    /// Bonds of a minimum cut of the superconducting network along `axis` (bit k: forward bond
+    /// k of the site): the bonds that limit the critical current.
+    pub fn min_cut(&self, axis: usize) -> Result<Vec<u8>> {
+        let params = BondParams::new(&self.model.material, &self.model.lattice, &self.conditions);
+        let cut = critical_current(
+            &self.model.lattice,
+            &params,
+            &self.masks,
+            axis,
+            self.model.material.overlap.j0_amp,
+        )?;
+        let mut bonds = vec![0u8; self.masks.len()];
+        for (site, k) in cut.cut_bonds {
+            bonds[site as usize] |= 1 << k;
+        }
+        Ok(bonds)
+    }
+
+    /// Tunnel density: the fraction of a site's forward bonds that tunnel (NaN for absent sites).
+    pub fn tunnel_density(&self) -> Vec<f32> {
+        let lattice = &self.model.lattice;
+        self.masks
+            .iter()
+            .enumerate()
+            .map(|(site, &mask)| {
+                if mask & PRESENT_BIT == 0 {
+                    return f32::NAN;
+                }
+                let (_, b) = lattice.coords(site as u64);
+                let bonds = lattice.forward_bonds(b).len();
+                let tunnels = (0..bonds).filter(|&k| mask & tunnel_bit(k) != 0).count();
+                tunnels as f32 / bonds.max(1) as f32
+            })
+            .collect()
+    }
+
+    /// Gap: mean lifting energy Δ (eV) over a site's forward normal tunnels; 0 where all its
+    /// forward tunnels superconduct, NaN where it has none (or is absent). Bernoulli and volume
+    /// modes have no gap: NaN everywhere.
+    pub fn gap_ev(&self) -> Vec<f32> {
+        let lattice = &self.model.lattice;
+        let material = &self.model.material;
+        if material.mode.is_bernoulli() || self.model.material.volume.is_some() {
+            return vec![f32::NAN; self.masks.len()];
+        }
+        let params = BondParams::new(material, lattice, &self.conditions);
+        let gap0 = material.overlap.gap_ev;
+        self.masks
+            .iter()
+            .enumerate()
+            .map(|(site, &mask)| {
+                if mask & PRESENT_BIT == 0 {
+                    return f32::NAN;
+                }
+                let (cell, b) = lattice.coords(site as u64);
+                let (mut sum, mut normal, mut sc) = (0.0, 0, 0);
+                for (k, bond) in lattice.forward_bonds(b).iter().enumerate() {
+                    if mask & tunnel_bit(k) == 0 {
+                        continue;
+                    }
+                    if mask & sc_bit(k) != 0 {
+                        sc += 1;
+                        continue;
+                    }
+                    if let Some(nb) = lattice.neighbour(cell, bond) {
+                        let ratio =
+                            bond_gap_ratio(lattice, &params, site as u64, cell, b, k, nb.site);
+                        sum += ratio.max(0.0) * gap0;
+                        normal += 1;
+                    }
+                }
+                if normal > 0 {
+                    (sum / f64::from(normal)) as f32
+                } else if sc > 0 {
+                    0.0
+                } else {
+                    f32::NAN
+                }
+            })
+            .collect()
+    }
+}
+
+/// Sizes of the clusters of exported `labels` (0 = absent), and which of them touch both faces
+/// of some axis (span; for periodic axes a cluster touching both faces counts, the engines'
+/// wrapping rule is not repeated here).
+pub fn cluster_summary(
+    model: &Model,
+    labels: &[u32],
+) -> (
+    std::collections::HashMap<u32, u64>,
+    std::collections::HashSet<u32>,
+) {
+    let lattice = &model.lattice;
+    let mut sizes: std::collections::HashMap<u32, u64> = Default::default();
+    for &l in labels.iter().filter(|&&l| l != 0) {
+        *sizes.entry(l).or_default() += 1;
+    }
+    let mut spanning = std::collections::HashSet::new();
+    for axis in 0..lattice.axes() {
+        let last = lattice.cells[axis] - 1;
+        let mut low = std::collections::HashSet::new();
+        let mut high = std::collections::HashSet::new();
+        for (site, &l) in labels.iter().enumerate() {
+            if l == 0 {
+                continue;
+            }
+            let c = lattice.coords(site as u64).0[axis];
+            if c == 0 {
+                low.insert(l);
+            }
+            if c == last {
+                high.insert(l);
+            }
+        }
+        spanning.extend(low.intersection(&high));
+    }
+    (sizes, spanning)
+}
+
+/// The largest cluster's label (the smallest label on a tie, so every run decides alike).
+pub fn largest_label(sizes: &std::collections::HashMap<u32, u64>) -> Option<u32> {
+    sizes
+        .iter()
+        .max_by_key(|(&l, &n)| (n, std::cmp::Reverse(l)))
+        .map(|(&l, _)| l)
+}
