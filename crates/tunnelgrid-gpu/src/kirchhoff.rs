@@ -491,6 +491,8 @@ impl GpuEngine {
         options: &GpuSolveOptions,
         progress: impl FnMut(usize, f64),
     ) -> Result<GpuResistance, GpuSolveError> {
+        // Refuse a lattice the device cannot hold before building anything on the host.
+        check_limits(self, lattice.sites())?;
         let stencil = tunnelgrid_cpu::kirchhoff::stencil::axis_stencil(
             lattice,
             params,

@@ -378,3 +378,48 @@ fn insulating_and_superconducting_samples() {
     let result = gpu_resistance(&gpu, &model.lattice, &params, &masks, 0);
     assert_eq!(result.axis.resistance_ohm, f64::INFINITY);
 }
+
+#[test]
+fn a_lattice_beyond_one_storage_binding_is_refused_with_the_limit() {
+    let Some(gpu) = engine() else { return };
+    let gpu = gpu.lock().unwrap_or_else(|e| e.into_inner());
+    let words = gpu.context().max_words_per_binding();
+    if words > 1 << 26 {
+        eprintln!("this adapter's binding holds {words} sites: the refusal is not exercised here");
+        return;
+    }
+    // One layer more than one binding holds; the masks are never read.
+    let side = 512u32;
+    let layers = (words / (side as u64 * side as u64) + 1) as u32;
+    let m = material(
+        "bernoulli-bond",
+        LatticeKind::Sc,
+        [side, side, layers],
+        [Boundary::Open; 3],
+    );
+    let model = Model::new(m).unwrap();
+    let conditions = Conditions {
+        pressure_gpa: 0.0,
+        temperature_k: 300.0,
+        seed: 1,
+        p: 0.6,
+    };
+    let params = BondParams::new(&model.material, &model.lattice, &conditions);
+    let masks = vec![0u32; model.lattice.sites() as usize];
+    let error = gpu
+        .axis_resistance(
+            &model.lattice,
+            &params,
+            &masks,
+            None,
+            0,
+            &GpuSolveOptions::default(),
+            |_, _| {},
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("largest binding") && error.contains("--engine cpu"),
+        "{error}"
+    );
+}
