@@ -46,7 +46,7 @@ pub fn transport(
                 &params,
                 &masks,
                 &SolveOptions::default(),
-                |a, i, r| progress(a, i, r),
+                &mut progress,
             )?;
             (masks, axes, None)
         }

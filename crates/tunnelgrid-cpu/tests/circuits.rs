@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use std::collections::VecDeque;
 use tunnelgrid_cpu::kirchhoff::{
     axis_resistance, resistances, Conduction, Electrode, KirchhoffError, ResistorNetwork,
-    SolveOptions, MIN_GAP_RATIO,
+    SolveOptions,
 };
 use tunnelgrid_cpu::maxflow::{critical_current, FlowNetwork, MaxFlowError, Terminal};
 use tunnelgrid_cpu::{label_clusters, CpuEngine, Network};
@@ -18,7 +18,7 @@ use tunnelgrid_model::{BondParams, Boundary, Conditions, Lattice, LatticeKind, M
 
 #[path = "common/dense.rs"]
 mod dense;
-use dense::{dense_current, dense_lattice_resistance, lu_solve};
+use dense::{dense_current, dense_lattice_resistance};
 
 fn network_of(
     nodes: usize,

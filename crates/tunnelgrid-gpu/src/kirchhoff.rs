@@ -349,9 +349,8 @@ impl GpuEngine {
         options: &GpuSolveOptions,
         mut progress: impl FnMut(usize, f64),
     ) -> Result<GpuResistance, GpuSolveError> {
-        if !(options.tolerance > 0.0 && options.tolerance < 1.0)
-            || !(options.inner_tolerance > 0.0 && options.inner_tolerance < 1.0)
-        {
+        let in_unit = |t: f64| t > 0.0 && t < 1.0;
+        if !(in_unit(options.tolerance) && in_unit(options.inner_tolerance)) {
             return Err(KirchhoffError::InvalidNetwork(format!(
                 "tolerances {} and {} must lie in (0, 1)",
                 options.tolerance, options.inner_tolerance
