@@ -5,6 +5,7 @@
 //! engines produce the same masks, MODEL.md §5). The critical current's max-flow runs on the CPU.
 
 use anyhow::Result;
+use std::borrow::Cow;
 use std::time::Instant;
 use tunnelgrid_cpu::kirchhoff::{resistances, AxisResistance, Conduction, SolveOptions};
 use tunnelgrid_cpu::maxflow::critical_current;
@@ -24,9 +25,23 @@ pub fn full_block_conductance(cells: [u32; 3], axis: usize, r0_ohm: f64) -> f64 
     chains / bonds / r0_ohm
 }
 
+/// The model whose bonds are the resistor network. For a volume labelled with 18 or 26
+/// connectivity it is the same volume with face (6) connectivity: voxels conduct through shared
+/// faces only, as in TauFactor and in finite-volume solvers, because an edge or corner contact has
+/// no cross-section (docs/MODEL-READINGS.md). Every other model is its own network.
+pub fn conduction_model(model: &Model) -> Result<Cow<'_, Model>> {
+    if model.material.mode == Mode::Volume && model.lattice.max_forward_bonds() > 3 {
+        let mut material = model.material.clone(); // the occupancy is shared, not copied
+        material.lattice.connectivity = None;
+        Ok(Cow::Owned(Model::new(material)?))
+    } else {
+        Ok(Cow::Borrowed(model))
+    }
+}
+
 /// Resistance, resistivity and (along superconducting axes) critical current per axis, with
 /// the resistance solved on `gpu` when given. `progress(axis, iteration, residual)` is called
-/// during long solves.
+/// during long solves. Volumes are solved on their face-connected network (`conduction_model`).
 pub fn transport(
     model: &Model,
     conditions: &Conditions,
@@ -34,6 +49,7 @@ pub fn transport(
     mut progress: impl FnMut(usize, usize, f64),
 ) -> Result<Transport> {
     let start = Instant::now();
+    let model = &*conduction_model(model)?;
     let lattice = &model.lattice;
     let params = BondParams::new(&model.material, lattice, conditions);
     let (masks, axes, refinements) = match gpu {

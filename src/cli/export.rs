@@ -3,6 +3,7 @@
 use super::ModelArgs;
 use anyhow::{bail, ensure, Result};
 use clap::{Args, ValueEnum};
+use std::borrow::Cow;
 use std::path::PathBuf;
 use tunnelgrid::cpu::kirchhoff::{axis_resistance, SolveOptions};
 use tunnelgrid::cpu::maxflow::critical_current;
@@ -12,6 +13,7 @@ use tunnelgrid::gpu::GpuEngine;
 use tunnelgrid::model::params::PRESENT_BIT;
 use tunnelgrid::model::{BondParams, Conditions, Model};
 use tunnelgrid::output::write_npy;
+use tunnelgrid::transport::conduction_model;
 
 /// Which per-site field to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -130,11 +132,22 @@ pub fn export(args: &ExportArgs) -> Result<()> {
             };
             write_npy(&args.out, &shape, &occupancy)?
         }
-        Field::Current => write_npy(
-            &args.out,
-            &shape,
-            &current_map(&model, &conditions, &masks, args.axis as usize)?,
-        )?,
+        Field::Current => {
+            // A volume conducts through voxel faces only, whatever --connectivity labels with.
+            let network = conduction_model(&model)?;
+            let face_masks;
+            let masks = if matches!(network, Cow::Owned(_)) {
+                face_masks = cpu.bond_masks(&network, &conditions).bond_masks;
+                &face_masks
+            } else {
+                &masks
+            };
+            write_npy(
+                &args.out,
+                &shape,
+                &current_map(&network, &conditions, masks, args.axis as usize)?,
+            )?
+        }
         Field::MinCut => {
             let params = BondParams::new(&model.material, &model.lattice, &conditions);
             let cut = critical_current(

@@ -52,6 +52,16 @@ pub struct ModelArgs {
         allow_negative_numbers = true
     )]
     pub phase: Option<i64>,
+    /// Voxel neighbours that join clusters: 6 (faces), 18 (faces, edges) or 26 (faces, edges,
+    /// corners), as scipy.ndimage.label's structures (default 6). Conductance always flows through
+    /// faces only.
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "volume",
+        value_parser = parse_connectivity
+    )]
+    pub connectivity: Option<u32>,
     /// Voxel edge in metres (sets the cell edge for resistivity).
     #[arg(long, value_name = "M", requires = "volume", default_value_t = 1e-6)]
     pub voxel: f64,
@@ -60,6 +70,15 @@ pub struct ModelArgs {
 impl ModelArgs {
     /// Loads the material, applies the overrides and validates the whole model.
     pub fn build(&self) -> Result<(Model, Conditions)> {
+        // clap's `requires` does not fire through the flattened subcommand arguments, so say it here.
+        if self.volume.is_none() {
+            if let Some(phase) = self.phase {
+                bail!("--phase {phase} applies to --volume only");
+            }
+            if let Some(c) = self.connectivity {
+                bail!("--connectivity {c} applies to --volume only (lattices keep their own neighbour shell)");
+            }
+        }
         let mut material = self.material()?;
         if let Some(n) = self.size {
             let nz = if material.lattice.kind.is_2d() { 1 } else { n };
@@ -127,6 +146,8 @@ impl ModelArgs {
         material.conditions.pressure_gpa = 0.0;
         material.conditions.temperature_k = material.eos.t_ref_k;
         material.volume = Some(Occupancy(volume.occupancy));
+        // 6 is the sc lattice's own shell: left unset, so the material reads as before.
+        material.lattice.connectivity = self.connectivity.filter(|&c| c != 6);
         Ok(material)
     }
 
@@ -141,5 +162,13 @@ impl ModelArgs {
                 .with_context(|| format!("in {}", path.display()));
         }
         Ok(preset(self.preset.as_deref().unwrap_or("default"))?)
+    }
+}
+
+/// `--connectivity`: 6, 18 or 26.
+fn parse_connectivity(s: &str) -> std::result::Result<u32, String> {
+    match s.parse::<u32>() {
+        Ok(n @ (6 | 18 | 26)) => Ok(n),
+        _ => Err(format!("{s} is not a voxel connectivity; use 6, 18 or 26")),
     }
 }

@@ -99,9 +99,10 @@ fn summary(model: &Model, r: &Report, engine_reason: &str) -> String {
             &mut s,
             "voxel",
             format!(
-                "{:e} m, R0 = {} Ω per bond",
+                "{:e} m, R0 = {} Ω per face bond, {}-connected clusters",
                 model.material.lattice.a0 * 1e-10,
-                model.material.overlap.r0_ohm
+                model.material.overlap.r0_ohm,
+                model.lattice.connectivity()
             ),
         ),
         Some(p) => line(&mut s, "conditions", format!("p = {p}, seed {}", r.seed)),

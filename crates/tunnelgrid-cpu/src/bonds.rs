@@ -73,7 +73,9 @@ pub fn evaluate_bonds(
         }
     }
     let presence = &*presence;
-    let one_site_bernoulli = lattice.basis_len() == 1 && params.mode.is_bernoulli();
+    // The row fast path knows the ±x, ±y, ±z bonds only (not a volume's 18/26 connectivity).
+    let one_site_bernoulli =
+        lattice.basis_len() == 1 && lattice.max_forward_bonds() <= 3 && params.mode.is_bernoulli();
     let steps = NeighbourSteps::new(lattice);
     masks
         .par_chunks_mut(layer)

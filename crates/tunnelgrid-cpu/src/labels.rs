@@ -133,7 +133,8 @@ fn label_slab(
 ) {
     let lo = lattice.site_index(0, 0, zs.start, 0);
     let base = lo as u32;
-    if lattice.basis_len() == 1 {
+    // The raster scan looks back along −x, −y, −z only: not for a volume's 18/26 connectivity.
+    if lattice.basis_len() == 1 && lattice.max_forward_bonds() <= 3 {
         raster_one_site(lattice, masks, bits, zs, chunk, base);
     } else {
         let hi = lo + chunk.len() as u64;

@@ -118,6 +118,10 @@ pub struct LatticeConfig {
     /// Probability that a site is absent, in [0, 1].
     #[serde(default)]
     pub vacancy: f64,
+    /// Neighbours of an sc site in volume mode: 6 (faces, the default), 18 (faces and edges) or
+    /// 26 (faces, edges and corners). Other lattices keep their first shell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connectivity: Option<u32>,
 }
 
 /// `[species]`.
@@ -427,6 +431,25 @@ impl Material {
                 });
             }
         }
+        if let Some(c) = l.connectivity {
+            let allowed = if lattice == LatticeKind::Sc && self.mode == Mode::Volume {
+                "6, 18 or 26"
+            } else {
+                "6 on sc lattices (18 and 26 need volume mode); other lattices keep their shell"
+            };
+            let ok = match c {
+                6 => lattice == LatticeKind::Sc,
+                18 | 26 => lattice == LatticeKind::Sc && self.mode == Mode::Volume,
+                _ => false,
+            };
+            if !ok {
+                return Err(ConfigError::OutOfRange {
+                    field: "lattice.connectivity".into(),
+                    value: c.to_string(),
+                    allowed: allowed.into(),
+                });
+            }
+        }
         if self.mode == Mode::Volume {
             // A voxel is an image pixel, not an atom: nanometres to a metre.
             check_range(
@@ -730,4 +753,48 @@ pub fn check_conditions(
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::presets::preset;
+
+    fn volume_material(kind: LatticeKind, connectivity: u32) -> Material {
+        let mut m = preset("default").unwrap();
+        m.lattice.kind = kind;
+        m.mode = Mode::Volume;
+        m.lattice.connectivity = Some(connectivity);
+        m
+    }
+
+    #[test]
+    fn connectivity_is_6_18_or_26_and_only_volumes_go_beyond_the_shell() {
+        for c in [6, 18, 26] {
+            assert!(
+                volume_material(LatticeKind::Sc, c).validate().is_ok(),
+                "{c}"
+            );
+        }
+        for (kind, c) in [
+            (LatticeKind::Sc, 8),
+            (LatticeKind::Bcc, 18),
+            (LatticeKind::Fcc, 6),
+        ] {
+            let err = volume_material(kind, c).validate().unwrap_err().to_string();
+            assert!(err.contains("lattice.connectivity"), "{err}");
+        }
+        let mut tunnel = preset("default").unwrap();
+        tunnel.lattice.connectivity = Some(26);
+        let err = tunnel.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("lattice.connectivity") && err.contains("volume"),
+            "{err}"
+        );
+        // Unset, it stays out of the TOML a user copies.
+        assert!(!preset("default")
+            .unwrap()
+            .to_toml_string()
+            .contains("connectivity"));
+    }
 }

@@ -30,7 +30,12 @@ impl Model {
         if l.kind.is_2d() {
             boundary[2] = Boundary::Open;
         }
-        let lattice = Lattice::new(l.kind, l.cells, boundary);
+        let lattice = match l.connectivity {
+            Some(c) if l.kind == LatticeKind::Sc => {
+                Lattice::sc_with_connectivity(l.cells, boundary, c)
+            }
+            _ => Lattice::new(l.kind, l.cells, boundary),
+        };
         let sites = lattice.sites();
         if sites > MAX_SITES {
             return Err(ConfigError::TooLarge {

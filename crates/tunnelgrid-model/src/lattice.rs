@@ -137,7 +137,9 @@ pub struct ForwardBond {
 
 /// Builds the forward-bond table of a kind: for each basis site, the forward half of its first
 /// coordination shell (see the module documentation for the rule and the resulting order).
-fn forward_table(kind: LatticeKind) -> Vec<Vec<ForwardBond>> {
+/// `shells` > 1 keeps the first `shells` distinct distances instead: on sc, 2 shells are the 18
+/// face and edge neighbours and 3 shells the 26 face, edge and corner neighbours of a voxel.
+fn forward_table(kind: LatticeKind, shells: usize) -> Vec<Vec<ForwardBond>> {
     let basis = kind.basis();
     let z_offsets: &[i32] = if kind.is_2d() { &[0] } else { &[-1, 0, 1] };
     // Shell selection in cubic units; tetragonal keeps the sc table (its 4 + 2 neighbours).
@@ -164,10 +166,13 @@ fn forward_table(kind: LatticeKind) -> Vec<Vec<ForwardBond>> {
                 }
             }
         }
-        let shell = candidates.iter().map(|c| c.0).fold(f64::INFINITY, f64::min);
+        let mut distances: Vec<f64> = candidates.iter().map(|c| c.0).collect();
+        distances.sort_by(|a, b| a.partial_cmp(b).expect("finite distances"));
+        distances.dedup_by(|a, b| (*a - *b).abs() < 1e-9);
+        let shell = distances[shells.min(distances.len()) - 1];
         let mut forward: Vec<ForwardBond> = candidates
             .into_iter()
-            .filter(|(d2, b)| (d2 - shell).abs() < 1e-9 && is_forward(b.vector_cells))
+            .filter(|(d2, b)| *d2 < shell + 1e-9 && is_forward(b.vector_cells))
             .map(|(_, b)| b)
             .collect();
         forward.sort_by(|a, b| {
@@ -215,8 +220,35 @@ impl Lattice {
             kind,
             cells,
             boundary,
-            forward: forward_table(kind),
+            forward: forward_table(kind, 1),
         }
+    }
+
+    /// An sc lattice whose sites bond to their 6 face, 18 face and edge, or 26 face, edge and
+    /// corner neighbours (voxel connectivity; validated by the config layer). The forward table
+    /// follows the module's order rule, so with 18 or 26 the face bonds +x, +y, +z are no longer
+    /// k = 0, 1, 2 (13 forward bonds use 26 of the bond mask's 32 bits).
+    pub fn sc_with_connectivity(
+        cells: [u32; 3],
+        boundary: [Boundary; 3],
+        connectivity: u32,
+    ) -> Self {
+        let shells = match connectivity {
+            26 => 3,
+            18 => 2,
+            _ => 1,
+        };
+        Self {
+            kind: LatticeKind::Sc,
+            cells,
+            boundary,
+            forward: forward_table(LatticeKind::Sc, shells),
+        }
+    }
+
+    /// Neighbours per site: the first-shell coordination, or 18/26 for voxel connectivity.
+    pub fn connectivity(&self) -> u32 {
+        2 * self.max_forward_bonds() as u32
     }
 
     /// Sites per cell (B).
@@ -436,6 +468,28 @@ mod tests {
                     .iter()
                     .all(|f| f.cell_offset[2] == 0 || f.cell_offset[2] == 1));
             }
+        }
+    }
+
+    #[test]
+    fn voxel_connectivity_keeps_faces_edges_and_corners() {
+        for (connectivity, forward, max_d2) in [(6, 3, 1.0), (18, 9, 2.0), (26, 13, 3.0)] {
+            let l = Lattice::sc_with_connectivity([4, 4, 4], [Boundary::Open; 3], connectivity);
+            let table = l.forward_bonds(0);
+            assert_eq!(table.len(), forward, "{connectivity}");
+            assert_eq!(l.connectivity(), connectivity);
+            let d2 = |f: &ForwardBond| f.vector_cells.iter().map(|c| c * c).sum::<f64>();
+            assert!(table
+                .iter()
+                .all(|f| d2(f) <= max_d2 + 1e-9 && is_forward(f.vector_cells)));
+            // Every neighbour of the 3×3×3 block is in the table once, forward or backward.
+            let mut offsets: Vec<[i32; 3]> = table.iter().map(|f| f.cell_offset).collect();
+            offsets.extend(table.iter().map(|f| f.cell_offset.map(|c| -c)));
+            offsets.sort();
+            offsets.dedup();
+            assert_eq!(offsets.len(), connectivity as usize);
+            // 13 forward bonds need 26 mask bits, below the present bit 31.
+            assert!(2 * table.len() <= 31);
         }
     }
 }
