@@ -1,9 +1,10 @@
 //! Engine selection for `--engine auto|cpu|gpu`.
 
 use anyhow::{Context as _, Result};
+use std::rc::Rc;
 use tunnelgrid_cpu::CpuEngine;
 use tunnelgrid_gpu::GpuEngine;
-use tunnelgrid_model::Engine;
+use tunnelgrid_model::{Conditions, Engine, EngineError, Model, Report};
 
 /// What the user asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -30,8 +31,34 @@ pub struct SlabOptions {
 pub struct Selected {
     /// The engine.
     pub engine: Box<dyn Engine>,
+    /// The same engine when it is the GPU one, for the GPU Kirchhoff solver.
+    pub gpu: Option<Rc<GpuEngine>>,
     /// Why this engine, for the summary.
     pub reason: String,
+}
+
+/// A GPU engine shared between `Selected::engine` and `Selected::gpu`.
+struct SharedGpu(Rc<GpuEngine>);
+
+impl Engine for SharedGpu {
+    fn name(&self) -> String {
+        self.0.name()
+    }
+
+    fn analyze(&self, model: &Model, conditions: &Conditions) -> Result<Report, EngineError> {
+        self.0.analyze(model, conditions)
+    }
+}
+
+impl Selected {
+    fn gpu(engine: GpuEngine, reason: String) -> Self {
+        let shared = Rc::new(engine);
+        Self {
+            engine: Box::new(SharedGpu(shared.clone())),
+            gpu: Some(shared),
+            reason,
+        }
+    }
 }
 
 /// Picks an engine.
@@ -44,28 +71,27 @@ pub fn select(choice: EngineChoice, slabs: SlabOptions) -> Result<Selected> {
     let gpu = || {
         GpuEngine::new().map(|mut engine| {
             engine.slab_layers = slabs.gpu_slab_layers;
-            Box::new(engine)
+            engine
         })
     };
     match choice {
         EngineChoice::Cpu => Ok(Selected {
             engine: cpu(),
+            gpu: None,
             reason: "requested".into(),
         }),
-        EngineChoice::Gpu => Ok(Selected {
-            engine: gpu().context("--engine gpu")?,
-            reason: "requested".into(),
-        }),
+        EngineChoice::Gpu => Ok(Selected::gpu(
+            gpu().context("--engine gpu")?,
+            "requested".into(),
+        )),
         EngineChoice::Auto => Ok(match auto_gpu() {
             Ok(mut engine) => {
                 engine.slab_layers = slabs.gpu_slab_layers;
-                Selected {
-                    engine: Box::new(engine),
-                    reason: "auto: a GPU adapter was found".into(),
-                }
+                Selected::gpu(engine, "auto: a GPU adapter was found".into())
             }
             Err(why) => Selected {
                 engine: cpu(),
+                gpu: None,
                 reason: format!("auto: {why}"),
             },
         }),

@@ -1,14 +1,16 @@
-//! Resistance and critical current of a run (MODEL.md §7, §8), from the CPU solvers.
+//! Resistance and critical current of a run (MODEL.md §7, §8).
 //!
-//! The bond masks are recomputed on the CPU engine: both engines produce the same masks
-//! (MODEL.md §5), and the solvers read them directly.
+//! The resistance is solved on the GPU (f32 CG with f64 refinement to 1e-6) when a GPU engine
+//! is given, else on the CPU (f64 CG to 1e-10); the bond masks come from the same engine (both
+//! engines produce the same masks, MODEL.md §5). The critical current's max-flow runs on the CPU.
 
 use anyhow::Result;
 use std::borrow::Cow;
 use std::time::Instant;
-use tunnelgrid_cpu::kirchhoff::{resistances, Conduction, SolveOptions};
+use tunnelgrid_cpu::kirchhoff::{resistances, AxisResistance, Conduction, SolveOptions};
 use tunnelgrid_cpu::maxflow::critical_current;
 use tunnelgrid_cpu::CpuEngine;
+use tunnelgrid_gpu::{GpuEngine, GpuSolveOptions};
 use tunnelgrid_model::{BondParams, Conditions, Mode, Model, PerAxis, Transport};
 
 /// Conductance of the full block of `cells` along `axis` with R0 per bond: (ny·nz) parallel
@@ -37,22 +39,53 @@ pub fn conduction_model(model: &Model) -> Result<Cow<'_, Model>> {
     }
 }
 
-/// Resistance, resistivity and (along superconducting axes) critical current per axis.
-/// `progress(axis, iteration, residual)` is called during long solves. Volumes are solved on
-/// their face-connected network (`conduction_model`).
+/// Resistance, resistivity and (along superconducting axes) critical current per axis, with
+/// the resistance solved on `gpu` when given. `progress(axis, iteration, residual)` is called
+/// during long solves. Volumes are solved on their face-connected network (`conduction_model`).
 pub fn transport(
     model: &Model,
     conditions: &Conditions,
-    progress: impl FnMut(usize, usize, f64),
+    gpu: Option<&GpuEngine>,
+    mut progress: impl FnMut(usize, usize, f64),
 ) -> Result<Transport> {
     let start = Instant::now();
     let model = &*conduction_model(model)?;
     let lattice = &model.lattice;
     let params = BondParams::new(&model.material, lattice, conditions);
-    let masks = CpuEngine::default()
-        .bond_masks(model, conditions)
-        .bond_masks;
-    let axes = resistances(lattice, &params, &masks, &SolveOptions::default(), progress)?;
+    let (masks, axes, refinements) = match gpu {
+        None => {
+            let masks = CpuEngine::default()
+                .bond_masks(model, conditions)
+                .bond_masks;
+            let axes = resistances(
+                lattice,
+                &params,
+                &masks,
+                &SolveOptions::default(),
+                &mut progress,
+            )?;
+            (masks, axes, None)
+        }
+        Some(gpu) => {
+            let (masks, _) = gpu.bond_masks(model, conditions)?;
+            let mut axes: Vec<AxisResistance> = Vec::new();
+            let mut refinements = Vec::new();
+            for axis in 0..lattice.axes() {
+                let solved = gpu.axis_resistance(
+                    lattice,
+                    &params,
+                    &masks,
+                    None,
+                    axis,
+                    &GpuSolveOptions::default(),
+                    |i, r| progress(axis, i, r),
+                )?;
+                axes.push(solved.axis);
+                refinements.push(solved.refinements);
+            }
+            (masks, axes, Some(refinements))
+        }
+    };
     let finite = |v: f64| v.is_finite().then_some(v);
     let mut critical = Vec::with_capacity(axes.len());
     for axis in &axes {
@@ -103,6 +136,7 @@ pub fn transport(
             &axes.iter().map(|a| a.relative_residual).collect::<Vec<_>>(),
             n,
         ),
+        solver_refinements: refinements.map(|r| PerAxis::from_slice(&r, n)),
         transport_s: start.elapsed().as_secs_f64(),
     })
 }

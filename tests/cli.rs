@@ -339,6 +339,60 @@ fn gpu_and_cpu_engines_report_the_same_from_the_command_line() {
 }
 
 #[test]
+fn run_resistance_on_the_gpu_matches_the_cpu() {
+    let dir = scratch("gpu-resistance");
+    if !gpu_available(&dir) {
+        return;
+    }
+    // Conducting default preset (normal tunnels and finite superconducting clusters).
+    let report = |engine: &str| {
+        let out = format!("r-{engine}");
+        let run = tunnelgrid(
+            &[
+                "run",
+                "--size",
+                "14",
+                "--pressure",
+                "100",
+                "--temperature",
+                "10",
+                "--resistance",
+                "--engine",
+                engine,
+                "--out",
+                &out,
+            ],
+            &dir,
+        );
+        assert!(run.status.success(), "{}", text(&run.stderr));
+        let stdout = text(&run.stdout);
+        let r: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(&out).join("report.json")).unwrap(),
+        )
+        .unwrap();
+        (r, stdout)
+    };
+    let (gpu, gpu_text) = report("gpu");
+    let (cpu, _) = report("cpu");
+    assert!(gpu_text.contains("f64 refinements"), "{gpu_text}");
+    assert!(gpu.get("solver_refinements").is_some());
+    assert!(cpu.get("solver_refinements").is_none());
+    for axis in ["x", "y", "z"] {
+        for key in ["resistance_ohm", "resistivity_ohm_m"] {
+            let g = gpu[key][axis].as_f64().unwrap();
+            let c = cpu[key][axis].as_f64().unwrap();
+            assert!(
+                g > 0.0 && ((g - c) / c).abs() <= 1e-6,
+                "{key}.{axis}: {g} vs {c}"
+            );
+        }
+        let residual = gpu["solver_residual"][axis].as_f64().unwrap();
+        assert!(residual <= 1e-6, "{residual}");
+        assert!(gpu["solver_iterations"][axis].as_u64().unwrap() > 0);
+    }
+}
+
+#[test]
 fn run_reports_resistance_when_asked() {
     let dir = scratch("resistance");
     let run = |p: &str, t: &str, out: &str| {

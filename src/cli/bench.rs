@@ -27,6 +27,11 @@ pub struct BenchArgs {
     /// Also write the results as JSON.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Measure the Kirchhoff solver instead of the analysis: the resistance along x (CG
+    /// iterations per second and time to solution), `--repeat` timed solves per size, no
+    /// warm-up (the pipelines are compiled before the first).
+    #[arg(long)]
+    pub resistance: bool,
 }
 
 #[derive(Serialize, Clone, Copy, Default)]
@@ -81,6 +86,9 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
         }
     };
     println!("engine  {}\ntiming  {timing}", engine.name());
+    if args.resistance {
+        return bench_resistance(args, &bencher);
+    }
     println!(
         "{:>6} {:>12}  {:>22} {:>22} {:>22} {:>22}",
         "size",
@@ -153,6 +161,146 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
     }
     if matches!(bencher, Bencher::Gpu(_)) && timing.starts_with("GPU") {
         println!("(GPU columns are device time from timestamp queries; wall clock adds submission and readback)");
+    }
+    if let Some(path) = &args.json {
+        write_text(path, &(serde_json::to_string_pretty(&records)? + "\n"))?;
+        println!("json    {}", path.display());
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct SolveRecord {
+    size: u32,
+    sites: u64,
+    engine: String,
+    free_nodes: usize,
+    resistance_ohm: f64,
+    relative_residual: f64,
+    /// CG iterations (on the GPU: f32 iterations of all refinements).
+    iterations: usize,
+    /// GPU: f64 refinements.
+    refinements: Option<usize>,
+    /// Building the network (CPU: resistor list and CSR are inside the solve; GPU: the stencil,
+    /// uploads and f64 residuals on the host).
+    setup_s: Option<f64>,
+    /// The whole solve, wall clock.
+    time_to_solution_s: f64,
+    /// GPU: wall clock of the device's CG batches (submission to readback).
+    device_cg_s: Option<f64>,
+    /// Iterations per second of the CG loop (GPU: over `device_cg_s`; CPU: over the whole solve).
+    iterations_per_s: f64,
+}
+
+/// `bench --resistance`: the Kirchhoff solve along x per size.
+fn bench_resistance(args: &BenchArgs, bencher: &Bencher) -> Result<()> {
+    use tunnelgrid::cpu::kirchhoff::{axis_resistance, SolveOptions};
+    use tunnelgrid::gpu::GpuSolveOptions;
+    use tunnelgrid::model::BondParams;
+    println!(
+        "{:>6} {:>12} {:>12} {:>10} {:>7} {:>12} {:>11} {:>14} {:>14}",
+        "size",
+        "sites",
+        "free nodes",
+        "CG iters",
+        "refine",
+        "R ohm",
+        "residual",
+        "solution s",
+        "CG iters/s"
+    );
+    let mut records = Vec::new();
+    for &size in &args.sizes {
+        let mut model_args = args.model.clone();
+        model_args.size = Some(size);
+        let (model, conditions) = model_args.build()?;
+        let lattice = &model.lattice;
+        let params = BondParams::new(&model.material, lattice, &conditions);
+        let mut best: Option<SolveRecord> = None;
+        for _ in 0..args.repeat {
+            let record = match bencher {
+                Bencher::Cpu(cpu) => {
+                    let masks = cpu.bond_masks(&model, &conditions).bond_masks;
+                    let start = std::time::Instant::now();
+                    let r = axis_resistance(
+                        lattice,
+                        &params,
+                        &masks,
+                        None,
+                        0,
+                        &SolveOptions::default(),
+                        |_, _| {},
+                    )?;
+                    let total = start.elapsed().as_secs_f64();
+                    SolveRecord {
+                        size,
+                        sites: lattice.sites(),
+                        engine: cpu.name(),
+                        free_nodes: r.free_nodes,
+                        resistance_ohm: r.resistance_ohm,
+                        relative_residual: r.relative_residual,
+                        iterations: r.iterations,
+                        refinements: None,
+                        setup_s: None,
+                        time_to_solution_s: total,
+                        device_cg_s: None,
+                        iterations_per_s: r.iterations as f64 / total,
+                    }
+                }
+                Bencher::Gpu(gpu) => {
+                    let (masks, _) = gpu.bond_masks(&model, &conditions)?;
+                    let start = std::time::Instant::now();
+                    let r = gpu.axis_resistance(
+                        lattice,
+                        &params,
+                        &masks,
+                        None,
+                        0,
+                        &GpuSolveOptions::default(),
+                        |_, _| {},
+                    )?;
+                    let total = start.elapsed().as_secs_f64();
+                    SolveRecord {
+                        size,
+                        sites: lattice.sites(),
+                        engine: gpu.name(),
+                        free_nodes: r.axis.free_nodes,
+                        resistance_ohm: r.axis.resistance_ohm,
+                        relative_residual: r.axis.relative_residual,
+                        iterations: r.axis.iterations,
+                        refinements: Some(r.refinements),
+                        setup_s: Some(total - r.device_s),
+                        time_to_solution_s: total,
+                        device_cg_s: Some(r.device_s),
+                        iterations_per_s: r.axis.iterations as f64 / r.device_s.max(1e-12),
+                    }
+                }
+            };
+            if best
+                .as_ref()
+                .is_none_or(|b| record.time_to_solution_s < b.time_to_solution_s)
+            {
+                best = Some(record);
+            }
+        }
+        let r = best.expect("at least one timed solve");
+        println!(
+            "{size:>6} {:>12} {:>12} {:>10} {:>7} {:>12.6e} {:>11.2e} {:>14.3} {:>14.1}",
+            r.sites,
+            r.free_nodes,
+            r.iterations,
+            r.refinements.map_or("-".to_string(), |n| n.to_string()),
+            r.resistance_ohm,
+            r.relative_residual,
+            r.time_to_solution_s,
+            r.iterations_per_s
+        );
+        if let (Some(setup), Some(cg)) = (r.setup_s, r.device_cg_s) {
+            println!(
+                "       GPU: {cg:.3} s in CG batches, {setup:.3} s on the host (stencil, uploads, f64 residuals)"
+            );
+        }
+        records.push(r);
     }
     if let Some(path) = &args.json {
         write_text(path, &(serde_json::to_string_pretty(&records)? + "\n"))?;

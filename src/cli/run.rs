@@ -23,8 +23,9 @@ pub struct RunArgs {
     /// CPU engine: number of z-slabs labelled in parallel (tests use it to exercise the merge).
     #[arg(long, value_name = "N")]
     pub slabs: Option<usize>,
-    /// Also solve Kirchhoff's laws for the resistance along each axis, and the max-flow for the
-    /// critical current along superconducting axes (CPU solvers; can take minutes above 100³).
+    /// Also solve Kirchhoff's laws for the resistance along each axis (on the engine's device:
+    /// f64 CG on the CPU, f32 CG with f64 refinement on a GPU), and the max-flow for the
+    /// critical current along superconducting axes (CPU; can take minutes above 100³).
     #[arg(long)]
     pub resistance: bool,
     /// GPU engine: most z layers per slab (default: as many as one storage binding holds);
@@ -47,9 +48,12 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let mut report = selected.engine.analyze(&model, &conditions)?;
     if args.resistance {
         let mut progress = Progress::default();
-        report.transport = Some(transport(&model, &conditions, |a, i, r| {
-            progress.show(a, i, r)
-        })?);
+        report.transport = Some(transport(
+            &model,
+            &conditions,
+            selected.gpu.as_deref(),
+            |a, i, r| progress.show(a, i, r),
+        )?);
         progress.finish();
     }
     print!("{}", summary(&model, &report, &selected.reason));
@@ -194,10 +198,19 @@ fn summary(model: &Model, r: &Report, engine_reason: &str) -> String {
         let rho = tr.resistivity_ohm_m.to_vec();
         let ic = tr.critical_current_a.to_vec();
         let its = tr.solver_iterations.to_vec();
+        let refinements = tr.solver_refinements.as_ref().map(|r| r.to_vec());
         for i in 0..res.len() {
             let mut text = format!("R = {} Ω, ρ = {} Ω·m", ohm(res[i]), ohm(rho[i]));
             if its[i] > 0 {
-                text += &format!(" ({} CG iterations)", its[i]);
+                match &refinements {
+                    Some(outer) => {
+                        text += &format!(
+                            " ({} f32 CG iterations on the GPU, {} f64 refinements)",
+                            its[i], outer[i]
+                        )
+                    }
+                    None => text += &format!(" ({} CG iterations)", its[i]),
+                }
             }
             if let Some(c) = ic[i] {
                 text += &format!(", critical current {c:.6e} A");

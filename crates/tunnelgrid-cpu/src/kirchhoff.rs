@@ -16,6 +16,7 @@
 mod cg;
 mod lattice;
 mod network;
+pub mod stencil;
 
 pub use lattice::{
     axis_resistance, bond_gap_ratio, resistances, resistivity, AxisResistance, Conduction,
@@ -59,7 +60,7 @@ impl Default for SolveOptions {
 
 impl SolveOptions {
     /// Refuses a solve that needs more than the memory limit (or the system's available memory).
-    fn check_memory(&self, needed_bytes: u64) -> Result<(), KirchhoffError> {
+    pub(crate) fn check_memory(&self, needed_bytes: u64) -> Result<(), KirchhoffError> {
         let available = self.memory_limit.or_else(crate::available_memory);
         match available {
             Some(available_bytes) if needed_bytes > available_bytes => {

@@ -9,124 +9,16 @@ use proptest::prelude::*;
 use std::collections::VecDeque;
 use tunnelgrid_cpu::kirchhoff::{
     axis_resistance, resistances, Conduction, Electrode, KirchhoffError, ResistorNetwork,
-    SolveOptions, MIN_GAP_RATIO,
+    SolveOptions,
 };
 use tunnelgrid_cpu::maxflow::{critical_current, FlowNetwork, MaxFlowError, Terminal};
 use tunnelgrid_cpu::{label_clusters, CpuEngine, Network};
 use tunnelgrid_model::params::{sc_bit, tunnel_bit, ALL_SC_BITS, ALL_TUNNEL_BITS, PRESENT_BIT};
 use tunnelgrid_model::{BondParams, Boundary, Conditions, Lattice, LatticeKind, Mode, Model};
 
-// ---------------------------------------------------------------------------------------------
-// Independent reference: dense LU with partial pivoting.
-// ---------------------------------------------------------------------------------------------
-
-/// Solves A·x = b (A row-major n×n) by Gaussian elimination with partial pivoting.
-fn lu_solve(mut a: Vec<f64>, mut b: Vec<f64>) -> Vec<f64> {
-    let n = b.len();
-    assert_eq!(a.len(), n * n);
-    for k in 0..n {
-        let pivot = (k..n)
-            .max_by(|&i, &j| a[i * n + k].abs().total_cmp(&a[j * n + k].abs()))
-            .unwrap();
-        assert!(a[pivot * n + k].abs() > 1e-300, "singular matrix");
-        if pivot != k {
-            for c in 0..n {
-                a.swap(k * n + c, pivot * n + c);
-            }
-            b.swap(k, pivot);
-        }
-        let (top, bottom) = a.split_at_mut((k + 1) * n);
-        let row_k = &top[k * n..];
-        for i in k + 1..n {
-            let row_i = &mut bottom[(i - k - 1) * n..(i - k) * n];
-            let f = row_i[k] / row_k[k];
-            if f != 0.0 {
-                for c in k..n {
-                    row_i[c] -= f * row_k[c];
-                }
-                b[i] -= f * b[k];
-            }
-        }
-    }
-    let mut x = vec![0.0; n];
-    for k in (0..n).rev() {
-        let s: f64 = (k + 1..n).map(|c| a[k * n + c] * x[c]).sum();
-        x[k] = (b[k] - s) / a[k * n + k];
-    }
-    x
-}
-
-/// The current between electrodes at 1 (`Some(1.0)`) and 0 (`Some(0.0)`) of a network given as
-/// (a, b, conductance) edges, solved densely: a breadth-first search from the source nodes
-/// (bus bar included) keeps the component that holds the sources, which must also hold a sink
-/// for any current to flow.
-fn dense_current(nodes: usize, edges: &[(usize, usize, f64)], fixed: &[Option<f64>]) -> f64 {
-    let mut adjacency = vec![Vec::new(); nodes];
-    for &(a, b, g) in edges {
-        if a != b && g > 0.0 {
-            adjacency[a].push(b);
-            adjacency[b].push(a);
-        }
-    }
-    let mut seen = vec![false; nodes];
-    let mut queue: VecDeque<usize> = (0..nodes).filter(|&i| fixed[i] == Some(1.0)).collect();
-    for &s in &queue {
-        seen[s] = true;
-    }
-    while let Some(u) = queue.pop_front() {
-        let mut next = adjacency[u].clone();
-        if fixed[u] == Some(0.0) {
-            // The sink bus bar joins every sink node.
-            next.extend((0..nodes).filter(|&i| fixed[i] == Some(0.0)));
-        }
-        for v in next {
-            if !seen[v] {
-                seen[v] = true;
-                queue.push_back(v);
-            }
-        }
-    }
-    if !(0..nodes).any(|i| seen[i] && fixed[i] == Some(0.0)) {
-        return 0.0;
-    }
-    let mut index = vec![usize::MAX; nodes];
-    let mut free = 0;
-    for i in 0..nodes {
-        if seen[i] && fixed[i].is_none() {
-            index[i] = free;
-            free += 1;
-        }
-    }
-    let mut a = vec![0.0; free * free];
-    let mut rhs = vec![0.0; free];
-    for &(u, v, g) in edges {
-        if u == v || g == 0.0 || !seen[u] {
-            continue;
-        }
-        for (p, q) in [(u, v), (v, u)] {
-            if index[p] == usize::MAX {
-                continue;
-            }
-            a[index[p] * free + index[p]] += g;
-            match fixed[q] {
-                Some(potential) => rhs[index[p]] += g * potential,
-                None => a[index[p] * free + index[q]] -= g,
-            }
-        }
-    }
-    let x = lu_solve(a, rhs);
-    let potential = |i: usize| fixed[i].unwrap_or_else(|| x[index[i]]);
-    edges
-        .iter()
-        .filter(|&&(u, v, g)| seen[u] && u != v && g > 0.0)
-        .map(|&(u, v, g)| match (fixed[u], fixed[v]) {
-            (Some(1.0), Some(1.0)) => 0.0,
-            (Some(1.0), _) => g * (1.0 - potential(v)),
-            (_, Some(1.0)) => g * (1.0 - potential(u)),
-            _ => 0.0,
-        })
-        .sum()
-}
+#[path = "common/dense.rs"]
+mod dense;
+use dense::{dense_current, dense_lattice_resistance};
 
 fn network_of(
     nodes: usize,
@@ -1003,90 +895,6 @@ fn invalid_axes_are_refused() {
     assert!(matches!(result, Err(KirchhoffError::OutOfMemory { .. })));
 }
 
-/// The lattice's network built independently: union-find contraction over the superconducting
-/// bonds, resistors r = R0·max(Δ/Δ0, MIN_GAP_RATIO) (R0 in the Bernoulli modes), bonds across
-/// the periodic boundary of `axis` dropped, bus bars on the faces; solved densely.
-fn dense_lattice_resistance(
-    lattice: &Lattice,
-    params: &BondParams,
-    masks: &[u32],
-    axis: usize,
-) -> f64 {
-    let n = lattice.sites() as usize;
-    let bernoulli = params.mode.is_bernoulli();
-    let mut bonds = Vec::new(); // (site, nb, k, superconducting)
-    for site in 0..n as u64 {
-        let (cell, b) = lattice.coords(site);
-        for (k, bond) in lattice.forward_bonds(b).iter().enumerate() {
-            let m = masks[site as usize];
-            if m & tunnel_bit(k) == 0 {
-                continue;
-            }
-            let nb = lattice.neighbour(cell, bond).unwrap();
-            if nb.crossing[axis] != 0 {
-                continue;
-            }
-            bonds.push((site, nb.site, k, !bernoulli && m & sc_bit(k) != 0));
-        }
-    }
-    let mut parent: Vec<usize> = (0..n).collect();
-    fn root(parent: &mut [usize], mut x: usize) -> usize {
-        while parent[x] != x {
-            x = parent[x];
-        }
-        x
-    }
-    for &(a, b, _, sc) in &bonds {
-        if sc {
-            let (ra, rb) = (root(&mut parent, a as usize), root(&mut parent, b as usize));
-            parent[ra.max(rb)] = ra.min(rb);
-        }
-    }
-    // Face 0 first, then face n − 1: a cluster already at 1 that reaches face n − 1 spans.
-    let mut fixed = vec![None; n];
-    let present: Vec<usize> = (0..n).filter(|&s| masks[s] & PRESENT_BIT != 0).collect();
-    for (face, potential) in [(0, 1.0), (lattice.cells[axis] - 1, 0.0)] {
-        for &site in &present {
-            if lattice.coords(site as u64).0[axis] != face {
-                continue;
-            }
-            let r = root(&mut parent, site);
-            if potential == 0.0 && fixed[r] == Some(1.0) {
-                return 0.0;
-            }
-            fixed[r] = Some(potential);
-        }
-    }
-    let mut edges = Vec::new();
-    for &(a, b, k, sc) in &bonds {
-        if sc {
-            continue;
-        }
-        let resistance = if bernoulli {
-            params.r0_ohm
-        } else {
-            let (ca, ba) = lattice.coords(a);
-            let (cb, bb) = lattice.coords(b);
-            let p = params.species(a, ca, ba);
-            let q = params.species(b, cb, bb);
-            let d2 = BondParams::bond_length2(
-                params.bond_vectors[ba as usize][k],
-                params.displacement(a),
-                params.displacement(b),
-            );
-            let law = &params.pairs[p][q];
-            let ratio = law.gap_ev(d2) as f64 / law.gap_ev as f64;
-            params.r0_ohm * ratio.max(MIN_GAP_RATIO)
-        };
-        edges.push((
-            root(&mut parent, a as usize),
-            root(&mut parent, b as usize),
-            1.0 / resistance,
-        ));
-    }
-    1.0 / dense_current(n, &edges, &fixed)
-}
-
 #[test]
 fn random_lattices_agree_with_a_dense_solve() {
     // Tunnel mode with vibration near the gap closing: a mixture of normal tunnels, missing
@@ -1661,5 +1469,80 @@ fn critical_current_of_a_random_lattice_agrees_with_edmonds_karp() {
             })
             .sum();
         assert_rel(cut, expected, 1e-9, "the exported cut bonds carry I_c");
+    }
+}
+
+/// The GPU solver's network in site space (`AxisStencil`), solved here with a plain f64
+/// Jacobi-PCG on its own residual, equals `axis_resistance`: the stencil (forward and backward
+/// bonds, contracted clusters, bus bars, pruning) is the same network. Runs without a GPU.
+#[test]
+fn the_gpu_stencil_is_the_same_network() {
+    use tunnelgrid_cpu::kirchhoff::stencil::{axis_stencil, NodeRole};
+    let mut material = tunnelgrid_model::presets::preset("default").unwrap();
+    material.lattice.cells = [10, 9, 8];
+    material.lattice.boundary = [Boundary::Open, Boundary::Periodic, Boundary::Open];
+    material.lattice.vacancy = 0.05;
+    let (model, params, masks) = build(material, 150.0, 0.5, 3);
+    let lattice = &model.lattice;
+    for axis in 0..3 {
+        let stencil = axis_stencil(lattice, &params, &masks, None, axis, &options()).unwrap();
+        let n = stencil.sites();
+        let free: Vec<bool> = (0..n)
+            .map(|s| stencil.role(s as u32) == Some(NodeRole::Free))
+            .collect();
+        assert_eq!(free.iter().filter(|&&f| f).count(), stencil.free_nodes);
+        let mut b = vec![0.0; n];
+        stencil.residual(&vec![0.0; n], &mut b);
+        // A·v = b − residual(v).
+        let apply = |v: &[f64]| {
+            let mut r = vec![0.0; n];
+            stencil.residual(v, &mut r);
+            b.iter().zip(&r).map(|(b, r)| b - r).collect::<Vec<f64>>()
+        };
+        let inv: Vec<f64> = (0..n)
+            .map(|s| {
+                if free[s] {
+                    1.0 / stencil.diagonal[s]
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let dot = |a: &[f64], c: &[f64]| a.iter().zip(c).map(|(a, c)| a * c).sum::<f64>();
+        let mut x = vec![0.0; n];
+        let mut r = b.clone();
+        let mut z: Vec<f64> = r.iter().zip(&inv).map(|(r, d)| r * d).collect();
+        let mut p = z.clone();
+        let mut rz = dot(&r, &z);
+        let b_norm = dot(&b, &b).sqrt();
+        let mut iterations = 0;
+        while dot(&r, &r).sqrt() > 1e-12 * b_norm && iterations < 10 * n {
+            let q = apply(&p);
+            let alpha = rz / dot(&p, &q);
+            for i in 0..n {
+                x[i] += alpha * p[i];
+                r[i] -= alpha * q[i];
+                z[i] = r[i] * inv[i];
+            }
+            let rz_new = dot(&r, &z);
+            for i in 0..n {
+                p[i] = z[i] + rz_new / rz * p[i];
+            }
+            rz = rz_new;
+            iterations += 1;
+        }
+        let from_stencil = stencil.resistance(&params, &x, iterations).unwrap();
+        let reference =
+            axis_resistance(lattice, &params, &masks, None, axis, &options(), |_, _| {}).unwrap();
+        assert_eq!(from_stencil.conduction, reference.conduction);
+        assert_eq!(from_stencil.free_nodes, reference.free_nodes);
+        assert_eq!(from_stencil.resistors, reference.resistors);
+        assert!(stencil.clusters() > 0, "contracted clusters are exercised");
+        assert_rel(
+            from_stencil.resistance_ohm,
+            reference.resistance_ohm,
+            1e-9,
+            &format!("stencil axis {axis}"),
+        );
     }
 }

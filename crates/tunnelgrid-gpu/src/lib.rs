@@ -6,6 +6,7 @@ pub mod context;
 pub mod engine;
 mod host;
 mod io;
+pub mod kirchhoff;
 mod params;
 pub mod pipelines;
 mod run;
@@ -14,6 +15,7 @@ pub mod timer;
 
 pub use context::{adapters, AdapterSummary, Context};
 pub use engine::GpuEngine;
+pub use kirchhoff::{GpuResistance, GpuSolveError, GpuSolveOptions};
 pub use wgpu::DeviceType;
 
 /// Why the GPU engine cannot run.
@@ -35,6 +37,20 @@ pub enum GpuError {
         needed: String,
         /// wgpu's message.
         detail: String,
+    },
+    /// The Kirchhoff solver's site vectors do not fit one storage binding.
+    #[error(
+        "the GPU Kirchhoff solver keeps one f32 per site in one storage binding: {sites} sites \
+         need {needed}, the adapter's largest binding is {limit}; use --engine cpu for the \
+         resistance"
+    )]
+    SolverTooLarge {
+        /// Sites of the lattice.
+        sites: u64,
+        /// Bytes of one site vector, human-readable.
+        needed: String,
+        /// The adapter's largest storage binding, human-readable.
+        limit: String,
     },
     /// One z layer does not fit one storage binding.
     #[error("one z layer of {layer_sites} sites exceeds the adapter's largest storage binding of {binding_words} words; use --engine cpu")]

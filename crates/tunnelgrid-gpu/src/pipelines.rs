@@ -28,6 +28,26 @@ pub struct Pipelines {
     pub gather_globals: wgpu::ComputePipeline,
     /// gather.wgsl: masks and labels of listed sites.
     pub gather_sites: wgpu::ComputePipeline,
+    /// kirchhoff.wgsl: the conjugate-gradient stages.
+    pub cg: CgPipelines,
+}
+
+/// The stages of one conjugate-gradient iteration (shaders/kirchhoff.wgsl), in order.
+pub struct CgPipelines {
+    /// q = A·p per site (stencil).
+    pub apply_laplacian: wgpu::ComputePipeline,
+    /// Rows of contracted superconducting clusters.
+    pub gather_clusters: wgpu::ComputePipeline,
+    /// Partial sums of p·q.
+    pub dot_pq: wgpu::ComputePipeline,
+    /// α.
+    pub finish_pq: wgpu::ComputePipeline,
+    /// x and r, partial sums of r·z and r·r.
+    pub update: wgpu::ComputePipeline,
+    /// β and convergence.
+    pub finish_rz: wgpu::ComputePipeline,
+    /// p = z + β·p.
+    pub new_direction: wgpu::ComputePipeline,
 }
 
 impl Pipelines {
@@ -58,6 +78,7 @@ impl Pipelines {
         let remap = module("remap.wgsl");
         let stats = module("stats.wgsl");
         let gather = module("gather.wgsl");
+        let kirchhoff = module("kirchhoff.wgsl");
         Self {
             evaluate_bonds: [0.0, 1.0, 2.0]
                 .map(|mode| specialised(&bonds, "evaluate_bonds", &[("MODE", mode)])),
@@ -72,6 +93,15 @@ impl Pipelines {
             reduce_sizes: pipeline(&stats, "reduce_sizes"),
             gather_globals: pipeline(&stats, "gather_globals"),
             gather_sites: pipeline(&gather, "gather_sites"),
+            cg: CgPipelines {
+                apply_laplacian: pipeline(&kirchhoff, "apply_laplacian"),
+                gather_clusters: pipeline(&kirchhoff, "gather_clusters"),
+                dot_pq: pipeline(&kirchhoff, "dot_pq"),
+                finish_pq: pipeline(&kirchhoff, "finish_pq"),
+                update: pipeline(&kirchhoff, "update"),
+                finish_rz: pipeline(&kirchhoff, "finish_rz"),
+                new_direction: pipeline(&kirchhoff, "new_direction"),
+            },
         }
     }
 }

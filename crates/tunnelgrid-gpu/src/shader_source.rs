@@ -4,22 +4,27 @@
 //! broken shader fails `cargo build`, not a user's run.
 
 /// Every file of `shaders/`: includes first, then one file per pipeline stage.
-pub const FILES: [(&str, &str); 6] = [
+pub const FILES: [(&str, &str); 7] = [
     ("common.wgsl", include_str!("../../../shaders/common.wgsl")),
     ("bonds.wgsl", include_str!("../../../shaders/bonds.wgsl")),
     ("labels.wgsl", include_str!("../../../shaders/labels.wgsl")),
     ("remap.wgsl", include_str!("../../../shaders/remap.wgsl")),
     ("stats.wgsl", include_str!("../../../shaders/stats.wgsl")),
     ("gather.wgsl", include_str!("../../../shaders/gather.wgsl")),
+    (
+        "kirchhoff.wgsl",
+        include_str!("../../../shaders/kirchhoff.wgsl"),
+    ),
 ];
 
 /// The stage files (those that are not only included by others).
-pub const STAGES: [&str; 5] = [
+pub const STAGES: [&str; 6] = [
     "bonds.wgsl",
     "labels.wgsl",
     "remap.wgsl",
     "stats.wgsl",
     "gather.wgsl",
+    "kirchhoff.wgsl",
 ];
 
 /// The source of `name` with its includes spliced in (each file at most once).

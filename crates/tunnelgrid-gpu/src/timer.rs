@@ -19,11 +19,19 @@ pub enum Stage {
     Merge,
     /// Cluster sizes and reductions.
     Stats,
+    /// Conjugate-gradient iterations of the Kirchhoff solver.
+    Kirchhoff,
 }
 
 impl Stage {
     /// Every stage, in pipeline order.
-    pub const ALL: [Stage; 4] = [Stage::Bonds, Stage::Labels, Stage::Merge, Stage::Stats];
+    pub const ALL: [Stage; 5] = [
+        Stage::Bonds,
+        Stage::Labels,
+        Stage::Merge,
+        Stage::Stats,
+        Stage::Kirchhoff,
+    ];
 
     fn index(self) -> usize {
         self as usize
@@ -34,7 +42,7 @@ impl Stage {
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct DeviceTimes {
     /// Seconds per stage, indexed like `Stage::ALL`.
-    pub seconds: [f64; 4],
+    pub seconds: [f64; 5],
 }
 
 impl DeviceTimes {

@@ -181,6 +181,10 @@ pub struct Transport {
     pub solver_iterations: PerAxis<usize>,
     /// Final relative residual per axis (0 without a solve).
     pub solver_residual: PerAxis<f64>,
+    /// GPU solver: f64 refinements per axis (outer iterations around the f32 CG, whose
+    /// iterations `solver_iterations` counts in all). Absent on the CPU solver.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub solver_refinements: Option<PerAxis<usize>>,
     /// Time of the resistance and critical-current computations, seconds.
     pub transport_s: f64,
     /// Volume mode: σ_eff/σ_0 per axis, the conductance over that of the full block of the same

@@ -231,7 +231,7 @@ pub(crate) fn face_sites(lattice: &Lattice, axis: usize, c: u32) -> impl Iterato
 /// Superconducting labels for `axis`: the caller's where they can be used, otherwise labelled
 /// here with the superconducting bonds that cross a periodic boundary along `axis` cut (the
 /// caller's labels join clusters through them, which would short the two bus bars).
-fn superconducting_labels<'a>(
+pub(crate) fn superconducting_labels<'a>(
     lattice: &Lattice,
     masks: &[u32],
     sc_labels: Option<&'a [u32]>,

@@ -44,9 +44,9 @@ const SINK: u8 = 2;
 const BOTH: u8 = SOURCE | SINK;
 
 /// Index-map sentinels after pruning: the node was dropped, or is fixed at potential 1 or 0.
-const PRUNED: u32 = u32::MAX;
-const FIXED_SOURCE: u32 = u32::MAX - 1;
-const FIXED_SINK: u32 = u32::MAX - 2;
+pub(crate) const PRUNED: u32 = u32::MAX;
+pub(crate) const FIXED_SOURCE: u32 = u32::MAX - 1;
+pub(crate) const FIXED_SINK: u32 = u32::MAX - 2;
 /// Most nodes a network may have: the u32 index map numbers free nodes below its sentinels.
 pub const MAX_NODES: usize = (u32::MAX - 2) as usize;
 
@@ -189,7 +189,7 @@ impl ResistorNetwork {
         nodes * per_node + resistors * 24
     }
 
-    fn validate(&self, options: &SolveOptions) -> Result<(), KirchhoffError> {
+    pub(crate) fn validate(&self, options: &SolveOptions) -> Result<(), KirchhoffError> {
         let invalid = |m: String| Err(KirchhoffError::InvalidNetwork(m));
         if !(options.tolerance > 0.0 && options.tolerance < 1.0) {
             return invalid(format!("tolerance {} is not in (0, 1)", options.tolerance));
@@ -361,7 +361,7 @@ impl ResistorNetwork {
     /// Keeps the component that holds both electrodes. Returns, per node, its free index
     /// (0..free), `FIXED_SOURCE`/`FIXED_SINK`, or `PRUNED`, and the number of free nodes; `None`
     /// when no such component exists (an electrode is empty or the two are not connected).
-    fn prune(&self) -> Option<(Vec<u32>, usize)> {
+    pub(crate) fn prune(&self) -> Option<(Vec<u32>, usize)> {
         let first_source = self.role.iter().position(|&r| r == SOURCE)? as u32;
         let first_sink = self.role.iter().position(|&r| r == SINK)? as u32;
         let mut parent: Vec<u32> = (0..self.nodes as u32).collect();

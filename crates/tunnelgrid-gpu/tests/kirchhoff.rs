@@ -1,0 +1,425 @@
+//! The GPU Kirchhoff solver (f32 CG with f64 refinement, MODEL.md §7) against independent
+//! references: exact circuits solved by hand, random lattice networks of a few thousand nodes
+//! solved by a dense LU (the CPU tests' `common/dense.rs`), and the CPU engine's f64 solver.
+//! Every comparison is to 1e-6 relative.
+//!
+//! Runs on whatever adapter wgpu finds; CI installs lavapipe. Under CI a missing adapter fails
+//! the tests; elsewhere they say loudly that they were skipped.
+
+#[path = "../../tunnelgrid-cpu/tests/common/dense.rs"]
+mod dense;
+
+use dense::dense_lattice_resistance;
+use std::sync::{Mutex, OnceLock};
+use tunnelgrid_cpu::kirchhoff::stencil::axis_stencil;
+use tunnelgrid_cpu::kirchhoff::{axis_resistance, Conduction, SolveOptions};
+use tunnelgrid_cpu::CpuEngine;
+use tunnelgrid_gpu::{GpuEngine, GpuResistance, GpuSolveOptions};
+use tunnelgrid_model::params::{sc_bit, tunnel_bit, ALL_SC_BITS, ALL_TUNNEL_BITS};
+use tunnelgrid_model::{BondParams, Boundary, Conditions, Lattice, LatticeKind, Model};
+
+fn engine() -> Option<&'static Mutex<GpuEngine>> {
+    static ENGINE: OnceLock<Option<Mutex<GpuEngine>>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| match GpuEngine::new() {
+            Ok(e) => {
+                eprintln!("GPU Kirchhoff tests run on {}", e.context().describe());
+                Some(Mutex::new(e))
+            }
+            Err(e) if std::env::var_os("CI").is_some() => panic!("CI needs a GPU adapter: {e}"),
+            Err(e) => {
+                eprintln!("SKIPPED: GPU Kirchhoff tests found no adapter ({e})");
+                None
+            }
+        })
+        .as_ref()
+}
+
+/// The lattice's model, bond parameters and (CPU engine) bond masks.
+fn build(
+    material: tunnelgrid_model::Material,
+    pressure_gpa: f64,
+    temperature_k: f64,
+    p: f64,
+    seed: u64,
+) -> (Model, BondParams, Vec<u32>) {
+    let model = Model::new(material).unwrap();
+    let conditions = Conditions {
+        pressure_gpa,
+        temperature_k,
+        seed,
+        p,
+    };
+    let params = BondParams::new(&model.material, &model.lattice, &conditions);
+    let masks = CpuEngine::default()
+        .bond_masks(&model, &conditions)
+        .bond_masks;
+    (model, params, masks)
+}
+
+fn material(
+    preset: &str,
+    kind: LatticeKind,
+    cells: [u32; 3],
+    boundary: [Boundary; 3],
+) -> tunnelgrid_model::Material {
+    let mut material = tunnelgrid_model::presets::preset(preset).unwrap();
+    material.lattice.kind = kind;
+    material.lattice.cells = cells;
+    material.lattice.boundary = boundary;
+    material
+}
+
+/// The GPU resistance along `axis`.
+fn gpu_resistance(
+    gpu: &GpuEngine,
+    lattice: &Lattice,
+    params: &BondParams,
+    masks: &[u32],
+    axis: usize,
+) -> GpuResistance {
+    gpu_resistance_with(
+        gpu,
+        lattice,
+        params,
+        masks,
+        axis,
+        &GpuSolveOptions::default(),
+    )
+}
+
+fn gpu_resistance_with(
+    gpu: &GpuEngine,
+    lattice: &Lattice,
+    params: &BondParams,
+    masks: &[u32],
+    axis: usize,
+    options: &GpuSolveOptions,
+) -> GpuResistance {
+    let result = gpu
+        .axis_resistance(lattice, params, masks, None, axis, options, |_, _| {})
+        .unwrap();
+    assert!(!result.axis.resistance_ohm.is_nan());
+    assert!(result.axis.relative_residual <= 1e-6);
+    eprintln!(
+        "axis {axis}: R = {:.9e} Ω, {} inner iterations, {} refinements, residual {:.1e}",
+        result.axis.resistance_ohm,
+        result.axis.iterations,
+        result.refinements,
+        result.axis.relative_residual
+    );
+    // A correct f32 operator gains about three digits per refinement (inner tolerance 1e-3);
+    // a wrong one would still converge through the f64 residual, only slowly, so this is what
+    // shows the device computes A·p right.
+    assert!(
+        result.refinements <= 4,
+        "{} refinements: the device's operator is not the host's",
+        result.refinements
+    );
+    result
+}
+
+fn assert_rel(actual: f64, expected: f64, tolerance: f64, what: &str) {
+    let error = (actual - expected).abs() / expected.abs();
+    assert!(
+        error <= tolerance,
+        "{what}: {actual:.12e} vs {expected:.12e} (relative error {error:.2e} > {tolerance:.0e})"
+    );
+}
+
+#[test]
+fn full_lattices_of_bernoulli_bonds_match_the_hand_solution() {
+    let Some(gpu) = engine() else { return };
+    let gpu = gpu.lock().unwrap_or_else(|e| e.into_inner());
+    // p = 1: every bond is R0, so the block is ny·nz parallel chains of nx − 1 resistors.
+    for (kind, cells) in [
+        (LatticeKind::Square, [20u32, 12, 1]),
+        (LatticeKind::Sc, [10, 8, 6]),
+    ] {
+        let m = material("bernoulli-bond", kind, cells, [Boundary::Open; 3]);
+        let (model, params, masks) = build(m, 0.0, 300.0, 1.0, 1);
+        let r0 = params.r0_ohm;
+        let axes = model.lattice.axes();
+        for axis in 0..axes {
+            let chains: f64 = (0..axes)
+                .filter(|&i| i != axis)
+                .map(|i| cells[i] as f64)
+                .product();
+            let expected = r0 * (cells[axis] - 1) as f64 / chains;
+            // From 0, not from the linear profile, which is already the solution here.
+            let from_zero = GpuSolveOptions {
+                linear_guess: false,
+                ..Default::default()
+            };
+            let result =
+                gpu_resistance_with(&gpu, &model.lattice, &params, &masks, axis, &from_zero);
+            assert_eq!(result.axis.conduction, Conduction::Normal);
+            assert!(result.axis.iterations > 0 && result.refinements > 0);
+            assert_rel(
+                result.axis.resistance_ohm,
+                expected,
+                1e-6,
+                &format!("{kind:?} axis {axis}"),
+            );
+        }
+    }
+}
+
+#[test]
+fn a_contracted_superconducting_cluster_matches_the_dense_solve() {
+    let Some(gpu) = engine() else { return };
+    let gpu = gpu.lock().unwrap_or_else(|e| e.into_inner());
+    // A perfect sc lattice of normal tunnels (no vibration, 50 GPa), with a block of bonds
+    // marked superconducting: one contracted node of 4·3·3 sites in the middle.
+    let mut m = material("default", LatticeKind::Sc, [9, 7, 6], [Boundary::Open; 3]);
+    m.eos.sigma_static = 0.0;
+    m.eos.sigma_thermal = 0.0;
+    let (model, params, mut masks) = build(m, 50.0, 300.0, 0.5, 1);
+    let lattice = &model.lattice;
+    assert!(masks.iter().all(|&m| m & ALL_SC_BITS == 0));
+    let inside =
+        |c: [u32; 3]| (3..=6).contains(&c[0]) && (2..=4).contains(&c[1]) && (2..=4).contains(&c[2]);
+    for site in 0..lattice.sites() {
+        let (cell, b) = lattice.coords(site);
+        for (k, bond) in lattice.forward_bonds(b).iter().enumerate() {
+            if let Some(nb) = lattice.neighbour(cell, bond) {
+                let ok = masks[site as usize] & tunnel_bit(k) != 0;
+                if ok && inside(cell) && inside(lattice.coords(nb.site).0) {
+                    masks[site as usize] |= sc_bit(k);
+                }
+            }
+        }
+    }
+    for axis in 0..3 {
+        let stencil =
+            axis_stencil(lattice, &params, &masks, None, axis, &Default::default()).unwrap();
+        assert_eq!(stencil.clusters(), 1, "one contracted node");
+        assert_eq!(stencil.cluster_members.len(), 4 * 3 * 3);
+        let expected = dense_lattice_resistance(lattice, &params, &masks, axis);
+        let result = gpu_resistance(&gpu, lattice, &params, &masks, axis);
+        assert_rel(
+            result.axis.resistance_ohm,
+            expected,
+            1e-6,
+            &format!("contracted cluster, axis {axis}"),
+        );
+    }
+}
+
+#[test]
+fn random_lattice_networks_agree_with_a_dense_solve() {
+    let Some(gpu) = engine() else { return };
+    let gpu = gpu.lock().unwrap_or_else(|e| e.into_inner());
+    // Tunnel mode near the gap closing with vacancies: random resistances (r = R0·Δ/Δ0), missing
+    // bonds and finite superconducting clusters (contracted on the GPU by the gather pass);
+    // open x, periodic y and z. 1 584 sites.
+    let mut m = material(
+        "default",
+        LatticeKind::Sc,
+        [12, 12, 11],
+        [Boundary::Open, Boundary::Periodic, Boundary::Periodic],
+    );
+    m.lattice.vacancy = 0.05;
+    let (model, params, masks) = build(m, 150.0, 300.0, 0.5, 5);
+    let sc = masks
+        .iter()
+        .map(|m| (m & ALL_SC_BITS).count_ones())
+        .sum::<u32>();
+    let tunnels = masks
+        .iter()
+        .map(|m| (m & ALL_TUNNEL_BITS).count_ones())
+        .sum::<u32>();
+    assert!(
+        sc > tunnels / 20 && sc < tunnels / 4,
+        "{sc} of {tunnels} bonds superconduct"
+    );
+    for axis in 0..3 {
+        let expected = dense_lattice_resistance(&model.lattice, &params, &masks, axis);
+        let result = gpu_resistance(&gpu, &model.lattice, &params, &masks, axis);
+        assert_rel(
+            result.axis.resistance_ohm,
+            expected,
+            1e-6,
+            &format!("tunnel lattice axis {axis}"),
+        );
+    }
+
+    // Bond percolation above threshold on sc (2 197 sites) and bcc (2 basis sites, backward
+    // bonds across the basis), periodic along the current axis for x.
+    for (kind, cells, p, seed) in [
+        (LatticeKind::Sc, [13u32, 13, 13], 0.45, 3u64),
+        (LatticeKind::Bcc, [9, 9, 9], 0.3, 9),
+    ] {
+        let m = material(
+            "bernoulli-bond",
+            kind,
+            cells,
+            [Boundary::Periodic, Boundary::Open, Boundary::Periodic],
+        );
+        let (model, params, masks) = build(m, 0.0, 300.0, p, seed);
+        for axis in 0..3 {
+            let expected = dense_lattice_resistance(&model.lattice, &params, &masks, axis);
+            let result = gpu_resistance(&gpu, &model.lattice, &params, &masks, axis);
+            assert_rel(
+                result.axis.resistance_ohm,
+                expected,
+                1e-6,
+                &format!("{kind:?} bond p = {p}, axis {axis}"),
+            );
+        }
+    }
+}
+
+/// GPU against the CPU engine's f64 solver (relative residual 1e-10) on every axis.
+fn assert_gpu_matches_cpu(model: &Model, params: &BondParams, masks: &[u32], what: &str) {
+    let Some(gpu) = engine() else { return };
+    let gpu = gpu.lock().unwrap_or_else(|e| e.into_inner());
+    for axis in 0..model.lattice.axes() {
+        let cpu = axis_resistance(
+            &model.lattice,
+            params,
+            masks,
+            None,
+            axis,
+            &SolveOptions::default(),
+            |_, _| {},
+        )
+        .unwrap();
+        let result = gpu_resistance(&gpu, &model.lattice, params, masks, axis);
+        assert_eq!(result.axis.conduction, cpu.conduction, "{what} axis {axis}");
+        assert_eq!(result.axis.free_nodes, cpu.free_nodes, "{what} axis {axis}");
+        assert_eq!(result.axis.resistors, cpu.resistors, "{what} axis {axis}");
+        if cpu.conduction == Conduction::Normal {
+            assert_rel(
+                result.axis.resistance_ohm,
+                cpu.resistance_ohm,
+                1e-6,
+                &format!("{what} axis {axis}"),
+            );
+            assert_rel(
+                result.axis.resistivity_ohm_m,
+                cpu.resistivity_ohm_m,
+                1e-6,
+                &format!("{what} resistivity axis {axis}"),
+            );
+        } else {
+            assert_eq!(result.axis.resistance_ohm, cpu.resistance_ohm);
+        }
+    }
+}
+
+#[test]
+fn gpu_and_cpu_agree_on_the_default_preset_and_bernoulli_bonds() {
+    // The default preset in its conducting range (about 5 to 117 GPa at 10 K), with vibration.
+    let m = material(
+        "default",
+        LatticeKind::Sc,
+        [16, 16, 16],
+        [Boundary::Open; 3],
+    );
+    let (model, params, masks) = build(m, 60.0, 300.0, 0.5, 7);
+    assert_gpu_matches_cpu(&model, &params, &masks, "default 60 GPa");
+    // Bernoulli bonds at p = 0.6 (sc threshold 0.2488), periodic y.
+    let m = material(
+        "bernoulli-bond",
+        LatticeKind::Sc,
+        [18, 16, 14],
+        [Boundary::Open, Boundary::Periodic, Boundary::Open],
+    );
+    let (model, params, masks) = build(m, 0.0, 300.0, 0.6, 11);
+    assert_gpu_matches_cpu(&model, &params, &masks, "bernoulli bond p = 0.6");
+    // Near the threshold: sparse, tortuous paths, many dead ends.
+    let m = material(
+        "bernoulli-bond",
+        LatticeKind::Sc,
+        [16, 16, 16],
+        [Boundary::Open; 3],
+    );
+    let (model, params, masks) = build(m, 0.0, 300.0, 0.3, 2);
+    assert_gpu_matches_cpu(&model, &params, &masks, "bernoulli bond p = 0.3");
+}
+
+#[test]
+fn insulating_and_superconducting_samples() {
+    let Some(gpu) = engine() else { return };
+    let m = material(
+        "default",
+        LatticeKind::Sc,
+        [12, 12, 12],
+        [Boundary::Open; 3],
+    );
+    // 0 GPa at 400 K: insulating (below ≈ 19 GPa), so R = ∞, never NaN.
+    let (model, params, masks) = build(m.clone(), 0.0, 400.0, 0.5, 1);
+    for axis in 0..3 {
+        let gpu = gpu.lock().unwrap_or_else(|e| e.into_inner());
+        let result = gpu_resistance(&gpu, &model.lattice, &params, &masks, axis);
+        assert_eq!(result.axis.conduction, Conduction::Insulating);
+        assert_eq!(result.axis.resistance_ohm, f64::INFINITY);
+        assert_eq!(result.axis.resistivity_ohm_m, f64::INFINITY);
+    }
+    // 250 GPa at 10 K: superconducting (above ≈ 117 GPa), so R = 0.
+    let (model, params, masks) = build(m, 250.0, 10.0, 0.5, 1);
+    for axis in 0..3 {
+        let gpu = gpu.lock().unwrap_or_else(|e| e.into_inner());
+        let result = gpu_resistance(&gpu, &model.lattice, &params, &masks, axis);
+        assert_eq!(result.axis.conduction, Conduction::Superconducting);
+        assert_eq!(result.axis.resistance_ohm, 0.0);
+        assert_eq!(result.axis.iterations, 0);
+    }
+    // A Bernoulli network below threshold: insulating too.
+    let m = material(
+        "bernoulli-bond",
+        LatticeKind::Sc,
+        [12, 12, 12],
+        [Boundary::Open; 3],
+    );
+    let (model, params, masks) = build(m, 0.0, 300.0, 0.1, 4);
+    let gpu = gpu.lock().unwrap_or_else(|e| e.into_inner());
+    let result = gpu_resistance(&gpu, &model.lattice, &params, &masks, 0);
+    assert_eq!(result.axis.resistance_ohm, f64::INFINITY);
+}
+
+#[test]
+fn a_lattice_beyond_one_storage_binding_is_refused_with_the_limit() {
+    let Some(gpu) = engine() else { return };
+    let gpu = gpu.lock().unwrap_or_else(|e| e.into_inner());
+    let words = gpu.context().max_words_per_binding();
+    if words > 1 << 26 {
+        eprintln!("this adapter's binding holds {words} sites: the refusal is not exercised here");
+        return;
+    }
+    // One layer more than one binding holds; the masks are never read.
+    let side = 512u32;
+    let layers = (words / (side as u64 * side as u64) + 1) as u32;
+    let m = material(
+        "bernoulli-bond",
+        LatticeKind::Sc,
+        [side, side, layers],
+        [Boundary::Open; 3],
+    );
+    let model = Model::new(m).unwrap();
+    let conditions = Conditions {
+        pressure_gpa: 0.0,
+        temperature_k: 300.0,
+        seed: 1,
+        p: 0.6,
+    };
+    let params = BondParams::new(&model.material, &model.lattice, &conditions);
+    let masks = vec![0u32; model.lattice.sites() as usize];
+    let error = gpu
+        .axis_resistance(
+            &model.lattice,
+            &params,
+            &masks,
+            None,
+            0,
+            &GpuSolveOptions::default(),
+            |_, _| {},
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("largest binding") && error.contains("--engine cpu"),
+        "{error}"
+    );
+}
