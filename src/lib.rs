@@ -3,6 +3,7 @@
 
 pub mod engines;
 pub mod output;
+pub mod research;
 pub mod transport;
 pub mod volume;
 

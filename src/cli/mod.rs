@@ -5,6 +5,7 @@ mod export;
 mod info;
 mod model_args;
 mod presets;
+mod research;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -46,6 +47,17 @@ enum Command {
     Info,
     /// Write a per-site field (bond masks, cluster labels, occupancy) as a NumPy .npy array.
     Export(export::ExportArgs),
+    /// Percolation threshold p_c and exponent ν with error bars: Newman–Ziff sweeps over sizes
+    /// and finite-size scaling.
+    Threshold(research::ThresholdArgs),
+    /// Fractal dimension d_f of the incipient infinite cluster from its mass versus L at p_c.
+    Scaling(research::ScalingArgs),
+    /// The pressure at which a material turns conducting (or superconducting) at a temperature,
+    /// by bisection per seed.
+    CriticalPressure(research::CriticalPressureArgs),
+    /// The smallest engineered attraction δ of a species pair that makes the sample
+    /// superconducting at (P, T), by bisection per seed.
+    Design(research::DesignArgs),
 }
 
 /// Parses the arguments, runs the command, and turns errors into a message and exit code 1.
@@ -67,6 +79,10 @@ pub fn main() -> ExitCode {
         Command::Export(args) => export::export(&args),
         Command::Info => info::info(),
         Command::Bench(args) => bench::bench(&args),
+        Command::Threshold(args) => research::threshold(&args),
+        Command::Scaling(args) => research::scaling(&args),
+        Command::CriticalPressure(args) => research::critical_pressure(&args),
+        Command::Design(args) => research::design(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
