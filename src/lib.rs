@@ -4,9 +4,11 @@
 pub mod engines;
 pub mod output;
 pub mod research;
+pub mod sweep;
 pub mod transport;
 pub mod volume;
 
 pub use tunnelgrid_cpu as cpu;
 pub use tunnelgrid_gpu as gpu;
 pub use tunnelgrid_model as model;
+pub use tunnelgrid_render as render;

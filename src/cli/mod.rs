@@ -7,6 +7,7 @@ mod model_args;
 mod presets;
 mod research;
 mod run;
+mod sweep;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -58,6 +59,11 @@ enum Command {
     /// The smallest engineered attraction δ of a species pair that makes the sample
     /// superconducting at (P, T), by bisection per seed.
     Design(research::DesignArgs),
+    /// Evaluate a pressure × temperature grid: sweep.csv (appended point by point, resumable,
+    /// shardable), phase_diagram.png, resistivity.png and line plots of the observables.
+    Sweep(sweep::SweepArgs),
+    /// Join the shard CSVs of a sharded sweep into one sweep.csv and render its pictures.
+    Merge(sweep::MergeArgs),
 }
 
 /// Parses the arguments, runs the command, and turns errors into a message and exit code 1.
@@ -83,6 +89,8 @@ pub fn main() -> ExitCode {
         Command::Scaling(args) => research::scaling(&args),
         Command::CriticalPressure(args) => research::critical_pressure(&args),
         Command::Design(args) => research::design(&args),
+        Command::Sweep(args) => sweep::sweep(&args),
+        Command::Merge(args) => sweep::merge(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

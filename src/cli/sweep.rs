@@ -1,0 +1,232 @@
+//! `tunnelgrid sweep` and `tunnelgrid merge`: pressure–temperature grids, their CSV and pictures.
+//! The work is in the library (`tunnelgrid::sweep`); this module parses flags and shows progress.
+
+use super::ModelArgs;
+use anyhow::{ensure, Context, Result};
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
+use tunnelgrid::engines::{self, EngineChoice};
+use tunnelgrid::model::Conditions;
+use tunnelgrid::sweep::{
+    csv_name, merge_shards, render_sweep, run_sweep, GridAxis, Shard, SweepPlan,
+};
+
+/// Which axes a sweep draws and solves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AxisChoice {
+    /// Along x only.
+    X,
+    /// Along y only.
+    Y,
+    /// Along z only.
+    Z,
+    /// Every axis of the lattice (one panel per axis when their states differ).
+    All,
+}
+
+/// Arguments of `sweep`.
+#[derive(Args, Debug)]
+pub struct SweepArgs {
+    /// Shipped preset (see `tunnelgrid presets`).
+    #[arg(long, value_name = "NAME", conflicts_with = "config")]
+    pub preset: Option<String>,
+    /// Material TOML file.
+    #[arg(long, value_name = "FILE.toml")]
+    pub config: Option<PathBuf>,
+    /// Cells along every axis of each point's lattice (default: the material's).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub size: Option<u32>,
+    /// First seed; --seeds K uses seed, seed+1, …, seed+K−1 (default: the material's).
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Pressures START:STOP:COUNT in GPa, evenly spaced, both ends included.
+    #[arg(long, value_name = "A:B:N", allow_hyphen_values = true)]
+    pub pressure: String,
+    /// Temperatures START:STOP:COUNT in K.
+    #[arg(long, value_name = "A:B:N", allow_hyphen_values = true)]
+    pub temperature: String,
+    /// Axis whose state is drawn and whose resistivity is solved.
+    #[arg(long, value_enum, default_value_t = AxisChoice::All)]
+    pub axis: AxisChoice,
+    /// Seeds per point: the state is the majority, observables the mean (1..=1000).
+    #[arg(long, value_name = "K", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub seeds: u32,
+    /// Output folder for sweep.csv and the pictures.
+    #[arg(long, value_name = "DIR", default_value = "tunnelgrid-sweep")]
+    pub out: PathBuf,
+    /// Continue the sweep in DIR: skip the points already in its CSV.
+    #[arg(long)]
+    pub resume: bool,
+    /// Evaluate only shard I of N (points whose index mod N = I−1) into
+    /// DIR/sweep-shard-I-of-N.csv; join the shards with `tunnelgrid merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Engine for the analyses (the resistivity is always solved on the CPU).
+    #[arg(long, value_enum, default_value_t = EngineChoice::Auto)]
+    pub engine: EngineChoice,
+    /// Skip the Kirchhoff solve: no resistivity column values and no resistivity.png.
+    #[arg(long)]
+    pub no_resistance: bool,
+}
+
+/// Builds the plan, runs the remaining points with a progress bar, and renders the pictures.
+pub fn sweep(args: &SweepArgs) -> Result<()> {
+    let model_args = ModelArgs {
+        preset: args.preset.clone(),
+        config: args.config.clone(),
+        size: args.size,
+        cells: None,
+        pressure: None,
+        temperature: None,
+        seed: args.seed,
+        p: None,
+        volume: None,
+        phase: None,
+        voxel: 1e-6,
+    };
+    let (model, conditions) = model_args.build()?;
+    ensure!(
+        !model.material.mode.is_bernoulli(),
+        "sweep varies pressure and temperature; material '{}' is in {} mode, where they have no effect",
+        model.material.name,
+        model.material.mode.name()
+    );
+    let pressure = GridAxis::parse(&args.pressure, "--pressure")?;
+    let temperature = GridAxis::parse(&args.temperature, "--temperature")?;
+    for p in [pressure.start, pressure.stop] {
+        for t in [temperature.start, temperature.stop] {
+            model
+                .check_conditions(&Conditions {
+                    pressure_gpa: p,
+                    temperature_k: t,
+                    ..conditions
+                })
+                .with_context(|| format!("--pressure {pressure} / --temperature {temperature}"))?;
+        }
+    }
+    let axes: Vec<usize> = match args.axis {
+        AxisChoice::All => (0..model.lattice.axes()).collect(),
+        one => {
+            let a = one as usize;
+            ensure!(
+                a < model.lattice.axes(),
+                "--axis z: the {} lattice is two-dimensional",
+                model.material.lattice.kind.name()
+            );
+            vec![a]
+        }
+    };
+    let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
+    let plan = SweepPlan {
+        model,
+        pressure,
+        temperature,
+        seeds: args.seeds,
+        base_seed: conditions.seed,
+        axes,
+        resistance: !args.no_resistance,
+        shard,
+    };
+    let selected = engines::select(args.engine, Default::default())?;
+    eprintln!(
+        "sweep: {} points ({} × {}), engine {} ({})",
+        plan.indices().len(),
+        plan.pressure.count,
+        plan.temperature.count,
+        selected.engine.name(),
+        selected.reason
+    );
+    let path = args.out.join(csv_name(shard));
+    let bar = ProgressBar::new(plan.indices().len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} points, ETA {eta} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let rows = run_sweep(
+        selected.engine.as_ref(),
+        &plan,
+        &path,
+        args.resume,
+        |done, _, row| {
+            bar.set_position(done as u64);
+            if let Some(r) = row {
+                bar.set_message(format!(
+                    "(P = {} GPa, T = {} K)",
+                    r.pressure_gpa, r.temperature_k
+                ));
+            }
+        },
+    )?;
+    bar.finish_and_clear();
+    println!("wrote {} ({} points)", path.display(), rows.len());
+    if shard.is_some() {
+        println!(
+            "shard done: join all shards with `tunnelgrid merge --out DIR {}`",
+            args.out.display()
+        );
+        return Ok(());
+    }
+    let file = tunnelgrid::sweep::read_sweep(&path, false)?;
+    for image in render_sweep(&file, &args.out)? {
+        println!("wrote {}", image.display());
+    }
+    Ok(())
+}
+
+/// Arguments of `merge`.
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// Shard CSV files, or folders holding sweep-shard-*.csv.
+    #[arg(required = true, value_name = "SHARD")]
+    pub inputs: Vec<PathBuf>,
+    /// Folder for the joined sweep.csv and its pictures.
+    #[arg(long, value_name = "DIR", default_value = "tunnelgrid-sweep")]
+    pub out: PathBuf,
+}
+
+/// Joins shard CSVs into DIR/sweep.csv and renders it.
+pub fn merge(args: &MergeArgs) -> Result<()> {
+    let mut files = Vec::new();
+    for input in &args.inputs {
+        if input.is_dir() {
+            files.extend(shard_files(input)?);
+        } else {
+            files.push(input.clone());
+        }
+    }
+    let out = args.out.join("sweep.csv");
+    let file = merge_shards(&files, &out)?;
+    println!(
+        "wrote {} ({} points from {} shards)",
+        out.display(),
+        file.rows.len(),
+        files.len()
+    );
+    for image in render_sweep(&file, &args.out)? {
+        println!("wrote {}", image.display());
+    }
+    Ok(())
+}
+
+fn shard_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading folder {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("sweep-shard-") && n.ends_with(".csv"))
+        })
+        .collect();
+    files.sort();
+    ensure!(
+        !files.is_empty(),
+        "merge: no sweep-shard-*.csv in {}",
+        dir.display()
+    );
+    Ok(files)
+}

@@ -1,0 +1,896 @@
+//! Pressure–temperature sweeps: every (P, T) point of a grid is analysed (optionally over several
+//! seeds and with the resistivity per axis), and each finished point is appended to `sweep.csv`
+//! at once, so a killed sweep loses nothing and `--resume` skips the points already there.
+//!
+//! # The file
+//! `sweep.csv` starts with one `#` line that identifies the sweep (material fingerprint, lattice
+//! size, grid, seeds, axes, resistance; a shard adds ` shard=I/N`), then the CSV header, then one
+//! row per point. Every number is written with a fixed format (`{:.9e}` for observables, Rust's
+//! shortest round-trip form for P and T), so the same sweep gives the same bytes.
+//!
+//! # Order
+//! Points are evaluated one after another in grid order (`index = i_t·n_p + i_p`, pressure
+//! fastest; a shard takes the indices `index mod N = I − 1`), each using every core through the
+//! engine. The rows of a file are therefore always an increasing prefix of its points, and a
+//! resumed sweep appends exactly the rows an uninterrupted one would have: the files are equal
+//! byte for byte. `merge` sorts the shards' rows by index.
+//!
+//! # Appending safely
+//! A row is formatted in memory, written with one `write_all` and then `fsync`ed. A kill can
+//! at worst leave a torn last line (no trailing newline); `--resume` drops it (truncating the
+//! file to the last newline) and evaluates that point again.
+//!
+//! # Several seeds
+//! With `--seeds K` a point is analysed with seeds s, s+1, …, s+K−1 (s the material's or
+//! `--seed`). Its state along each axis is the majority state (a tie goes to the less conducting
+//! state), the observables are arithmetic means (the mean gap over the seeds that have normal
+//! tunnels), and the resistivity is the lower median of the K values (∞ for insulating seeds,
+//! 0 for superconducting ones), which agrees with the majority state when K is odd.
+
+use crate::output::write_text;
+use anyhow::{bail, ensure, Context, Result};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use tunnelgrid_cpu::kirchhoff::{axis_resistance, SolveOptions};
+use tunnelgrid_cpu::CpuEngine;
+use tunnelgrid_model::{BondParams, Conditions, Engine, Model, State};
+use tunnelgrid_render::heatmap::write_heatmap;
+use tunnelgrid_render::plot::{write_line_chart, LineChart};
+use tunnelgrid_render::Heatmap;
+
+/// The file a sweep (or one shard of it) appends to, inside its output folder.
+pub fn csv_name(shard: Option<Shard>) -> String {
+    match shard {
+        None => "sweep.csv".into(),
+        Some(s) => format!("sweep-shard-{}-of-{}.csv", s.index, s.count),
+    }
+}
+
+/// `A:B:N`: N evenly spaced values from A to B inclusive (N = 1 gives A).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GridAxis {
+    /// First value.
+    pub start: f64,
+    /// Last value.
+    pub stop: f64,
+    /// Number of values, 1..=4096.
+    pub count: usize,
+}
+
+impl GridAxis {
+    /// Parses `A:B:N`; errors name `flag` and the allowed ranges.
+    pub fn parse(spec: &str, flag: &str) -> Result<Self> {
+        let parts: Vec<&str> = spec.split(':').collect();
+        ensure!(
+            parts.len() == 3,
+            "{flag} takes START:STOP:COUNT (e.g. 0:300:16), got '{spec}'"
+        );
+        let number = |s: &str, what: &str| -> Result<f64> {
+            let v: f64 = s
+                .trim()
+                .parse()
+                .with_context(|| format!("{flag}: {what} '{s}' is not a number"))?;
+            ensure!(v.is_finite(), "{flag}: {what} must be finite, got {s}");
+            Ok(v)
+        };
+        let start = number(parts[0], "START")?;
+        let stop = number(parts[1], "STOP")?;
+        let count: usize = parts[2]
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| (1..=4096).contains(n))
+            .with_context(|| {
+                format!(
+                    "{flag}: COUNT must be a whole number in 1..=4096, got '{}'",
+                    parts[2]
+                )
+            })?;
+        Ok(Self { start, stop, count })
+    }
+
+    /// The values, computed as start + (stop − start)·i/(N − 1) in f64.
+    pub fn values(&self) -> Vec<f64> {
+        if self.count == 1 {
+            return vec![self.start];
+        }
+        let step = (self.stop - self.start) / (self.count - 1) as f64;
+        (0..self.count)
+            .map(|i| {
+                if i + 1 == self.count {
+                    self.stop
+                } else {
+                    self.start + step * i as f64
+                }
+            })
+            .collect()
+    }
+}
+
+impl std::fmt::Display for GridAxis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.start, self.stop, self.count)
+    }
+}
+
+/// One shard `I/N` of a grid (1 ≤ I ≤ N): the points whose index mod N is I − 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// I, 1-based (matches job-array task ids).
+    pub index: u32,
+    /// N.
+    pub count: u32,
+}
+
+impl Shard {
+    /// Parses `I/N`.
+    pub fn parse(spec: &str) -> Result<Self> {
+        let (i, n) = spec
+            .split_once('/')
+            .with_context(|| format!("--shard takes I/N (e.g. 3/8), got '{spec}'"))?;
+        let i: u32 = i
+            .trim()
+            .parse()
+            .with_context(|| format!("--shard: I '{i}' is not a whole number"))?;
+        let n: u32 = n
+            .trim()
+            .parse()
+            .with_context(|| format!("--shard: N '{n}' is not a whole number"))?;
+        ensure!(
+            n >= 1 && (1..=n).contains(&i),
+            "--shard I/N needs 1 ≤ I ≤ N, got {i}/{n}"
+        );
+        Ok(Self { index: i, count: n })
+    }
+
+    /// Whether grid point `index` belongs to this shard.
+    pub fn owns(&self, index: usize) -> bool {
+        index % self.count as usize == (self.index - 1) as usize
+    }
+}
+
+/// Everything that defines a sweep's rows.
+#[derive(Debug, Clone)]
+pub struct SweepPlan {
+    /// The validated model (its lattice size is the size of every point).
+    pub model: Model,
+    /// Pressure axis, GPa.
+    pub pressure: GridAxis,
+    /// Temperature axis, K.
+    pub temperature: GridAxis,
+    /// Seeds per point (≥ 1), starting at `base_seed`.
+    pub seeds: u32,
+    /// First seed.
+    pub base_seed: u64,
+    /// Axes whose state is drawn and whose resistivity is solved (0 = x, 1 = y, 2 = z).
+    pub axes: Vec<usize>,
+    /// Solve the resistivity along `axes` (CPU Kirchhoff solver).
+    pub resistance: bool,
+    /// Only this shard's points, if any.
+    pub shard: Option<Shard>,
+}
+
+impl SweepPlan {
+    /// Number of pressures × temperatures.
+    pub fn points(&self) -> usize {
+        self.pressure.count * self.temperature.count
+    }
+
+    /// The indices this plan evaluates, in order.
+    pub fn indices(&self) -> Vec<usize> {
+        (0..self.points())
+            .filter(|&i| self.shard.is_none_or(|s| s.owns(i)))
+            .collect()
+    }
+
+    /// (pressure, temperature) of grid point `index`.
+    pub fn conditions_of(&self, index: usize) -> (usize, usize, f64, f64) {
+        let (ip, it) = (index % self.pressure.count, index / self.pressure.count);
+        (
+            ip,
+            it,
+            self.pressure.values()[ip],
+            self.temperature.values()[it],
+        )
+    }
+
+    /// The first line of the CSV: what the rows depend on. Resuming or merging checks it.
+    pub fn identity(&self) -> String {
+        let m = &self.model.material;
+        let [nx, ny, nz] = self.model.lattice.cells;
+        let axes: String = self.axes.iter().map(|&a| ["x", "y", "z"][a]).collect();
+        let mut line = format!(
+            "# tunnelgrid sweep v1 material={} fingerprint={:016x} cells={nx}x{ny}x{nz} pressure={} temperature={} seeds={} seed={} axes={axes} resistance={}",
+            m.name.replace(char::is_whitespace, "_"),
+            material_fingerprint(&self.model),
+            self.pressure,
+            self.temperature,
+            self.seeds,
+            self.base_seed,
+            self.resistance
+        );
+        if let Some(s) = self.shard {
+            line += &format!(" shard={}/{}", s.index, s.count);
+        }
+        line
+    }
+}
+
+/// FNV-1a of the material's TOML without its default conditions (the sweep sets those), so a
+/// resumed or merged sweep refuses rows of another material.
+fn material_fingerprint(model: &Model) -> u64 {
+    let mut material = model.material.clone();
+    material.conditions = Default::default();
+    let text = toml::to_string(&material).unwrap_or_default();
+    text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The CSV header (after the identity line).
+pub const HEADER: &str = "index,i_p,i_t,pressure_gpa,temperature_k,seeds,state_x,state_y,state_z,tunnel_bond_fraction,sc_bond_fraction,largest_cluster_fraction,mean_cluster_size,mean_gap_ev,resistivity_x_ohm_m,resistivity_y_ohm_m,resistivity_z_ohm_m";
+
+/// One finished grid point (aggregated over its seeds).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepRow {
+    /// Grid index, `i_t·n_p + i_p`.
+    pub index: usize,
+    /// Pressure index.
+    pub i_p: usize,
+    /// Temperature index.
+    pub i_t: usize,
+    /// Pressure, GPa.
+    pub pressure_gpa: f64,
+    /// Temperature, K.
+    pub temperature_k: f64,
+    /// Seeds aggregated.
+    pub seeds: u32,
+    /// State per axis (`None` for z of 2D lattices).
+    pub states: [Option<State>; 3],
+    /// Mean tunnel-bond fraction.
+    pub tunnel_bond_fraction: f64,
+    /// Mean superconducting-bond fraction.
+    pub sc_bond_fraction: f64,
+    /// Mean largest-cluster fraction.
+    pub largest_cluster_fraction: f64,
+    /// Mean finite-cluster size.
+    pub mean_cluster_size: f64,
+    /// Mean gap of normal tunnels, eV (`None` when no seed has any).
+    pub mean_gap_ev: Option<f64>,
+    /// Resistivity per axis, Ω·m: `None` when not solved, +∞ insulating, 0 superconducting.
+    pub resistivity_ohm_m: [Option<f64>; 3],
+}
+
+fn fmt_f(v: f64) -> String {
+    if v.is_infinite() {
+        "inf".into()
+    } else {
+        format!("{v:.9e}")
+    }
+}
+
+fn state_name(s: Option<State>) -> String {
+    s.map(|s| s.to_string()).unwrap_or_default()
+}
+
+impl SweepRow {
+    /// The row as one CSV line, with its newline.
+    pub fn to_line(&self) -> String {
+        let opt = |v: Option<f64>| v.map(fmt_f).unwrap_or_default();
+        format!(
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            self.index,
+            self.i_p,
+            self.i_t,
+            self.pressure_gpa,
+            self.temperature_k,
+            self.seeds,
+            state_name(self.states[0]),
+            state_name(self.states[1]),
+            state_name(self.states[2]),
+            fmt_f(self.tunnel_bond_fraction),
+            fmt_f(self.sc_bond_fraction),
+            fmt_f(self.largest_cluster_fraction),
+            fmt_f(self.mean_cluster_size),
+            opt(self.mean_gap_ev),
+            opt(self.resistivity_ohm_m[0]),
+            opt(self.resistivity_ohm_m[1]),
+            opt(self.resistivity_ohm_m[2]),
+        )
+    }
+
+    /// Parses a line written by [`SweepRow::to_line`] (without its newline).
+    pub fn parse(line: &str) -> Result<Self> {
+        let f: Vec<&str> = line.split(',').collect();
+        ensure!(f.len() == 17, "expected 17 fields, found {}", f.len());
+        let num = |i: usize| -> Result<f64> {
+            let s = f[i];
+            if s == "inf" {
+                return Ok(f64::INFINITY);
+            }
+            s.parse()
+                .with_context(|| format!("field {} '{s}' is not a number", i + 1))
+        };
+        let opt = |i: usize| -> Result<Option<f64>> {
+            if f[i].is_empty() {
+                Ok(None)
+            } else {
+                num(i).map(Some)
+            }
+        };
+        let int = |i: usize| -> Result<usize> {
+            f[i].parse()
+                .with_context(|| format!("field {} '{}' is not an integer", i + 1, f[i]))
+        };
+        let state = |i: usize| -> Result<Option<State>> {
+            Ok(match f[i] {
+                "" => None,
+                "insulating" => Some(State::Insulating),
+                "conducting" => Some(State::Conducting),
+                "superconducting" => Some(State::Superconducting),
+                other => bail!("field {} '{other}' is not a state", i + 1),
+            })
+        };
+        Ok(Self {
+            index: int(0)?,
+            i_p: int(1)?,
+            i_t: int(2)?,
+            pressure_gpa: num(3)?,
+            temperature_k: num(4)?,
+            seeds: int(5)? as u32,
+            states: [state(6)?, state(7)?, state(8)?],
+            tunnel_bond_fraction: num(9)?,
+            sc_bond_fraction: num(10)?,
+            largest_cluster_fraction: num(11)?,
+            mean_cluster_size: num(12)?,
+            mean_gap_ev: opt(13)?,
+            resistivity_ohm_m: [opt(14)?, opt(15)?, opt(16)?],
+        })
+    }
+}
+
+/// Analyses grid point `index` over the plan's seeds.
+pub fn evaluate_point(engine: &dyn Engine, plan: &SweepPlan, index: usize) -> Result<SweepRow> {
+    let (i_p, i_t, pressure, temperature) = plan.conditions_of(index);
+    let model = &plan.model;
+    let axes = model.lattice.axes();
+    let k = plan.seeds.max(1);
+    let mut votes = [[0u32; 3]; 3];
+    let (mut tunnel, mut sc, mut largest, mut mean_size) = (0.0, 0.0, 0.0, 0.0);
+    let (mut gap_sum, mut gap_n) = (0.0, 0u32);
+    let mut rho: [Vec<f64>; 3] = Default::default();
+    for s in 0..k {
+        let conditions = Conditions {
+            pressure_gpa: pressure,
+            temperature_k: temperature,
+            seed: plan.base_seed.wrapping_add(u64::from(s)),
+            p: model.material.bernoulli.p,
+        };
+        let report = engine
+            .analyze(model, &conditions)
+            .with_context(|| format!("point P = {pressure} GPa, T = {temperature} K"))?;
+        let states = report.states.to_vec();
+        for (a, st) in states.iter().enumerate() {
+            votes[a][*st as usize] += 1;
+        }
+        tunnel += report.tunnel_bond_fraction;
+        sc += report.sc_bond_fraction;
+        largest += report.largest_cluster_fraction;
+        mean_size += report.mean_cluster_size;
+        if let Some(g) = report.mean_gap_ev {
+            gap_sum += g;
+            gap_n += 1;
+        }
+        if plan.resistance {
+            let masks = CpuEngine::default()
+                .bond_masks(model, &conditions)
+                .bond_masks;
+            let params = BondParams::new(&model.material, &model.lattice, &conditions);
+            for &a in plan.axes.iter().filter(|&&a| a < axes) {
+                let value = match states[a] {
+                    State::Insulating => f64::INFINITY,
+                    State::Superconducting => 0.0,
+                    State::Conducting => {
+                        axis_resistance(
+                            &model.lattice,
+                            &params,
+                            &masks,
+                            None,
+                            a,
+                            &SolveOptions::default(),
+                            |_, _| {},
+                        )?
+                        .resistivity_ohm_m
+                    }
+                };
+                rho[a].push(value);
+            }
+        }
+    }
+    let n = f64::from(k);
+    let mut states = [None; 3];
+    for a in 0..axes {
+        // Most votes; ties go to the less conducting state (the first maximum).
+        let v = votes[a];
+        let best = (0..3).fold(0, |best, s| if v[s] > v[best] { s } else { best });
+        states[a] = Some([State::Insulating, State::Conducting, State::Superconducting][best]);
+    }
+    let mut resistivity = [None; 3];
+    for a in 0..3 {
+        let mut values = std::mem::take(&mut rho[a]);
+        if !values.is_empty() {
+            values.sort_by(|x, y| x.total_cmp(y));
+            resistivity[a] = Some(values[(values.len() - 1) / 2]);
+        }
+    }
+    Ok(SweepRow {
+        index,
+        i_p,
+        i_t,
+        pressure_gpa: pressure,
+        temperature_k: temperature,
+        seeds: k,
+        states,
+        tunnel_bond_fraction: tunnel / n,
+        sc_bond_fraction: sc / n,
+        largest_cluster_fraction: largest / n,
+        mean_cluster_size: mean_size / n,
+        mean_gap_ev: (gap_n > 0).then(|| gap_sum / f64::from(gap_n)),
+        resistivity_ohm_m: resistivity,
+    })
+}
+
+/// A sweep file read back: its identity line and rows.
+#[derive(Debug, Clone)]
+pub struct SweepFile {
+    /// The `#` identity line.
+    pub identity: String,
+    /// The rows, in file order.
+    pub rows: Vec<SweepRow>,
+}
+
+/// Reads a sweep CSV. A torn last line (no newline: the sweep was killed while writing it) is
+/// dropped; when `repair` is set the file is also truncated to its last newline, so the next
+/// append starts a clean line.
+pub fn read_sweep(path: &Path, repair: bool) -> Result<SweepFile> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let complete = match bytes.iter().rposition(|&b| b == b'\n') {
+        Some(last) => last + 1,
+        None => 0,
+    };
+    if complete < bytes.len() && repair {
+        let file = OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        file.set_len(complete as u64)?;
+        file.sync_all()?;
+    }
+    let text = std::str::from_utf8(&bytes[..complete])
+        .with_context(|| format!("{} is not UTF-8 text", path.display()))?;
+    let mut lines = text.lines();
+    let identity = lines.next().unwrap_or_default().to_string();
+    ensure!(
+        identity.starts_with("# tunnelgrid sweep"),
+        "{} is not a tunnelgrid sweep file (its first line is not '# tunnelgrid sweep …')",
+        path.display()
+    );
+    let header = lines.next().unwrap_or_default();
+    ensure!(
+        header == HEADER,
+        "{}: unexpected CSV header (written by another version?)",
+        path.display()
+    );
+    let rows = lines
+        .enumerate()
+        .map(|(i, l)| {
+            SweepRow::parse(l).with_context(|| format!("{} line {}", path.display(), i + 3))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(SweepFile { identity, rows })
+}
+
+/// Appends rows to an open sweep file, one `write_all` + `fsync` per row.
+pub struct SweepWriter {
+    file: File,
+    path: PathBuf,
+}
+
+impl SweepWriter {
+    /// Opens `path` for a plan: creates it with the identity and header lines, or (with
+    /// `resume`) checks an existing one and returns the rows already finished. Refuses to
+    /// overwrite an existing file without `resume`.
+    pub fn open(path: &Path, plan: &SweepPlan, resume: bool) -> Result<(Self, Vec<SweepRow>)> {
+        let identity = plan.identity();
+        let mut done = Vec::new();
+        if path.exists() {
+            ensure!(
+                resume,
+                "{} already exists: pass --resume to continue that sweep, or choose another --out",
+                path.display()
+            );
+            let file = read_sweep(path, true)?;
+            ensure!(
+                file.identity == identity,
+                "--resume: {} was written by a different sweep:\n  file: {}\n  this: {identity}",
+                path.display(),
+                file.identity
+            );
+            done = file.rows;
+        } else {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating folder {}", dir.display()))?;
+            }
+            // The identity and header appear atomically: a file either has both or is absent.
+            write_text(path, &format!("{identity}\n{HEADER}\n"))?;
+        }
+        let file = OpenOptions::new()
+            .append(true)
+            .open(path)
+            .with_context(|| format!("opening {} to append", path.display()))?;
+        Ok((
+            Self {
+                file,
+                path: path.to_path_buf(),
+            },
+            done,
+        ))
+    }
+
+    /// Appends one row durably.
+    pub fn append(&mut self, row: &SweepRow) -> Result<()> {
+        let line = row.to_line();
+        self.file
+            .write_all(line.as_bytes())
+            .and_then(|_| self.file.sync_data())
+            .with_context(|| format!("appending to {}", self.path.display()))
+    }
+}
+
+/// Runs the plan's remaining points in order, appending each to `path`; `on_point(done, total,
+/// row)` is called after each (for progress bars). Returns all rows of the file, sorted by index.
+pub fn run_sweep(
+    engine: &dyn Engine,
+    plan: &SweepPlan,
+    path: &Path,
+    resume: bool,
+    mut on_point: impl FnMut(usize, usize, Option<&SweepRow>),
+) -> Result<Vec<SweepRow>> {
+    let (mut writer, mut rows) = SweepWriter::open(path, plan, resume)?;
+    let finished: std::collections::HashSet<usize> = rows.iter().map(|r| r.index).collect();
+    let indices = plan.indices();
+    let total = indices.len();
+    on_point(finished.len(), total, None);
+    for index in indices.into_iter().filter(|i| !finished.contains(i)) {
+        let row = evaluate_point(engine, plan, index)?;
+        writer.append(&row)?;
+        rows.push(row);
+        on_point(rows.len(), total, rows.last());
+    }
+    rows.sort_by_key(|r| r.index);
+    Ok(rows)
+}
+
+/// Joins shard files into one unsharded `sweep.csv` at `out`: all shards must come from the same
+/// sweep (identity equal but for ` shard=I/N`), every shard 1..=N present once, and together
+/// cover every grid point exactly once. Rows are written sorted by index, so the result equals
+/// the file of an unsharded sweep byte for byte. Returns the identity and rows.
+pub fn merge_shards(inputs: &[PathBuf], out: &Path) -> Result<SweepFile> {
+    ensure!(!inputs.is_empty(), "merge: no shard files given");
+    let mut identity: Option<String> = None;
+    let mut seen_shards = std::collections::BTreeSet::new();
+    let mut shard_count = None;
+    let mut rows = Vec::new();
+    for path in inputs {
+        let file = read_sweep(path, false)?;
+        let (base, shard) = match file.identity.rsplit_once(" shard=") {
+            Some((base, s)) => (base.to_string(), Some(Shard::parse(s)?)),
+            None => (file.identity.clone(), None),
+        };
+        let shard = shard.with_context(|| {
+            format!(
+                "merge: {} is not a shard (no shard=I/N in its first line)",
+                path.display()
+            )
+        })?;
+        match &identity {
+            None => identity = Some(base),
+            Some(id) => ensure!(
+                *id == base,
+                "merge: {} belongs to another sweep:\n  {}\n  {id}",
+                path.display(),
+                base
+            ),
+        }
+        ensure!(
+            *shard_count.get_or_insert(shard.count) == shard.count,
+            "merge: {} is shard {}/{}, but other files split the grid in {} shards",
+            path.display(),
+            shard.index,
+            shard.count,
+            shard_count.unwrap_or(0)
+        );
+        ensure!(
+            seen_shards.insert(shard.index),
+            "merge: shard {}/{} given twice",
+            shard.index,
+            shard.count
+        );
+        rows.extend(file.rows);
+    }
+    let count = shard_count.unwrap_or(0);
+    let missing: Vec<u32> = (1..=count).filter(|i| !seen_shards.contains(i)).collect();
+    ensure!(
+        missing.is_empty(),
+        "merge: shards {missing:?} of {count} are missing"
+    );
+    let identity = identity.unwrap_or_default();
+    let points = grid_points(&identity)?;
+    rows.sort_by_key(|r| r.index);
+    for w in rows.windows(2) {
+        ensure!(
+            w[0].index != w[1].index,
+            "merge: point {} appears twice",
+            w[0].index
+        );
+    }
+    if rows.len() != points {
+        let present: std::collections::HashSet<usize> = rows.iter().map(|r| r.index).collect();
+        let first_missing = (0..points).find(|i| !present.contains(i)).unwrap_or(0);
+        bail!(
+            "merge: the shards hold {} of {points} points (point {first_missing} is missing: finish that shard with --resume first)",
+            rows.len()
+        );
+    }
+    let mut text = format!("{identity}\n{HEADER}\n");
+    for r in &rows {
+        text += &r.to_line();
+    }
+    write_text(out, &text)?;
+    Ok(SweepFile { identity, rows })
+}
+
+/// Number of grid points from an identity line's `pressure=` and `temperature=` fields.
+pub fn grid_points(identity: &str) -> Result<usize> {
+    let count = |key: &str| -> Result<usize> {
+        let field = identity
+            .split(' ')
+            .find_map(|w| w.strip_prefix(key))
+            .with_context(|| format!("sweep identity has no {key}"))?;
+        Ok(GridAxis::parse(field, key)?.count)
+    };
+    Ok(count("pressure=")? * count("temperature=")?)
+}
+
+/// The pictures of a sweep, before they are drawn.
+pub struct SweepFigures {
+    /// `phase_diagram.png` and its size.
+    pub phase_diagram: (Heatmap, (u32, u32)),
+    /// `resistivity.png` and its size, when the resistivity was solved.
+    pub resistivity: Option<(Heatmap, (u32, u32))>,
+    /// Line plots (file name, chart), drawn at 900 × 620.
+    pub charts: Vec<(&'static str, LineChart)>,
+}
+
+/// Writes the pictures of a finished sweep into `dir`: `phase_diagram.png`, `resistivity.png`
+/// (when the resistivity was solved), and line plots of the observables against pressure at up
+/// to four temperatures (`tunnel_fraction.png`, `largest_cluster.png`,
+/// `resistivity_vs_pressure.png`, each when it has points). Returns the files written.
+pub fn render_sweep(file: &SweepFile, dir: &Path) -> Result<Vec<PathBuf>> {
+    let figures = sweep_figures(file)?;
+    let mut written = Vec::new();
+    let path = dir.join("phase_diagram.png");
+    write_heatmap(&figures.phase_diagram.0, &path, figures.phase_diagram.1)?;
+    written.push(path);
+    if let Some((map, size)) = &figures.resistivity {
+        let path = dir.join("resistivity.png");
+        write_heatmap(map, &path, *size)?;
+        written.push(path);
+    }
+    for (name, chart) in &figures.charts {
+        let path = dir.join(name);
+        write_line_chart(chart, &path, (900, 620))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// The pictures of a sweep file (rows in any order; missing points are left empty).
+pub fn sweep_figures(file: &SweepFile) -> Result<SweepFigures> {
+    use tunnelgrid_render::plot::{Series, SeriesStyle};
+    use tunnelgrid_render::{colormap, phase_diagram, Cell, Colormap, ColourBar, Region};
+    let field = |key: &str| -> Result<&str> {
+        file.identity
+            .split(' ')
+            .find_map(|w| w.strip_prefix(key))
+            .with_context(|| format!("sweep identity has no {key}"))
+    };
+    let pressures = GridAxis::parse(field("pressure=")?, "pressure")?.values();
+    let temperatures = GridAxis::parse(field("temperature=")?, "temperature")?.values();
+    let material = field("material=")?.to_string();
+    let cells = field("cells=")?.replace('x', "×");
+    let seeds = field("seeds=")?;
+    let axes: Vec<usize> = field("axes=")?
+        .chars()
+        .filter_map(|c| "xyz".find(c))
+        .collect();
+    let n = pressures.len() * temperatures.len();
+    let mut by_index: Vec<Option<&SweepRow>> = vec![None; n];
+    for r in &file.rows {
+        if r.index < n {
+            by_index[r.index] = Some(r);
+        }
+    }
+    let region = |s: State| match s {
+        State::Insulating => Region::Insulating,
+        State::Conducting => Region::Conducting,
+        State::Superconducting => Region::Superconducting,
+    };
+    let axis_name = ["x", "y", "z"];
+    // Axes that exist in these rows (z is absent in 2D).
+    let axes: Vec<usize> = axes
+        .into_iter()
+        .filter(|&a| file.rows.iter().any(|r| r.states[a].is_some()))
+        .collect();
+    ensure!(!axes.is_empty(), "the sweep has no rows to draw");
+    let differ = file
+        .rows
+        .iter()
+        .any(|r| axes.iter().any(|&a| r.states[a] != r.states[axes[0]]));
+    let shown: Vec<usize> = if differ { axes.clone() } else { vec![axes[0]] };
+    let panel_title = |a: usize| {
+        if differ || axes.len() == 1 {
+            format!("along {}", axis_name[a])
+        } else {
+            "all axes alike".to_string()
+        }
+    };
+    let subtitle = format!("{material}, {cells} cells, {seeds} seed(s) per point");
+    let size = (1000 * shown.len().max(1) as u32).min(2400);
+
+    let panels = shown
+        .iter()
+        .map(|&a| {
+            let regions = by_index
+                .iter()
+                .map(|r| r.and_then(|r| r.states[a]).map(region))
+                .collect();
+            (panel_title(a), regions)
+        })
+        .collect();
+    let diagram = phase_diagram(
+        &format!("Phase diagram — {subtitle}"),
+        &pressures,
+        &temperatures,
+        panels,
+    );
+
+    let solved = file
+        .rows
+        .iter()
+        .any(|r| axes.iter().any(|&a| r.resistivity_ohm_m[a].is_some()));
+    let mut resistivity = None;
+    if solved {
+        let logs: Vec<f64> = file
+            .rows
+            .iter()
+            .flat_map(|r| shown.iter().filter_map(|&a| r.resistivity_ohm_m[a]))
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .map(f64::log10)
+            .collect();
+        let lo = logs.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let (lo, hi) = if logs.is_empty() {
+            (0.0, 1.0)
+        } else {
+            (lo, hi)
+        };
+        let cell = |v: Option<f64>| match v {
+            None => Cell::Empty,
+            Some(v) if v.is_infinite() => Cell::Colour(colormap::INSULATING),
+            Some(v) if v == 0.0 => Cell::Colour(colormap::SUPERCONDUCTING),
+            Some(v) => Cell::Value(v.log10()),
+        };
+        let mut map = phase_diagram(
+            &format!("Resistivity — {subtitle}"),
+            &pressures,
+            &temperatures,
+            vec![],
+        );
+        map.panels = shown
+            .iter()
+            .map(|&a| tunnelgrid_render::Panel {
+                title: panel_title(a),
+                nx: pressures.len(),
+                ny: temperatures.len(),
+                cells: by_index
+                    .iter()
+                    .map(|r| cell(r.and_then(|r| r.resistivity_ohm_m[a])))
+                    .collect(),
+            })
+            .collect();
+        map.colour_bar = Some(ColourBar {
+            colormap: Colormap::Magma,
+            min: lo,
+            max: hi,
+            label: "log10 resistivity (Ω·m)".into(),
+        });
+        map.legend = vec![
+            ("insulating (ρ = ∞)".into(), colormap::INSULATING),
+            ("superconducting (ρ = 0)".into(), colormap::SUPERCONDUCTING),
+        ];
+        map.boundaries = false;
+        resistivity = Some((map, (size + 160, 760)));
+    }
+
+    // Up to four temperatures, evenly spread over the grid.
+    let nt = temperatures.len();
+    let mut chosen: Vec<usize> = (0..4).map(|k| k * (nt - 1) / 3).collect();
+    chosen.dedup();
+    let chart_of =
+        |title: &str, y_label: &str, log_y: bool, value: &dyn Fn(&SweepRow) -> Option<f64>| {
+            let series = chosen
+                .iter()
+                .map(|&it| Series {
+                    name: format!("{} K", temperatures[it]),
+                    points: (0..pressures.len())
+                        .filter_map(|ip| by_index[it * pressures.len() + ip])
+                        .filter_map(|r| value(r).map(|v| (r.pressure_gpa, v)))
+                        .filter(|&(_, v)| v.is_finite() && (!log_y || v > 0.0))
+                        .collect(),
+                    y_err: None,
+                    style: SeriesStyle::LineMarkers,
+                })
+                .filter(|s| !s.points.is_empty())
+                .collect();
+            LineChart {
+                title: format!("{title} — {subtitle}"),
+                x_label: "pressure (GPa)".into(),
+                y_label: y_label.into(),
+                log_x: false,
+                log_y,
+                series,
+            }
+        };
+    let a0 = axes[0];
+    let charts = [
+        (
+            "tunnel_fraction.png",
+            chart_of(
+                "Tunnel-bond fraction",
+                "tunnel-bond fraction",
+                false,
+                &|r| Some(r.tunnel_bond_fraction),
+            ),
+        ),
+        (
+            "largest_cluster.png",
+            chart_of(
+                "Largest tunnel cluster",
+                "largest-cluster fraction of sites",
+                false,
+                &|r| Some(r.largest_cluster_fraction),
+            ),
+        ),
+        (
+            "resistivity_vs_pressure.png",
+            chart_of(
+                &format!("Resistivity along {} (normal states)", axis_name[a0]),
+                "resistivity (Ω·m)",
+                true,
+                &|r| r.resistivity_ohm_m[a0],
+            ),
+        ),
+    ];
+    Ok(SweepFigures {
+        phase_diagram: (diagram, (size, 760)),
+        resistivity,
+        // A chart without points (e.g. no finite, non-zero resistivity anywhere) is left out.
+        charts: charts
+            .into_iter()
+            .filter(|(_, c)| !c.series.is_empty())
+            .collect(),
+    })
+}

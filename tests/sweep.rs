@@ -1,0 +1,433 @@
+//! `tunnelgrid sweep` and `merge`: the presets' phase diagrams have the theory's topology, the
+//! pictures show the expected colours at known points, a killed and resumed sweep equals an
+//! uninterrupted one byte for byte, merged shards equal the unsharded sweep, and bad flags get
+//! clear errors.
+
+mod common;
+
+use common::{scratch, text, tunnelgrid};
+use std::path::Path;
+use tunnelgrid::model::State;
+use tunnelgrid::render::colormap::{BACKGROUND, CONDUCTING, INSULATING, SUPERCONDUCTING};
+use tunnelgrid::render::heatmap::draw_heatmap;
+use tunnelgrid::render::{PanelPixels, Rgb};
+use tunnelgrid::sweep::{read_sweep, sweep_figures, SweepRow};
+
+fn sweep_ok(dir: &Path, args: &[&str]) -> String {
+    let mut all = vec!["sweep", "--engine", "cpu"];
+    all.extend_from_slice(args);
+    let out = tunnelgrid(&all, dir);
+    assert!(
+        out.status.success(),
+        "sweep {args:?} failed: {}",
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+fn rows(path: &Path) -> Vec<SweepRow> {
+    read_sweep(path, false).unwrap().rows
+}
+
+fn row_at(rows: &[SweepRow], p: f64, t: f64) -> &SweepRow {
+    rows.iter()
+        .find(|r| r.pressure_gpa == p && r.temperature_k == t)
+        .unwrap_or_else(|| panic!("no row at P = {p}, T = {t}"))
+}
+
+fn pixel(img: &image::RgbImage, at: (u32, u32)) -> Rgb {
+    let p = img.get_pixel(at.0, at.1);
+    Rgb(p[0], p[1], p[2])
+}
+
+/// The panels' pixel geometry of a sweep's pictures, from the same figures the CLI drew.
+fn geometry(csv: &Path) -> (Vec<PanelPixels>, Option<Vec<PanelPixels>>) {
+    let figures = sweep_figures(&read_sweep(csv, false).unwrap()).unwrap();
+    let (map, size) = &figures.phase_diagram;
+    let phase = draw_heatmap(map, *size).unwrap().1;
+    let rho = figures
+        .resistivity
+        .as_ref()
+        .map(|(map, size)| draw_heatmap(map, *size).unwrap().1);
+    (phase, rho)
+}
+
+fn distinct_colours(img: &image::RgbImage) -> usize {
+    let mut seen = std::collections::HashSet::new();
+    for p in img.pixels() {
+        seen.insert((p[0], p[1], p[2]));
+    }
+    seen.len()
+}
+
+/// First pressure of a temperature row whose state along x is at least `state`.
+fn onset(rows: &[SweepRow], t: f64, state: State) -> f64 {
+    let mut at: Vec<&SweepRow> = rows.iter().filter(|r| r.temperature_k == t).collect();
+    at.sort_by(|a, b| a.pressure_gpa.total_cmp(&b.pressure_gpa));
+    at.iter()
+        .find(|r| r.states[0].unwrap() as u8 >= state as u8)
+        .map_or(f64::INFINITY, |r| r.pressure_gpa)
+}
+
+#[test]
+fn default_preset_diagram_has_the_theorys_three_regions() {
+    let dir = scratch("default");
+    let out = dir.join("d");
+    let stdout = sweep_ok(
+        &dir,
+        &[
+            "--preset",
+            "default",
+            "--size",
+            "16",
+            "--pressure",
+            "0:300:13",
+            "--temperature",
+            "10:400:3",
+            "--axis",
+            "x",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    for name in [
+        "sweep.csv",
+        "phase_diagram.png",
+        "resistivity.png",
+        "tunnel_fraction.png",
+        "largest_cluster.png",
+        "resistivity_vs_pressure.png",
+    ] {
+        assert!(out.join(name).exists(), "{name} missing; stdout:\n{stdout}");
+    }
+    let csv = out.join("sweep.csv");
+    let rows = rows(&csv);
+    assert_eq!(rows.len(), 39);
+    let x = |p, t| row_at(&rows, p, t).states[0].unwrap();
+    // Insulating at low P (all T), superconducting at high P and low T, conducting between.
+    assert_eq!(x(0.0, 400.0), State::Insulating);
+    assert_eq!(x(0.0, 10.0), State::Insulating);
+    assert_eq!(x(300.0, 10.0), State::Superconducting);
+    assert_eq!(x(100.0, 400.0), State::Conducting);
+    assert_eq!(x(100.0, 10.0), State::Conducting);
+    // Cooling acts like pressure: both boundaries move to higher P as T rises.
+    assert!(onset(&rows, 10.0, State::Conducting) <= onset(&rows, 400.0, State::Conducting));
+    assert!(
+        onset(&rows, 10.0, State::Superconducting) < onset(&rows, 400.0, State::Superconducting)
+    );
+    // Resistivity: ∞ insulating, 0 superconducting, finite and falling with P in between.
+    let rho = |p, t| row_at(&rows, p, t).resistivity_ohm_m[0].unwrap();
+    assert!(rho(0.0, 400.0).is_infinite());
+    assert_eq!(rho(300.0, 10.0), 0.0);
+    assert!(rho(50.0, 400.0).is_finite() && rho(50.0, 400.0) > rho(100.0, 400.0));
+
+    // The pictures: sizes, several colours, and the region colours at known points.
+    let (phase_geom, rho_geom) = geometry(&csv);
+    let img = image::open(out.join("phase_diagram.png"))
+        .unwrap()
+        .to_rgb8();
+    assert_eq!(img.dimensions(), (1000, 760));
+    assert!(distinct_colours(&img) > 10);
+    let g = phase_geom[0];
+    assert_eq!(pixel(&img, g.pixel(300.0, 10.0)), SUPERCONDUCTING);
+    assert_eq!(pixel(&img, g.pixel(0.0, 400.0)), INSULATING);
+    assert_eq!(pixel(&img, g.pixel(100.0, 400.0)), CONDUCTING);
+    let rimg = image::open(out.join("resistivity.png")).unwrap().to_rgb8();
+    let g = rho_geom.unwrap()[0];
+    assert_eq!(pixel(&rimg, g.pixel(0.0, 400.0)), INSULATING);
+    assert_eq!(pixel(&rimg, g.pixel(300.0, 10.0)), SUPERCONDUCTING);
+    let normal = pixel(&rimg, g.pixel(50.0, 400.0));
+    for fixed in [INSULATING, SUPERCONDUCTING, BACKGROUND] {
+        assert!(
+            normal.distance2(fixed) > 1000,
+            "conducting cell drawn as {normal:?}"
+        );
+    }
+    // Higher resistivity is brighter on magma: the 50 GPa cell outshines the 100 GPa cell.
+    let luma = |c: Rgb| u32::from(c.0) + u32::from(c.1) + u32::from(c.2);
+    assert!(luma(normal) > luma(pixel(&rimg, g.pixel(100.0, 400.0))));
+    for name in ["tunnel_fraction.png", "largest_cluster.png"] {
+        let img = image::open(out.join(name)).unwrap().to_rgb8();
+        assert_eq!(img.dimensions(), (900, 620));
+        assert!(distinct_colours(&img) > 10, "{name} looks uniform");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn layered_preset_superconducts_in_plane_but_not_along_z() {
+    let dir = scratch("layered");
+    let out = dir.join("l");
+    sweep_ok(
+        &dir,
+        &[
+            "--preset",
+            "layered",
+            "--size",
+            "16",
+            "--pressure",
+            "0:300:7",
+            "--temperature",
+            "10:200:2",
+            "--no-resistance",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    let csv = out.join("sweep.csv");
+    let rows = rows(&csv);
+    let plane = rows
+        .iter()
+        .find(|r| {
+            r.states[0] == Some(State::Superconducting)
+                && r.states[1] == Some(State::Superconducting)
+                && r.states[2] != Some(State::Superconducting)
+        })
+        .expect("a point superconducting in x and y but not in z");
+    // Per-axis panels, because the states differ by axis.
+    let (geom, rho) = geometry(&csv);
+    assert!(rho.is_none(), "--no-resistance draws no resistivity");
+    assert!(!out.join("resistivity.png").exists());
+    assert_eq!(geom.len(), 3);
+    let img = image::open(out.join("phase_diagram.png"))
+        .unwrap()
+        .to_rgb8();
+    let (p, t) = (plane.pressure_gpa, plane.temperature_k);
+    assert_eq!(pixel(&img, geom[0].pixel(p, t)), SUPERCONDUCTING);
+    assert_eq!(pixel(&img, geom[1].pixel(p, t)), SUPERCONDUCTING);
+    assert_eq!(
+        pixel(&img, geom[2].pixel(p, t)),
+        plane.states[2]
+            .map(|s| match s {
+                State::Insulating => INSULATING,
+                _ => CONDUCTING,
+            })
+            .unwrap()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+const RESUME_ARGS: [&str; 12] = [
+    "--preset",
+    "default",
+    "--size",
+    "24",
+    "--seeds",
+    "2",
+    "--pressure",
+    "0:300:10",
+    "--temperature",
+    "10:400:4",
+    "--axis",
+    "all",
+];
+
+fn with_out<'a>(args: &[&'a str], out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = args.to_vec();
+    v.extend_from_slice(&["--out", out]);
+    v.extend_from_slice(extra);
+    v
+}
+
+#[test]
+fn a_killed_and_resumed_sweep_equals_an_uninterrupted_one() {
+    let dir = scratch("resume");
+    let whole = dir.join("whole");
+    sweep_ok(&dir, &with_out(&RESUME_ARGS, whole.to_str().unwrap(), &[]));
+    let expected = std::fs::read(whole.join("sweep.csv")).unwrap();
+    let lines: Vec<&[u8]> = expected.split_inclusive(|&b| b == b'\n').collect();
+    assert_eq!(lines.len(), 2 + 40);
+
+    // A sweep cut after k rows, with a torn half row (what a kill during a write leaves).
+    for k in [0usize, 7, 39] {
+        let cut = dir.join(format!("cut{k}"));
+        std::fs::create_dir_all(&cut).unwrap();
+        let mut partial: Vec<u8> = lines[..2 + k].concat();
+        let torn = lines[2 + k];
+        partial.extend_from_slice(&torn[..torn.len() / 2]);
+        std::fs::write(cut.join("sweep.csv"), &partial).unwrap();
+        sweep_ok(
+            &dir,
+            &with_out(&RESUME_ARGS, cut.to_str().unwrap(), &["--resume"]),
+        );
+        assert_eq!(
+            std::fs::read(cut.join("sweep.csv")).unwrap(),
+            expected,
+            "resumed after {k} rows"
+        );
+    }
+
+    // A real kill: SIGKILL the process once some rows are on disk, then resume.
+    let killed = dir.join("killed");
+    let mut args = vec!["sweep", "--engine", "cpu"];
+    args.extend(with_out(&RESUME_ARGS, killed.to_str().unwrap(), &[]));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tunnelgrid"))
+        .args(&args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let csv = killed.join("sweep.csv");
+    let start = std::time::Instant::now();
+    loop {
+        let rows = std::fs::read(&csv)
+            .map(|b| b.iter().filter(|&&c| c == b'\n').count())
+            .unwrap_or(0);
+        if rows >= 2 + 3 || start.elapsed().as_secs() > 120 {
+            break;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break; // finished before we could kill it: the resume below is then a no-op
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    sweep_ok(
+        &dir,
+        &with_out(&RESUME_ARGS, killed.to_str().unwrap(), &["--resume"]),
+    );
+    assert_eq!(std::fs::read(&csv).unwrap(), expected);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn merged_shards_equal_the_unsharded_sweep() {
+    let dir = scratch("shards");
+    let args = [
+        "--preset",
+        "default",
+        "--size",
+        "16",
+        "--pressure",
+        "0:300:5",
+        "--temperature",
+        "10:400:3",
+    ];
+    let whole = dir.join("whole");
+    sweep_ok(&dir, &with_out(&args, whole.to_str().unwrap(), &[]));
+    let shards = dir.join("shards");
+    for i in 1..=4 {
+        let spec = format!("{i}/4");
+        let out = sweep_ok(
+            &dir,
+            &with_out(&args, shards.to_str().unwrap(), &["--shard", &spec]),
+        );
+        assert!(out.contains("merge"), "{out}");
+    }
+    assert!(!shards.join("sweep.csv").exists());
+    assert!(!shards.join("phase_diagram.png").exists());
+
+    // A missing shard is refused by name.
+    let lonely = dir.join("lonely");
+    std::fs::create_dir_all(&lonely).unwrap();
+    std::fs::copy(
+        shards.join("sweep-shard-1-of-4.csv"),
+        lonely.join("sweep-shard-1-of-4.csv"),
+    )
+    .unwrap();
+    let merged_bad = dir.join("bad");
+    let out = tunnelgrid(
+        &[
+            "merge",
+            "--out",
+            merged_bad.to_str().unwrap(),
+            lonely.to_str().unwrap(),
+        ],
+        &dir,
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("missing"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let merged = dir.join("merged");
+    let out = tunnelgrid(
+        &[
+            "merge",
+            "--out",
+            merged.to_str().unwrap(),
+            shards.to_str().unwrap(),
+        ],
+        &dir,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        std::fs::read(merged.join("sweep.csv")).unwrap(),
+        std::fs::read(whole.join("sweep.csv")).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(merged.join("phase_diagram.png")).unwrap(),
+        std::fs::read(whole.join("phase_diagram.png")).unwrap()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_sweep_flags_get_clear_errors() {
+    let dir = scratch("errors");
+    let expect = |args: &[&str], needles: &[&str]| {
+        let mut all = vec!["sweep", "--engine", "cpu", "--size", "8"];
+        all.extend_from_slice(args);
+        let out = tunnelgrid(&all, &dir);
+        assert!(!out.status.success(), "{args:?} should fail");
+        let err = text(&out.stderr);
+        for n in needles {
+            assert!(err.contains(n), "{args:?}: '{n}' not in: {err}");
+        }
+        assert!(!err.contains("panicked"), "{err}");
+    };
+    let t = ["--temperature", "10:400:2"];
+    expect(
+        &["--pressure", "0:300", t[0], t[1]],
+        &["--pressure", "START:STOP:COUNT"],
+    );
+    expect(
+        &["--pressure", "0:300:0", t[0], t[1]],
+        &["--pressure", "COUNT", "1..=4096"],
+    );
+    expect(
+        &["--pressure", "a:300:3", t[0], t[1]],
+        &["--pressure", "START"],
+    );
+    expect(
+        &["--pressure", "0:300:3", "--temperature", "-5:10:2"],
+        &["temperature"],
+    );
+    expect(
+        &["--pressure", "0:300:3", t[0], t[1], "--shard", "5/4"],
+        &["--shard", "1 ≤ I ≤ N"],
+    );
+    expect(
+        &["--pressure", "0:300:3", t[0], t[1], "--seeds", "0"],
+        &["--seeds"],
+    );
+    expect(
+        &[
+            "--preset",
+            "bernoulli-site",
+            "--pressure",
+            "0:300:3",
+            t[0],
+            t[1],
+        ],
+        &["bernoulli-site"],
+    );
+    // An existing sweep is neither overwritten nor resumed with another grid.
+    let out = dir.join("o");
+    let o = out.to_str().unwrap();
+    let base = ["--pressure", "0:300:3", t[0], t[1], "--out", o];
+    let first = tunnelgrid(
+        &[&["sweep", "--engine", "cpu", "--size", "8"][..], &base].concat(),
+        &dir,
+    );
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    expect(&base, &["already exists", "--resume"]);
+    expect(
+        &["--pressure", "0:200:3", t[0], t[1], "--out", o, "--resume"],
+        &["--resume", "different sweep"],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
