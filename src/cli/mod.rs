@@ -59,6 +59,8 @@ enum Command {
     /// The smallest engineered attraction δ of a species pair that makes the sample
     /// superconducting at (P, T), by bisection per seed.
     Design(research::DesignArgs),
+    /// Plot a study written by `threshold --json` or `scaling --json` (PNG).
+    PlotStudy(research::PlotStudyArgs),
     /// Evaluate a pressure × temperature grid: sweep.csv (appended point by point, resumable,
     /// shardable), phase_diagram.png, resistivity.png and line plots of the observables.
     Sweep(sweep::SweepArgs),
@@ -89,6 +91,7 @@ pub fn main() -> ExitCode {
         Command::Scaling(args) => research::scaling(&args),
         Command::CriticalPressure(args) => research::critical_pressure(&args),
         Command::Design(args) => research::design(&args),
+        Command::PlotStudy(args) => research::plot_study_command(&args),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Merge(args) => sweep::merge(&args),
     };

@@ -2,7 +2,7 @@
 //! `critical-pressure` and `design`. The numerics live in `tunnelgrid::research`; these parse,
 //! print and write.
 
-use anyhow::{bail, ensure, Result};
+use anyhow::{bail, ensure, Context, Result};
 use clap::Args;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -13,6 +13,7 @@ use tunnelgrid::model::{LatticeKind, Material};
 use tunnelgrid::output::write_text;
 use tunnelgrid::research::bisect::Bisection;
 use tunnelgrid::research::physical::{self, Axes, Target};
+use tunnelgrid::research::plots::plot_study;
 use tunnelgrid::research::reference;
 use tunnelgrid::research::scaling::{scaling_study, ScalingOptions, ScalingStudy};
 use tunnelgrid::research::threshold::{
@@ -109,6 +110,9 @@ pub struct ThresholdArgs {
     /// Write the curves R_L(p) as CSV (size,p,R,R_se) here.
     #[arg(long, value_name = "FILE.csv")]
     pub curves: Option<PathBuf>,
+    /// Write PNG plots (R_L(p) curves, extrapolation of p_L) into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub plots: Option<PathBuf>,
 }
 
 fn pm(value: Option<f64>, se: Option<f64>) -> String {
@@ -161,6 +165,17 @@ pub fn threshold(args: &ThresholdArgs) -> Result<()> {
         }
         write_text(path, &csv)?;
         println!("curves       {}", path.display());
+    }
+    if let Some(dir) = &args.plots {
+        let stem = format!(
+            "{}-{}-{}",
+            study.lattice,
+            study.mode,
+            format!("{:?}", study.criterion).to_lowercase()
+        );
+        for path in plot_study(&serde_json::to_value(&study)?, dir, &stem)? {
+            println!("plot         {}", path.display());
+        }
     }
     Ok(())
 }
@@ -240,6 +255,9 @@ pub struct ScalingArgs {
     /// Write the study as JSON here.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Write a PNG plot (mass against L, log–log) into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub plots: Option<PathBuf>,
 }
 
 /// Runs `scaling`.
@@ -288,6 +306,39 @@ pub fn scaling(args: &ScalingArgs) -> Result<()> {
     if let Some(path) = &args.json {
         write_text(path, &(serde_json::to_string_pretty(&study)? + "\n"))?;
         println!("json         {}", path.display());
+    }
+    if let Some(dir) = &args.plots {
+        let stem = format!("{}-{}-scaling", study.lattice, study.mode);
+        for path in plot_study(&serde_json::to_value(&study)?, dir, &stem)? {
+            println!("plot         {}", path.display());
+        }
+    }
+    Ok(())
+}
+
+/// Arguments of `plot-study`.
+#[derive(Args, Debug)]
+pub struct PlotStudyArgs {
+    /// JSON written by `threshold --json` or `scaling --json`.
+    #[arg(value_name = "FILE.json")]
+    pub study: PathBuf,
+    /// Folder for the PNGs.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+}
+
+/// Runs `plot-study`: the plots of a study written earlier.
+pub fn plot_study_command(args: &PlotStudyArgs) -> Result<()> {
+    let text = std::fs::read_to_string(&args.study)
+        .with_context(|| format!("reading {}", args.study.display()))?;
+    let study: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not JSON", args.study.display()))?;
+    let stem = args
+        .study
+        .file_stem()
+        .map_or("study".into(), |s| s.to_string_lossy().into_owned());
+    for path in plot_study(&study, &args.out, &stem)? {
+        println!("plot         {}", path.display());
     }
     Ok(())
 }
@@ -394,7 +445,7 @@ fn bisection_lines(name: &str, unit: &str, b: &Bisection) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{name:<12} {:.4} ± {:.4} {unit} (mean ± se over {} seeds; sd {:.4}, range {:.4} … {:.4}, each to ±{})",
+        "{name:<12} {:.4} ± {:.4} {unit} (mean ± se over {} seeds; sd {:.4}, range {:.4} … {:.4}, each seed bracketed to {})",
         b.mean, b.se, b.seeds.len(), b.sd, b.min, b.max, b.tolerance
     );
     for seed in &b.seeds {
