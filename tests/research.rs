@@ -38,6 +38,8 @@ fn a_small_threshold_run_brackets_the_known_threshold() {
                 "t.json",
                 "--curves",
                 "c.csv",
+                "--plots",
+                "plots",
             ],
             &dir,
         );
@@ -68,6 +70,12 @@ fn a_small_threshold_run_brackets_the_known_threshold() {
             last.windows(2).all(|w| w[1][2] >= w[0][2] - 1e-12),
             "R(p) rises"
         );
+        for plot in ["curves", "extrapolation"] {
+            let png =
+                std::fs::read(dir.join(format!("plots/{lattice}-{mode}-wrap-any-{plot}.png")))
+                    .unwrap();
+            assert!(png.starts_with(b"\x89PNG") && png.len() > 5000, "{plot}");
+        }
     }
 }
 

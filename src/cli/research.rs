@@ -134,10 +134,10 @@ pub fn threshold(args: &ThresholdArgs) -> Result<()> {
         seed: args.seed,
     };
     println!(
-        "threshold    {} {} percolation, criterion {:?}, samples {:?}, {} threads",
+        "threshold    {} {} percolation, criterion {}, samples {:?}, {} threads",
         options.kind,
         options.percolation.name(),
-        options.criterion,
+        options.criterion.name(),
         options.samples,
         rayon::current_num_threads()
     );
@@ -171,7 +171,7 @@ pub fn threshold(args: &ThresholdArgs) -> Result<()> {
             "{}-{}-{}",
             study.lattice,
             study.mode,
-            format!("{:?}", study.criterion).to_lowercase()
+            study.criterion.name()
         );
         for path in plot_study(&serde_json::to_value(&study)?, dir, &stem)? {
             println!("plot         {}", path.display());

@@ -28,6 +28,15 @@ pub enum Criterion {
 }
 
 impl Criterion {
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Criterion::Span => "span",
+            Criterion::WrapAny => "wrap-any",
+            Criterion::WrapAll => "wrap-all",
+        }
+    }
+
     /// The boundaries the criterion is measured with.
     pub fn boundary(self) -> Boundary {
         match self {
