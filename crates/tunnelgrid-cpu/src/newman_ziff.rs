@@ -75,12 +75,12 @@ impl SweepGraph {
         let mut face_bits = vec![0u8; sites as usize];
         for site in 0..sites {
             let (cell, b) = lattice.coords(site);
-            for axis in 0..lattice.axes() {
+            for (axis, &c) in cell.iter().enumerate().take(lattice.axes()) {
                 if lattice.boundary[axis] == Boundary::Open {
-                    if lattice.on_face(cell[axis], axis, false) {
+                    if lattice.on_face(c, axis, false) {
                         face_bits[site as usize] |= 1 << (2 * axis);
                     }
-                    if lattice.on_face(cell[axis], axis, true) {
+                    if lattice.on_face(c, axis, true) {
                         face_bits[site as usize] |= 2 << (2 * axis);
                     }
                 }
