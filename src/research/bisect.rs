@@ -48,7 +48,11 @@ pub fn bisect_over_seeds(
     flag: &str,
     mut holds: impl FnMut(f64, u64) -> Result<bool>,
 ) -> Result<Bisection> {
-    if !(lo < hi) || !(tolerance > 0.0) || seeds.is_empty() {
+    if lo.partial_cmp(&hi) != Some(std::cmp::Ordering::Less)
+        || tolerance.is_nan()
+        || tolerance <= 0.0
+        || seeds.is_empty()
+    {
         bail!("{flag}: need lo < hi, a positive tolerance and at least one seed (got [{lo}, {hi}], tolerance {tolerance}, {} seeds)", seeds.len());
     }
     let mut brackets = Vec::with_capacity(seeds.len());

@@ -26,7 +26,7 @@ pub fn weighted_line_fit(x: &[f64], y: &[f64], sigma: &[f64]) -> Option<LineFit>
     }
     let (mut s, mut sx, mut sy, mut sxx, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
     for i in 0..x.len() {
-        if !(sigma[i] > 0.0) || !x[i].is_finite() || !y[i].is_finite() {
+        if sigma[i].is_nan() || sigma[i] <= 0.0 || !x[i].is_finite() || !y[i].is_finite() {
             return None;
         }
         let w = 1.0 / (sigma[i] * sigma[i]);
@@ -37,7 +37,7 @@ pub fn weighted_line_fit(x: &[f64], y: &[f64], sigma: &[f64]) -> Option<LineFit>
         sxy += w * x[i] * y[i];
     }
     let det = s * sxx - sx * sx;
-    if !(det > 0.0) || det <= 1e-12 * s * sxx {
+    if det.is_nan() || det <= 0.0 || det <= 1e-12 * s * sxx {
         return None;
     }
     let intercept = (sxx * sy - sx * sxy) / det;
@@ -105,7 +105,7 @@ impl ThresholdFit {
         let ln_w_se: Vec<f64> = widths.iter().zip(width_se).map(|(w, s)| s / w).collect();
         let width_fit = weighted_line_fit(&ln_l, &ln_w, &ln_w_se)?;
         let nu = -1.0 / width_fit.slope;
-        if !(nu > 0.0) || !nu.is_finite() {
+        if !nu.is_finite() || nu <= 0.0 {
             return None;
         }
         let x: Vec<f64> = sizes.iter().map(|l| l.powf(-1.0 / nu)).collect();
