@@ -790,7 +790,7 @@ pub fn sweep_figures(file: &SweepFile) -> Result<SweepFigures> {
         let cell = |v: Option<f64>| match v {
             None => Cell::Empty,
             Some(v) if v.is_infinite() => Cell::Colour(colormap::INSULATING),
-            Some(v) if v == 0.0 => Cell::Colour(colormap::SUPERCONDUCTING),
+            Some(0.0) => Cell::Colour(colormap::SUPERCONDUCTING),
             Some(v) => Cell::Value(v.log10()),
         };
         let mut map = phase_diagram(
