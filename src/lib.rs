@@ -5,6 +5,7 @@ pub mod engines;
 pub mod fields;
 pub mod output;
 pub mod picture;
+pub mod research;
 pub mod sweep;
 pub mod transport;
 pub mod volume;

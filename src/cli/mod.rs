@@ -6,6 +6,7 @@ mod info;
 mod model_args;
 mod presets;
 mod render;
+mod research;
 mod run;
 mod sweep;
 
@@ -48,6 +49,19 @@ enum Command {
     Info,
     /// Write a per-site field (bond masks, cluster labels, occupancy) as a NumPy .npy array.
     Export(export::ExportArgs),
+    /// Percolation threshold p_c and exponent ν with error bars: Newman–Ziff sweeps over sizes
+    /// and finite-size scaling.
+    Threshold(research::ThresholdArgs),
+    /// Fractal dimension d_f of the incipient infinite cluster from its mass versus L at p_c.
+    Scaling(research::ScalingArgs),
+    /// The pressure at which a material turns conducting (or superconducting) at a temperature,
+    /// by bisection per seed.
+    CriticalPressure(research::CriticalPressureArgs),
+    /// The smallest engineered attraction δ of a species pair that makes the sample
+    /// superconducting at (P, T), by bisection per seed.
+    Design(research::DesignArgs),
+    /// Plot a study written by `threshold --json` or `scaling --json` (PNG).
+    PlotStudy(research::PlotStudyArgs),
     /// Evaluate a pressure × temperature grid: sweep.csv (appended point by point, resumable,
     /// shardable), phase_diagram.png, resistivity.png and line plots of the observables.
     Sweep(sweep::SweepArgs),
@@ -77,6 +91,11 @@ pub fn main() -> ExitCode {
         Command::Export(args) => export::export(&args),
         Command::Info => info::info(),
         Command::Bench(args) => bench::bench(&args),
+        Command::Threshold(args) => research::threshold(&args),
+        Command::Scaling(args) => research::scaling(&args),
+        Command::CriticalPressure(args) => research::critical_pressure(&args),
+        Command::Design(args) => research::design(&args),
+        Command::PlotStudy(args) => research::plot_study_command(&args),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Merge(args) => sweep::merge(&args),
         Command::Render(args) => render::render(&args),

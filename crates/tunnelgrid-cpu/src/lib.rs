@@ -13,6 +13,7 @@ pub mod geometry;
 pub mod kirchhoff;
 pub mod labels;
 pub mod maxflow;
+pub mod newman_ziff;
 pub mod stats;
 pub mod wrap;
 

@@ -16,6 +16,9 @@ pub const STREAM_SPECIES: u32 = 4;
 pub const STREAM_OCCUPATION: u32 = 5;
 /// First stream of Bernoulli bond opening; forward bond `k` uses `STREAM_BOND + k`.
 pub const STREAM_BOND: u32 = 6;
+/// First of the two streams that shuffle the occupation order of a Newman–Ziff sweep (research
+/// mode); far above the bond streams (6 + k, k < 6) so they never collide.
+pub const STREAM_SWEEP_ORDER: u32 = 0x100;
 
 const C1: u32 = 0xcc9e_2d51;
 const C2: u32 = 0x1b87_3593;
