@@ -50,6 +50,18 @@ impl Fields {
         })
     }
 
+    /// The NumPy shape of a per-site field: (nz, ny, nx) for one-site lattices, (nz, ny, nx,
+    /// basis) otherwise.
+    pub fn npy_shape(&self) -> Vec<u64> {
+        let [nx, ny, nz] = self.model.lattice.cells.map(u64::from);
+        let mut shape = vec![nz, ny, nx];
+        let basis = self.model.lattice.basis_len() as u64;
+        if basis > 1 {
+            shape.push(basis);
+        }
+        shape
+    }
+
     /// Exported cluster labels of `network`: 0 for absent sites, else the smallest site index of
     /// the cluster plus one (canonical on every engine).
     pub fn labels(&self, network: Network) -> Result<Vec<u32>> {

@@ -462,8 +462,14 @@ fn current_and_min_cut_fields_are_consistent_with_the_report() {
     let mut run = vec!["run", "--engine", "cpu"];
     run.extend(model);
     run.extend(conducting);
-    run.extend(["--resistance", "--out", "r"]);
+    run.extend(["--resistance", "--current-map", "--out", "r"]);
     assert!(tunnelgrid(&run, &dir).status.success());
+    // `run --current-map` stores the same field as `export --field current`, byte for byte.
+    assert_eq!(
+        std::fs::read(dir.join("r/current_x.npy")).unwrap(),
+        bytes,
+        "run --current-map = export --field current"
+    );
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("r/report.json")).unwrap()).unwrap();
     let r = report["resistance_ohm"]["x"].as_f64().unwrap();
@@ -482,6 +488,14 @@ fn current_and_min_cut_fields_are_consistent_with_the_report() {
     let refused = tunnelgrid(&args, &dir);
     assert!(
         !refused.status.success() && text(&refused.stderr).contains("superconducts along axis 0")
+    );
+    let mut run = vec!["run", "--engine", "cpu", "--current-map", "--out", "sc"];
+    run.extend(model);
+    run.extend(sc);
+    assert!(tunnelgrid(&run, &dir).status.success());
+    assert!(
+        !dir.join("sc/current_x.npy").exists(),
+        "no current map along a superconducting axis"
     );
     for (field, file) in [("min-cut", "cut.npy"), ("bonds", "bonds.npy")] {
         let mut args = vec!["export"];

@@ -86,12 +86,7 @@ pub fn export(args: &ExportArgs) -> Result<()> {
     let fields = Fields::new(model, conditions, args.model.engine_choice(args.engine)?)?;
     let model = &fields.model;
     let masks = &fields.masks;
-    let [nx, ny, nz] = model.lattice.cells.map(u64::from);
-    let basis = model.lattice.basis_len() as u64;
-    let mut shape = vec![nz, ny, nx];
-    if basis > 1 {
-        shape.push(basis);
-    }
+    let shape = fields.npy_shape();
     let axis = args.axis as usize;
     match args.field {
         Field::Bonds => write_npy(&args.out, &shape, masks)?,

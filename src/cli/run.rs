@@ -3,10 +3,11 @@
 use super::ModelArgs;
 use anyhow::Result;
 use clap::Args;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use tunnelgrid::engines::{self, EngineChoice};
-use tunnelgrid::model::{Mode, Model, Report};
-use tunnelgrid::output::write_text;
+use tunnelgrid::fields::Fields;
+use tunnelgrid::model::{Conditions, Mode, Model, Report, State};
+use tunnelgrid::output::{write_npy, write_text};
 use tunnelgrid::transport::transport;
 
 /// Arguments of `run`.
@@ -28,6 +29,11 @@ pub struct RunArgs {
     /// critical current along superconducting axes (CPU; can take minutes above 100³).
     #[arg(long)]
     pub resistance: bool,
+    /// Also write |current| per site (f32, amperes at 1 V, shaped as `export`) along each axis
+    /// that conducts, to DIR/current_x.npy, current_y.npy, current_z.npy (CPU solver; the same
+    /// field as `export --field current`, for `render` and ParaView).
+    #[arg(long)]
+    pub current_map: bool,
     /// GPU engine: most z layers per slab (default: as many as one storage binding holds);
     /// small values force the multi-slab path.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
@@ -57,9 +63,36 @@ pub fn run(args: &RunArgs) -> Result<()> {
         progress.finish();
     }
     print!("{}", summary(&model, &report, &selected.reason));
+    if args.current_map {
+        write_current_maps(&model, &conditions, &report, &args.out)?;
+    }
     let path = args.out.join("report.json");
     write_text(&path, &(serde_json::to_string_pretty(&report)? + "\n"))?;
     println!("report       {}", path.display());
+    Ok(())
+}
+
+/// `--current-map`: |current| per site along every conducting axis. Superconducting axes carry
+/// an unbounded current at 1 V and insulating ones none, so they get no file.
+fn write_current_maps(
+    model: &Model,
+    conditions: &Conditions,
+    report: &Report,
+    out: &Path,
+) -> Result<()> {
+    let fields = Fields::new(model.clone(), conditions.clone(), EngineChoice::Cpu)?;
+    let shape = fields.npy_shape();
+    let states = report.states.to_vec();
+    for (axis, state) in states.iter().enumerate() {
+        let name = ["x", "y", "z"][axis];
+        if *state != State::Conducting {
+            println!("current      {name}: none written ({state:?})");
+            continue;
+        }
+        let path = out.join(format!("current_{name}.npy"));
+        write_npy(&path, &shape, &fields.current(axis)?)?;
+        println!("current      {}", path.display());
+    }
     Ok(())
 }
 
