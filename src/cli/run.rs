@@ -80,7 +80,7 @@ fn write_current_maps(
     report: &Report,
     out: &Path,
 ) -> Result<()> {
-    let fields = Fields::new(model.clone(), conditions.clone(), EngineChoice::Cpu)?;
+    let fields = Fields::new(model.clone(), *conditions, EngineChoice::Cpu)?;
     let shape = fields.npy_shape();
     let states = report.states.to_vec();
     for (axis, state) in states.iter().enumerate() {
