@@ -156,9 +156,45 @@ pub fn mode_index(mode: Mode) -> u32 {
         Mode::Tunnel => 0,
         Mode::BernoulliSite => 1,
         Mode::BernoulliBond => 2,
-        // Run::new refuses volumes before any pipeline is chosen; site mode is the nearest.
-        Mode::Volume => 1,
+        Mode::Volume => 3,
     }
+}
+
+/// Words of a slab's packed occupancy: one bit per site of the slab and of the layer after it.
+pub fn occupancy_words(lattice: &Lattice, slab: &Slab) -> u64 {
+    (slab.sites + lattice.sites_per_layer()).div_ceil(32)
+}
+
+/// Packs slab `slab`'s occupancy for shaders/bonds.wgsl (volume mode): bit i % 32 of word i / 32
+/// is slab-local site i (nonzero voxel), and the slab's sites are followed by the layer its
+/// forward z bonds reach — layer first_z + layers, or layer 0 where z wraps, or nothing (zeros)
+/// at an open top face. Bytes past the end of `volume` read as absent, as on the CPU.
+pub fn pack_occupancy(lattice: &Lattice, volume: &[u8], slab: &Slab) -> Vec<u32> {
+    let layer = lattice.sites_per_layer();
+    let next_z = slab.first_z + slab.layers;
+    let next_layer = if next_z < lattice.cells[2] {
+        Some(next_z as u64 * layer)
+    } else if lattice.boundary[2] == Boundary::Periodic && !lattice.kind.is_2d() {
+        Some(0)
+    } else {
+        None
+    };
+    let byte = |site: u64| volume.get(site as usize).is_some_and(|&b| b != 0);
+    let mut words = vec![0u32; occupancy_words(lattice, slab) as usize];
+    let mut set = |local: u64| words[(local / 32) as usize] |= 1 << (local % 32);
+    for i in 0..slab.sites {
+        if byte(slab.first_site + i) {
+            set(i);
+        }
+    }
+    if let Some(first) = next_layer {
+        for i in 0..layer {
+            if byte(first + i) {
+                set(slab.sites + i);
+            }
+        }
+    }
+    words
 }
 
 /// The forward-bond table: per basis site b and bond k (index b·bonds_per_site + k) the cell
