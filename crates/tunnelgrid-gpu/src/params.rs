@@ -179,19 +179,25 @@ pub fn pack_occupancy(lattice: &Lattice, volume: &[u8], slab: &Slab) -> Vec<u32>
     } else {
         None
     };
-    let byte = |site: u64| volume.get(site as usize).is_some_and(|&b| b != 0);
+    let bytes = |first: u64, count: u64| {
+        let start = (first as usize).min(volume.len());
+        &volume[start..(first + count).min(volume.len() as u64) as usize]
+    };
     let mut words = vec![0u32; occupancy_words(lattice, slab) as usize];
-    let mut set = |local: u64| words[(local / 32) as usize] |= 1 << (local % 32);
-    for i in 0..slab.sites {
-        if byte(slab.first_site + i) {
-            set(i);
-        }
+    // The slab's own sites start word-aligned: 32 bytes to a word (a loop the compiler vectorises).
+    for (word, chunk) in words
+        .iter_mut()
+        .zip(bytes(slab.first_site, slab.sites).chunks(32))
+    {
+        *word = chunk
+            .iter()
+            .enumerate()
+            .fold(0, |w, (j, &b)| w | (u32::from(b != 0) << j));
     }
     if let Some(first) = next_layer {
-        for i in 0..layer {
-            if byte(first + i) {
-                set(slab.sites + i);
-            }
+        for (i, &b) in bytes(first, layer).iter().enumerate() {
+            let local = slab.sites + i as u64;
+            words[(local / 32) as usize] |= u32::from(b != 0) << (local % 32);
         }
     }
     words
@@ -237,4 +243,57 @@ pub fn pair_laws(bond: &BondParams) -> Vec<[f32; 4]> {
             ]
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The occupancy bits of `words` from bit 0 to `count`.
+    fn bits(words: &[u32], count: u64) -> Vec<u8> {
+        (0..count)
+            .map(|i| ((words[(i / 32) as usize] >> (i % 32)) & 1) as u8)
+            .collect()
+    }
+
+    #[test]
+    fn packed_occupancy_is_the_slab_then_the_layer_its_z_bonds_reach() {
+        // 4 × 3 × 5 voxels, one byte per site: voxel i is i % 3 (zero, one, two: nonzero = 1).
+        let volume: Vec<u8> = (0..60).map(|i| (i % 3) as u8).collect();
+        let expected = |site: u64| u8::from(site % 3 != 0);
+        for boundary in [Boundary::Open, Boundary::Periodic] {
+            let lattice = Lattice::sc_with_connectivity([4, 3, 5], [boundary; 3], 6);
+            let slabs = plan_slabs(&lattice, 2);
+            assert_eq!(slabs.len(), 3);
+            for slab in &slabs {
+                let words = pack_occupancy(&lattice, &volume, slab);
+                assert_eq!(words.len() as u64, occupancy_words(&lattice, slab));
+                let got = bits(&words, slab.sites + 12);
+                let next_z = slab.first_z + slab.layers;
+                let next_first = match (next_z < 5, boundary) {
+                    (true, _) => Some(next_z as u64 * 12),
+                    (false, Boundary::Periodic) => Some(0),
+                    (false, Boundary::Open) => None,
+                };
+                let want: Vec<u8> = (0..slab.sites)
+                    .map(|i| expected(slab.first_site + i))
+                    .chain((0..12).map(|i| next_first.map_or(0, |f| expected(f + i))))
+                    .collect();
+                assert_eq!(got, want, "{boundary:?} slab at z {}", slab.first_z);
+                // Bits past the last site stay clear.
+                let total = words.len() as u64 * 32;
+                assert!(bits(&words, total)[(slab.sites + 12) as usize..]
+                    .iter()
+                    .all(|&b| b == 0));
+            }
+        }
+        // A short volume reads as absent past its end, as on the CPU.
+        let lattice = Lattice::sc_with_connectivity([4, 3, 5], [Boundary::Open; 3], 6);
+        let slab = plan_slabs(&lattice, 5)[0];
+        assert!(
+            bits(&pack_occupancy(&lattice, &volume[..7], &slab), 60)[7..]
+                .iter()
+                .all(|&b| b == 0)
+        );
+    }
 }

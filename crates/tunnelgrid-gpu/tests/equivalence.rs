@@ -276,7 +276,10 @@ fn volumes_agree_in_one_slab_many_slabs_and_streaming() {
     for (fill, boundary) in [
         (0.2, [Boundary::Open; 3]),
         (0.3116, [Boundary::Open; 3]),
-        (0.5, [Boundary::Periodic, Boundary::Open, Boundary::Periodic]),
+        (
+            0.5,
+            [Boundary::Periodic, Boundary::Open, Boundary::Periodic],
+        ),
         (0.8, [Boundary::Periodic; 3]),
     ] {
         let m = random_volume([37, 23, 19], boundary, fill, (fill * 1e4) as u64);
