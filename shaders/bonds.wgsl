@@ -3,8 +3,8 @@
 // decision threshold, sum of the normal tunnels' gap in eV).
 #include "common.wgsl"
 
-// Mode (0 tunnel, 1 Bernoulli site, 2 Bernoulli bond) as a pipeline constant, so that each
-// pipeline is compiled without the other modes' code.
+// Mode (0 tunnel, 1 Bernoulli site, 2 Bernoulli bond, 3 volume) as a pipeline constant, so that
+// each pipeline is compiled without the other modes' code.
 override MODE: u32 = 0u;
 @group(0) @binding(0) var<uniform> P: Params;
 // Per basis site b and forward bond k (index b * bonds_per_site + k): cell offset and target basis.
@@ -18,6 +18,11 @@ override MODE: u32 = 0u;
 // Five words per workgroup (of COARSEN × 256 sites): present, tunnels, sc bonds, near-threshold bonds, gap sum (f32 bits).
 @group(0) @binding(5) var<storage, read_write> partials: array<u32>;
 
+// Volume mode: the slab's occupancy, one bit per site (bit i % 32 of word i / 32 for slab-local
+// site i), followed by the one layer past the slab that its forward z bonds reach (layer
+// first_z + layers, or layer 0 when z wraps). Other modes bind a one-word placeholder.
+@group(0) @binding(6) var<storage, read> occupancy: array<u32>;
+
 var<workgroup> wg_counts: array<vec4<u32>, 256>;
 var<workgroup> wg_gap: array<f32, 256>;
 
@@ -29,10 +34,25 @@ fn is_present(site: u32) -> bool {
         case 1u: {
             return draw_succeeds(site_hash(P.keys_a.x, site), P.thresholds.x, P.thresholds.y);
         }
+        case 3u: {
+            return voxel_present(site);
+        }
         default: {
             return true;
         }
     }
+}
+
+// Volume mode: whether `site` (in the slab or in the layer after it) holds a nonzero voxel.
+fn voxel_present(site: u32) -> bool {
+    var local = site - P.slab.x;
+    if site < P.slab.x || local >= P.slab.y {
+        // Forward bonds leave the slab only along +z, into the next layer (or layer 0 when z
+        // wraps), which follows the slab's own sites in the occupancy buffer.
+        let layer = P.cells.x * P.cells.y * P.cells.w;
+        local = P.slab.y + site % layer;
+    }
+    return ((occupancy[local >> 5u] >> (local & 31u)) & 1u) != 0u;
 }
 
 fn species_of(site: u32, s: Site) -> u32 {
@@ -95,7 +115,7 @@ fn site_mask(site: u32, counts: ptr<function, vec4<u32>>, gap: ptr<function, f32
             continue;
         }
         switch MODE {
-            case 1u: {
+            case 1u, 3u: {
                 mask |= 1u << (2u * k);
             }
             case 2u: {

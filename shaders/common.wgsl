@@ -4,7 +4,7 @@
 
 struct Params {
     cells: vec4<u32>,        // nx, ny, nz, basis sites per cell
-    periodic: vec4<u32>,     // periodic x, y, z (0/1; z is 0 for 2D lattices), mode (0 tunnel, 1 site, 2 bond)
+    periodic: vec4<u32>,     // periodic x, y, z (0/1; z is 0 for 2D lattices), mode (0 tunnel, 1 site, 2 bond, 3 volume)
     slab: vec4<u32>,         // first site, sites, first z layer, layers
     run: vec4<u32>,          // network bits, bonds per site, species pattern, species count
     keys_a: vec4<u32>,       // occupation, vacancy, species, (unused)

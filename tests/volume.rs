@@ -341,19 +341,38 @@ fn bad_volumes_fail_clearly() {
         "{err}"
     );
     volume(&dir.join("v.npy"), [3, 3, 3], |_, _, _| 1);
+    // 18 and 26 connectivity are CPU-only: refused before any adapter is looked for.
     let err = fails(
         &[
-            "run", "--volume", "v.npy", "--engine", "gpu", "--out", "out",
+            "run",
+            "--volume",
+            "v.npy",
+            "--connectivity",
+            "18",
+            "--engine",
+            "gpu",
+            "--out",
+            "out",
         ],
         &dir,
     );
     assert!(
-        err.contains("--engine gpu does not take --volume yet; use --engine cpu"),
+        err.contains("--connectivity 18") && err.contains("supports --connectivity 6"),
         "{err}"
     );
     let err = fails(
         &[
-            "export", "--volume", "v.npy", "--engine", "gpu", "--field", "labels", "--out", "l.npy",
+            "export",
+            "--volume",
+            "v.npy",
+            "--connectivity",
+            "26",
+            "--engine",
+            "gpu",
+            "--field",
+            "labels",
+            "--out",
+            "l.npy",
         ],
         &dir,
     );

@@ -277,3 +277,65 @@ fn bad_files_fail_clearly() {
     );
     assert!(err.contains("--volume"), "{err}");
 }
+
+/// Whether a GPU adapter is available; under CI its absence is a failure, elsewhere a loud skip.
+fn gpu_available(dir: &Path) -> bool {
+    let info = text(&tunnelgrid(&["info"], dir).stdout);
+    let found = info.contains("adapter 0");
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs a GPU adapter:\n{info}"
+        );
+        eprintln!("SKIPPED: no GPU adapter for the volume GPU test:\n{info}");
+    }
+    found
+}
+
+#[test]
+fn gpu_and_cpu_engines_report_the_same_volume() {
+    let dir = scratch("gpu");
+    if !gpu_available(&dir) {
+        return;
+    }
+    let pores = data("pores.npy");
+    let report = |engine: &[&str]| {
+        let mut args = vec!["run", "--volume", pores.as_str(), "--out", "out"];
+        args.extend(engine);
+        ok(&args, &dir);
+        let mut r = report(&dir);
+        let engine_name = r["engine"].as_str().unwrap().to_string();
+        for key in ["engine", "timings", "elapsed_s"] {
+            r.as_object_mut().unwrap().remove(key);
+        }
+        (r, engine_name)
+    };
+    let (cpu, cpu_name) = report(&["--engine", "cpu"]);
+    assert!(cpu_name.starts_with("cpu"), "{cpu_name}");
+    for gpu_args in [
+        &["--engine", "gpu"][..],
+        &["--engine", "gpu", "--slab-layers", "3"],
+    ] {
+        let (gpu, gpu_name) = report(gpu_args);
+        assert!(gpu_name.starts_with("gpu"), "{gpu_name}");
+        assert_eq!(gpu, cpu, "{gpu_args:?}");
+    }
+    // Exported labels and bonds agree too.
+    for field in ["labels", "bonds"] {
+        for engine in ["gpu", "cpu"] {
+            let out = format!("{field}-{engine}.npy");
+            ok(
+                &[
+                    "export", "--volume", &pores, "--field", field, "--engine", engine, "--out",
+                    &out,
+                ],
+                &dir,
+            );
+        }
+        assert_eq!(
+            std::fs::read(dir.join(format!("{field}-gpu.npy"))).unwrap(),
+            std::fs::read(dir.join(format!("{field}-cpu.npy"))).unwrap(),
+            "{field}"
+        );
+    }
+}

@@ -41,7 +41,8 @@ pub struct ModelArgs {
     #[arg(long, value_name = "P", allow_negative_numbers = true)]
     pub p: Option<f64>,
     /// A 3D `.npy` array shaped (nz, ny, nx), C order, bool or integer: each voxel is an sc site,
-    /// occupied when nonzero (or equal to --phase). Runs in volume mode on the CPU engine.
+    /// occupied when nonzero (or equal to --phase). Runs in volume mode on either engine
+    /// (--connectivity 18 and 26 on the CPU engine only).
     #[arg(long, value_name = "FILE.npy", conflicts_with_all = ["preset", "config", "size", "cells", "p"])]
     pub volume: Option<PathBuf>,
     /// The voxel value of the conducting phase (default: any nonzero value).
@@ -53,8 +54,8 @@ pub struct ModelArgs {
     )]
     pub phase: Option<i64>,
     /// Voxel neighbours that join clusters: 6 (faces), 18 (faces, edges) or 26 (faces, edges,
-    /// corners), as scipy.ndimage.label's structures (default 6). Conductance always flows through
-    /// faces only.
+    /// corners), as scipy.ndimage.label's structures (default 6; 18 and 26 on the CPU engine
+    /// only). Conductance always flows through faces only.
     #[arg(
         long,
         value_name = "N",
@@ -111,15 +112,25 @@ impl ModelArgs {
         Ok((model, conditions))
     }
 
-    /// The engine to use: volumes run on the CPU only (`auto` picks it; `gpu` is refused).
+    /// The engine to use. Volumes run on either engine with 6-connectivity; 18 and 26 are
+    /// CPU-only (`auto` picks the CPU, `gpu` is refused).
     pub fn engine_choice(&self, choice: EngineChoice) -> Result<EngineChoice> {
-        if self.volume.is_none() {
-            return Ok(choice);
+        match self.connectivity {
+            Some(c) if c != 6 => match choice {
+                EngineChoice::Gpu => bail!(
+                    "--connectivity {c} runs on the CPU engine only; --engine gpu supports --connectivity 6 (use --engine cpu)"
+                ),
+                EngineChoice::Auto | EngineChoice::Cpu => Ok(EngineChoice::Cpu),
+            },
+            _ => Ok(choice),
         }
-        match choice {
-            EngineChoice::Gpu => bail!("--engine gpu does not take --volume yet; use --engine cpu"),
-            EngineChoice::Auto | EngineChoice::Cpu => Ok(EngineChoice::Cpu),
-        }
+    }
+
+    /// Why `engine_choice` turned `auto` into the CPU engine, if it did.
+    pub fn cpu_only_reason(&self) -> Option<String> {
+        self.connectivity
+            .filter(|&c| c != 6)
+            .map(|c| format!("auto: --connectivity {c} runs on the CPU engine only"))
     }
 
     /// The material of a volume: an sc lattice of one site per voxel, open faces, R0 = 1 ohm per

@@ -48,8 +48,10 @@ pub fn run(args: &RunArgs) -> Result<()> {
         gpu_slab_layers: args.slab_layers,
     };
     let mut selected = engines::select(args.model.engine_choice(args.engine)?, slabs)?;
-    if args.model.volume.is_some() && args.engine == EngineChoice::Auto {
-        selected.reason = "auto: volumes run on the CPU engine".into();
+    if args.engine == EngineChoice::Auto {
+        if let Some(reason) = args.model.cpu_only_reason() {
+            selected.reason = reason;
+        }
     }
     let mut report = selected.engine.analyze(&model, &conditions)?;
     if args.resistance {

@@ -156,9 +156,51 @@ pub fn mode_index(mode: Mode) -> u32 {
         Mode::Tunnel => 0,
         Mode::BernoulliSite => 1,
         Mode::BernoulliBond => 2,
-        // Run::new refuses volumes before any pipeline is chosen; site mode is the nearest.
-        Mode::Volume => 1,
+        Mode::Volume => 3,
     }
+}
+
+/// Words of a slab's packed occupancy: one bit per site of the slab and of the layer after it.
+pub fn occupancy_words(lattice: &Lattice, slab: &Slab) -> u64 {
+    (slab.sites + lattice.sites_per_layer()).div_ceil(32)
+}
+
+/// Packs slab `slab`'s occupancy for shaders/bonds.wgsl (volume mode): bit i % 32 of word i / 32
+/// is slab-local site i (nonzero voxel), and the slab's sites are followed by the layer its
+/// forward z bonds reach — layer first_z + layers, or layer 0 where z wraps, or nothing (zeros)
+/// at an open top face. Bytes past the end of `volume` read as absent, as on the CPU.
+pub fn pack_occupancy(lattice: &Lattice, volume: &[u8], slab: &Slab) -> Vec<u32> {
+    let layer = lattice.sites_per_layer();
+    let next_z = slab.first_z + slab.layers;
+    let next_layer = if next_z < lattice.cells[2] {
+        Some(next_z as u64 * layer)
+    } else if lattice.boundary[2] == Boundary::Periodic && !lattice.kind.is_2d() {
+        Some(0)
+    } else {
+        None
+    };
+    let bytes = |first: u64, count: u64| {
+        let start = (first as usize).min(volume.len());
+        &volume[start..(first + count).min(volume.len() as u64) as usize]
+    };
+    let mut words = vec![0u32; occupancy_words(lattice, slab) as usize];
+    // The slab's own sites start word-aligned: 32 bytes to a word (a loop the compiler vectorises).
+    for (word, chunk) in words
+        .iter_mut()
+        .zip(bytes(slab.first_site, slab.sites).chunks(32))
+    {
+        *word = chunk
+            .iter()
+            .enumerate()
+            .fold(0, |w, (j, &b)| w | (u32::from(b != 0) << j));
+    }
+    if let Some(first) = next_layer {
+        for (i, &b) in bytes(first, layer).iter().enumerate() {
+            let local = slab.sites + i as u64;
+            words[(local / 32) as usize] |= u32::from(b != 0) << (local % 32);
+        }
+    }
+    words
 }
 
 /// The forward-bond table: per basis site b and bond k (index b·bonds_per_site + k) the cell
@@ -201,4 +243,57 @@ pub fn pair_laws(bond: &BondParams) -> Vec<[f32; 4]> {
             ]
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The occupancy bits of `words` from bit 0 to `count`.
+    fn bits(words: &[u32], count: u64) -> Vec<u8> {
+        (0..count)
+            .map(|i| ((words[(i / 32) as usize] >> (i % 32)) & 1) as u8)
+            .collect()
+    }
+
+    #[test]
+    fn packed_occupancy_is_the_slab_then_the_layer_its_z_bonds_reach() {
+        // 4 × 3 × 5 voxels, one byte per site: voxel i is i % 3 (zero, one, two: nonzero = 1).
+        let volume: Vec<u8> = (0..60).map(|i| (i % 3) as u8).collect();
+        let expected = |site: u64| u8::from(site % 3 != 0);
+        for boundary in [Boundary::Open, Boundary::Periodic] {
+            let lattice = Lattice::sc_with_connectivity([4, 3, 5], [boundary; 3], 6);
+            let slabs = plan_slabs(&lattice, 2);
+            assert_eq!(slabs.len(), 3);
+            for slab in &slabs {
+                let words = pack_occupancy(&lattice, &volume, slab);
+                assert_eq!(words.len() as u64, occupancy_words(&lattice, slab));
+                let got = bits(&words, slab.sites + 12);
+                let next_z = slab.first_z + slab.layers;
+                let next_first = match (next_z < 5, boundary) {
+                    (true, _) => Some(next_z as u64 * 12),
+                    (false, Boundary::Periodic) => Some(0),
+                    (false, Boundary::Open) => None,
+                };
+                let want: Vec<u8> = (0..slab.sites)
+                    .map(|i| expected(slab.first_site + i))
+                    .chain((0..12).map(|i| next_first.map_or(0, |f| expected(f + i))))
+                    .collect();
+                assert_eq!(got, want, "{boundary:?} slab at z {}", slab.first_z);
+                // Bits past the last site stay clear.
+                let total = words.len() as u64 * 32;
+                assert!(bits(&words, total)[(slab.sites + 12) as usize..]
+                    .iter()
+                    .all(|&b| b == 0));
+            }
+        }
+        // A short volume reads as absent past its end, as on the CPU.
+        let lattice = Lattice::sc_with_connectivity([4, 3, 5], [Boundary::Open; 3], 6);
+        let slab = plan_slabs(&lattice, 5)[0];
+        assert!(
+            bits(&pack_occupancy(&lattice, &volume[..7], &slab), 60)[7..]
+                .iter()
+                .all(|&b| b == 0)
+        );
+    }
 }

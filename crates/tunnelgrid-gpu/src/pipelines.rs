@@ -4,8 +4,9 @@ use crate::shader_source::resolved;
 
 /// One pipeline per shader entry point.
 pub struct Pipelines {
-    /// bonds.wgsl: bond masks and bond totals, one pipeline per mode (tunnel, site, bond).
-    pub evaluate_bonds: [wgpu::ComputePipeline; 3],
+    /// bonds.wgsl: bond masks and bond totals, one pipeline per mode (tunnel, site, bond,
+    /// volume; `params::mode_index`).
+    pub evaluate_bonds: [wgpu::ComputePipeline; 4],
     /// labels.wgsl: union-find inside blocks of cells, in workgroup memory.
     pub label_blocks: wgpu::ComputePipeline,
     /// labels.wgsl: every site its own root (instead of label_blocks on software devices).
@@ -80,7 +81,7 @@ impl Pipelines {
         let gather = module("gather.wgsl");
         let kirchhoff = module("kirchhoff.wgsl");
         Self {
-            evaluate_bonds: [0.0, 1.0, 2.0]
+            evaluate_bonds: [0.0, 1.0, 2.0, 3.0]
                 .map(|mode| specialised(&bonds, "evaluate_bonds", &[("MODE", mode)])),
             label_blocks: pipeline(&labels, "label_blocks"),
             init_labels: pipeline(&labels, "init_labels"),

@@ -8,14 +8,17 @@
 use crate::context::Context;
 use crate::engine::GpuEngine;
 use crate::io::{coarse_groups, table, WORKGROUP};
-use crate::params::{bond_tables, pair_laws, plan_slabs, slab_params, Params, Slab};
+use crate::params::{
+    bond_tables, occupancy_words, pack_occupancy, pair_laws, plan_slabs, slab_params, Params, Slab,
+};
 use crate::pipelines::Pipelines;
 use crate::timer::Stage;
 use crate::GpuError;
 use std::cell::{Cell, RefCell};
+use std::sync::Arc;
 use tunnelgrid_cpu::{BondTotals, Network};
 use tunnelgrid_model::engine::human_bytes;
-use tunnelgrid_model::{BondParams, EngineError, Lattice, Model};
+use tunnelgrid_model::{BondParams, EngineError, Lattice, Mode, Model};
 
 /// Device memory of a resident run, bytes per site (bond mask and label, both u32).
 const RESIDENT_BYTES_PER_SITE: u64 = 8;
@@ -30,6 +33,11 @@ pub struct Run<'a> {
     bond_offsets: wgpu::Buffer,
     bond_vectors: wgpu::Buffer,
     pair_laws: wgpu::Buffer,
+    /// Volume mode: the voxel bytes, packed into `occupancy` slab by slab before its bonds are
+    /// evaluated (resident or streaming alike: 1/32 word per site, so one buffer serves all).
+    volume: Option<Arc<[u8]>>,
+    /// The packed occupancy of one slab and the layer after it (a placeholder word otherwise).
+    occupancy: wgpu::Buffer,
     /// One per slab (resident) or one for all slabs (streaming).
     masks: Vec<wgpu::Buffer>,
     labels: Vec<wgpu::Buffer>,
@@ -48,14 +56,15 @@ impl<'a> Run<'a> {
         model: &'a Model,
         bond: &BondParams,
     ) -> Result<Self, EngineError> {
-        // The shaders draw occupancy from the hash; they have no buffer for a volume yet.
-        if bond.mode == tunnelgrid_model::Mode::Volume {
-            return Err(EngineError::Failed(
-                "--engine gpu does not take --volume yet; use --engine cpu".into(),
-            ));
-        }
         let ctx = &engine.ctx;
         let lattice = &model.lattice;
+        // The bond shader knows each lattice's own neighbour shell only (face bonds of a voxel).
+        if bond.mode == Mode::Volume && lattice.connectivity() != 6 {
+            return Err(EngineError::Failed(format!(
+                "--connectivity {} runs on the CPU engine only; the GPU engine supports --connectivity 6 (use --engine cpu)",
+                lattice.connectivity()
+            )));
+        }
         let layer = lattice.sites_per_layer();
         let per_binding = ctx.max_words_per_binding();
         let fit = per_binding / layer;
@@ -80,7 +89,16 @@ impl<'a> Run<'a> {
         } else {
             None
         };
-        let streaming_bytes = largest * (RESIDENT_BYTES_PER_SITE + 4);
+        let volume = match bond.mode {
+            Mode::Volume => Some(bond.volume.clone().unwrap_or_else(|| Arc::from([]))),
+            _ => None,
+        };
+        let occupancy_words = match volume {
+            Some(_) => slabs.iter().map(|s| occupancy_words(lattice, s)).max(),
+            None => None,
+        }
+        .unwrap_or(1);
+        let streaming_bytes = largest * (RESIDENT_BYTES_PER_SITE + 4) + occupancy_words * 4;
         if let Some(available) = host_memory {
             if streaming_bytes > available {
                 return Err(GpuError::OutOfMemory {
@@ -93,7 +111,8 @@ impl<'a> Run<'a> {
                 .into());
             }
         }
-        let resident_bytes = lattice.sites() * RESIDENT_BYTES_PER_SITE + largest * 4;
+        let resident_bytes =
+            lattice.sites() * RESIDENT_BYTES_PER_SITE + largest * 4 + occupancy_words * 4;
         let mut streaming = engine.force_streaming && slabs.len() > 1;
         if let Some(available) = host_memory {
             streaming |= resident_bytes > available;
@@ -111,6 +130,7 @@ impl<'a> Run<'a> {
         let bond_offsets = ctx.storage_with("bond offsets", bytemuck::cast_slice(&offsets));
         let bond_vectors = ctx.storage_with("bond vectors", bytemuck::cast_slice(&vectors));
         let pair_laws = ctx.storage_with("pair laws", bytemuck::cast_slice(&pair_laws(bond)));
+        let occupancy = ctx.storage("occupancy", occupancy_words);
 
         let allocate = |count: usize,
                         words: &dyn Fn(usize) -> u64|
@@ -148,6 +168,8 @@ impl<'a> Run<'a> {
             bond_offsets,
             bond_vectors,
             pair_laws,
+            volume,
+            occupancy,
             masks,
             labels,
             loaded: Cell::new(None),
@@ -205,9 +227,21 @@ impl<'a> Run<'a> {
                 (3, &self.pair_laws),
                 (4, self.masks(s)),
                 (5, partials),
+                (6, &self.occupancy),
             ],
         );
         ctx.dispatch_coarse(encoder, Stage::Bonds, pipeline, &bind, self.slabs[s].sites);
+    }
+
+    /// Volume mode: writes slab `s`'s packed occupancy, which the next submission's bond pass
+    /// reads (queue writes land before later submissions).
+    fn upload_occupancy(&self, s: usize) {
+        if let Some(volume) = &self.volume {
+            let words = pack_occupancy(self.lattice, volume, &self.slabs[s]);
+            self.ctx()
+                .queue
+                .write_buffer(&self.occupancy, 0, bytemuck::cast_slice(&words));
+        }
     }
 
     /// Encodes the labelling of slab `s` (blocks or init, hook, compress).
@@ -283,6 +317,7 @@ impl<'a> Run<'a> {
         for s in 0..self.slabs.len() {
             let groups = coarse_groups(self.slabs[s].sites);
             let partials = ctx.storage("bond partials", groups * 5);
+            self.upload_occupancy(s);
             let mut encoder = ctx.encoder();
             self.encode_bonds(&mut encoder, s, &partials);
             ctx.submit_and_wait(encoder)?;
@@ -328,6 +363,7 @@ impl<'a> Run<'a> {
         }
         let ctx = self.ctx();
         let scratch = ctx.storage("bond partials", coarse_groups(self.slabs[s].sites) * 5);
+        self.upload_occupancy(s);
         let mut encoder = ctx.encoder();
         self.encode_bonds(&mut encoder, s, &scratch);
         self.encode_labels(&mut encoder, s);

@@ -11,7 +11,7 @@ use tunnelgrid_cpu::{label_clusters, CpuEngine, Network};
 use tunnelgrid_gpu::GpuEngine;
 use tunnelgrid_model::presets::preset;
 use tunnelgrid_model::{
-    BondParams, Boundary, Conditions, Engine, LatticeKind, Mode, Model, Report,
+    BondParams, Boundary, Conditions, Engine, LatticeKind, Mode, Model, Occupancy, Report,
 };
 
 fn engine() -> Option<&'static Mutex<GpuEngine>> {
@@ -234,6 +234,99 @@ fn gpu_hash_matches_the_pinned_cpu_hash() {
     assert_eq!(
         params.keys.bond[5].hash(7),
         tunnelgrid_model::hash::site_hash(u64::MAX - 3, 7, 11)
+    );
+}
+
+/// A volume-mode model: an sc lattice of `cells` whose voxels are nonzero (any of 1..=255) with
+/// probability `fill`, drawn from a small xorshift stream seeded by `seed`.
+fn random_volume(cells: [u32; 3], boundary: [Boundary; 3], fill: f64, seed: u64) -> Model {
+    let sites = cells.iter().map(|&n| n as usize).product();
+    let mut state = seed | 1;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let voxels: Vec<u8> = (0..sites)
+        .map(|_| {
+            let r = next();
+            if ((r >> 11) as f64 / (1u64 << 53) as f64) < fill {
+                1 + (r % 255) as u8
+            } else {
+                0
+            }
+        })
+        .collect();
+    let mut material = preset("default").unwrap();
+    material.mode = Mode::Volume;
+    material.lattice.kind = LatticeKind::Sc;
+    material.lattice.c_over_a = 1.0;
+    material.lattice.vacancy = 0.0;
+    material.lattice.cells = cells;
+    material.lattice.boundary = boundary;
+    material.volume = Some(Occupancy(voxels.into()));
+    Model::new(material).unwrap()
+}
+
+#[test]
+fn volumes_agree_in_one_slab_many_slabs_and_streaming() {
+    // Odd sizes, so that slabs and the packed occupancy words end mid-row; periodic z makes the
+    // last slab's forward bonds reach layer 0 through the occupancy's extra layer.
+    for (fill, boundary) in [
+        (0.2, [Boundary::Open; 3]),
+        (0.3116, [Boundary::Open; 3]),
+        (
+            0.5,
+            [Boundary::Periodic, Boundary::Open, Boundary::Periodic],
+        ),
+        (0.8, [Boundary::Periodic; 3]),
+    ] {
+        let m = random_volume([37, 23, 19], boundary, fill, (fill * 1e4) as u64);
+        let conditions = m.default_conditions();
+        assert_engines_agree(&m, &conditions, None);
+        assert_engines_agree(&m, &conditions, Some(1));
+        assert_engines_agree(&m, &conditions, Some(4));
+        assert_engines_agree_streaming(&m, &conditions, Some(4), true);
+        assert_engines_agree_streaming(&m, &conditions, Some(1), true);
+    }
+}
+
+#[test]
+fn volume_edge_cases_agree() {
+    // Empty, full, one layer, one row and a single voxel, in one and in many slabs.
+    for (cells, fill) in [
+        ([9, 8, 7], 0.0),
+        ([9, 8, 7], 1.0),
+        ([11, 13, 1], 0.6),
+        ([17, 1, 1], 0.7),
+        ([1, 1, 5], 0.7),
+        ([1, 1, 1], 1.0),
+    ] {
+        for boundary in [[Boundary::Open; 3], [Boundary::Periodic; 3]] {
+            let m = random_volume(cells, boundary, fill, 77);
+            let conditions = m.default_conditions();
+            assert_engines_agree(&m, &conditions, None);
+            assert_engines_agree(&m, &conditions, Some(2));
+            assert_engines_agree_streaming(&m, &conditions, Some(2), true);
+        }
+    }
+}
+
+#[test]
+fn volumes_beyond_6_connectivity_are_refused_on_the_gpu() {
+    let Some(gpu) = engine() else { return };
+    let gpu = gpu.lock().unwrap();
+    let mut material = random_volume([6, 5, 4], [Boundary::Open; 3], 0.5, 3).material;
+    material.lattice.connectivity = Some(18);
+    let m = Model::new(material).unwrap();
+    let err = gpu
+        .analyze(&m, &m.default_conditions())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("--connectivity 18") && err.contains("--connectivity 6"),
+        "{err}"
     );
 }
 
