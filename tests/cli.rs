@@ -7,7 +7,7 @@ use tunnelgrid::model::Material;
 
 mod common;
 
-use common::{scratch, text, tunnelgrid};
+use common::{gpu_available, scratch, text, tunnelgrid};
 
 #[test]
 fn run_without_arguments_analyses_the_default_preset() {
@@ -255,20 +255,6 @@ fn bad_input_gives_clear_errors() {
         &["run", "--config", "missing.toml"],
         &["missing.toml"],
     );
-}
-
-/// Whether a GPU adapter is available; under CI its absence is a failure, elsewhere a loud skip.
-fn gpu_available(dir: &Path) -> bool {
-    let info = text(&tunnelgrid(&["info"], dir).stdout);
-    let found = info.contains("adapter 0");
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI needs a GPU adapter:\n{info}"
-        );
-        eprintln!("SKIPPED: no GPU adapter for the CLI GPU test:\n{info}");
-    }
-    found
 }
 
 #[test]

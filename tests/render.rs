@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{scratch, text, tunnelgrid};
+use common::{distinct_colours, pixel, scratch, text, tunnelgrid};
 use std::collections::HashMap;
 use std::path::Path;
 use tunnelgrid::engines::EngineChoice;
@@ -30,18 +30,6 @@ fn read_u32_npy(path: &Path) -> Vec<u32> {
     let bytes = std::fs::read(path).unwrap();
     let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
     npy.into_vec::<u32>().unwrap()
-}
-
-fn pixel(img: &image::RgbImage, at: (u32, u32)) -> Rgb {
-    let p = img.get_pixel(at.0, at.1);
-    Rgb(p[0], p[1], p[2])
-}
-
-fn distinct_colours(img: &image::RgbImage) -> usize {
-    img.pixels()
-        .map(|p| (p[0], p[1], p[2]))
-        .collect::<std::collections::HashSet<_>>()
-        .len()
 }
 
 const MODEL: [&str; 8] = [

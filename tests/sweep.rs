@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{scratch, text, tunnelgrid};
+use common::{distinct_colours, pixel, scratch, text, tunnelgrid};
 use std::path::Path;
 use tunnelgrid::model::State;
 use tunnelgrid::render::colormap::{BACKGROUND, CONDUCTING, INSULATING, SUPERCONDUCTING};
@@ -35,11 +35,6 @@ fn row_at(rows: &[SweepRow], p: f64, t: f64) -> &SweepRow {
         .unwrap_or_else(|| panic!("no row at P = {p}, T = {t}"))
 }
 
-fn pixel(img: &image::RgbImage, at: (u32, u32)) -> Rgb {
-    let p = img.get_pixel(at.0, at.1);
-    Rgb(p[0], p[1], p[2])
-}
-
 /// The panels' pixel geometry of a sweep's pictures, from the same figures the CLI drew.
 fn geometry(csv: &Path) -> (Vec<PanelPixels>, Option<Vec<PanelPixels>>) {
     let figures = sweep_figures(&read_sweep(csv, false).unwrap()).unwrap();
@@ -50,14 +45,6 @@ fn geometry(csv: &Path) -> (Vec<PanelPixels>, Option<Vec<PanelPixels>>) {
         .as_ref()
         .map(|(map, size)| draw_heatmap(map, *size).unwrap().1);
     (phase, rho)
-}
-
-fn distinct_colours(img: &image::RgbImage) -> usize {
-    let mut seen = std::collections::HashSet::new();
-    for p in img.pixels() {
-        seen.insert((p[0], p[1], p[2]));
-    }
-    seen.len()
 }
 
 /// First pressure of a temperature row whose state along x is at least `state`.

@@ -4,57 +4,11 @@
 
 use npyz::WriterBuilder;
 use std::collections::{HashMap, VecDeque};
-use std::path::Path;
 use tunnelgrid::output::write_npy;
 
 mod common;
 
-use common::{scratch, text, tunnelgrid};
-
-/// Runs and asserts success, returning stdout.
-fn ok(args: &[&str], dir: &Path) -> String {
-    let out = tunnelgrid(args, dir);
-    assert!(
-        out.status.success(),
-        "{args:?} failed:\n{}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-}
-
-/// Runs and asserts a clean failure (non-zero exit, no panic), returning stderr.
-fn fails(args: &[&str], dir: &Path) -> String {
-    let out = tunnelgrid(args, dir);
-    let err = text(&out.stderr);
-    assert!(!out.status.success(), "{args:?} should fail");
-    assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
-    err
-}
-
-fn report(dir: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("out/report.json")).unwrap()).unwrap()
-}
-
-fn read_npy<T: npyz::Deserialize>(path: &Path) -> (Vec<u64>, Vec<T>) {
-    let bytes = std::fs::read(path).unwrap();
-    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
-    let shape = npy.shape().to_vec();
-    (shape, npy.into_vec().unwrap())
-}
-
-/// A (nz, ny, nx) u8 volume with `f(x, y, z)` as voxel value.
-fn volume(path: &Path, [nx, ny, nz]: [usize; 3], f: impl Fn(usize, usize, usize) -> u8) {
-    let mut data = Vec::with_capacity(nx * ny * nz);
-    for z in 0..nz {
-        for y in 0..ny {
-            for x in 0..nx {
-                data.push(f(x, y, z));
-            }
-        }
-    }
-    write_npy(path, &[nz as u64, ny as u64, nx as u64], &data).unwrap();
-}
+use common::{fails, ok, read_npy, report, scratch, volume};
 
 #[test]
 fn a_winding_path_spans_x_but_not_y() {

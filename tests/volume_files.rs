@@ -12,7 +12,7 @@ use tunnelgrid::output::write_npy;
 
 mod common;
 
-use common::{scratch, text, tunnelgrid};
+use common::{fails, gpu_available, ok, read_npy, report, scratch, volume};
 
 fn data(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -20,36 +20,6 @@ fn data(name: &str) -> String {
         .join(name)
         .display()
         .to_string()
-}
-
-fn ok(args: &[&str], dir: &Path) -> String {
-    let out = tunnelgrid(args, dir);
-    assert!(
-        out.status.success(),
-        "{args:?} failed:\n{}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-}
-
-fn fails(args: &[&str], dir: &Path) -> String {
-    let out = tunnelgrid(args, dir);
-    let err = text(&out.stderr);
-    assert!(!out.status.success(), "{args:?} should fail");
-    assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
-    err
-}
-
-fn report(dir: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("out/report.json")).unwrap()).unwrap()
-}
-
-fn read_npy<T: npyz::Deserialize>(path: &Path) -> (Vec<u64>, Vec<T>) {
-    let bytes = std::fs::read(path).unwrap();
-    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
-    let shape = npy.shape().to_vec();
-    (shape, npy.into_vec().unwrap())
 }
 
 /// Exports tunnelgrid's labels of `volume` (extra arguments appended) and returns them.
@@ -133,19 +103,6 @@ fn labels_equal_scipy_on_npy_and_tiff_for_every_connectivity() {
             );
         }
     }
-}
-
-/// A (nz, ny, nx) u8 volume with `f(x, y, z)` as voxel value.
-fn volume(path: &Path, [nx, ny, nz]: [usize; 3], f: impl Fn(usize, usize, usize) -> u8) {
-    let mut data = Vec::with_capacity(nx * ny * nz);
-    for z in 0..nz {
-        for y in 0..ny {
-            for x in 0..nx {
-                data.push(f(x, y, z));
-            }
-        }
-    }
-    write_npy(path, &[nz as u64, ny as u64, nx as u64], &data).unwrap();
 }
 
 #[test]
@@ -276,20 +233,6 @@ fn bad_files_fail_clearly() {
         &dir,
     );
     assert!(err.contains("--volume"), "{err}");
-}
-
-/// Whether a GPU adapter is available; under CI its absence is a failure, elsewhere a loud skip.
-fn gpu_available(dir: &Path) -> bool {
-    let info = text(&tunnelgrid(&["info"], dir).stdout);
-    let found = info.contains("adapter 0");
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI needs a GPU adapter:\n{info}"
-        );
-        eprintln!("SKIPPED: no GPU adapter for the volume GPU test:\n{info}");
-    }
-    found
 }
 
 #[test]
