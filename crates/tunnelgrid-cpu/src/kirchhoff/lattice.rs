@@ -266,6 +266,58 @@ pub(crate) fn superconducting_labels<'a>(
     Cow::Owned(labels)
 }
 
+/// The checks every axis solve starts with: the axis exists and has two faces, there is one
+/// bond mask per site, the sites fit the node index (`sites ≤ max_sites`), and superconducting
+/// labels, when given, match the lattice.
+pub(crate) fn check_solve_inputs(
+    lattice: &Lattice,
+    masks: &[u32],
+    sc_labels: Option<&[u32]>,
+    axis: usize,
+    max_sites: u64,
+) -> Result<(), KirchhoffError> {
+    check_axis(lattice, axis).map_err(|reason| KirchhoffError::InvalidAxis { axis, reason })?;
+    let sites = lattice.sites();
+    if masks.len() as u64 != sites {
+        return Err(KirchhoffError::InvalidNetwork(format!(
+            "{} bond masks for a lattice of {sites} sites",
+            masks.len()
+        )));
+    }
+    if sites > max_sites {
+        return Err(KirchhoffError::InvalidNetwork(format!(
+            "{sites} sites do not fit the u32 node index"
+        )));
+    }
+    if let Some(labels) = sc_labels {
+        if labels.len() != masks.len() || labels.par_iter().any(|&l| l as u64 >= sites) {
+            return Err(KirchhoffError::InvalidNetwork(
+                "superconducting labels do not match the lattice".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The bits of a bond mask's normal (resistive) tunnels. In the Bernoulli modes every tunnel
+/// bit is a resistor of R0 and nothing superconducts; otherwise the tunnels whose gap is open.
+pub(crate) fn normal_tunnel_bits(mask: u32, bernoulli: bool) -> u32 {
+    let tunnels = mask & ALL_TUNNEL_BITS;
+    if bernoulli {
+        tunnels
+    } else {
+        tunnels & !((mask & ALL_SC_BITS) >> 1)
+    }
+}
+
+/// How many normal tunnels the masks hold (the resistors before pruning).
+pub(crate) fn count_normal_tunnels(masks: &[u32], bernoulli: bool) -> u64 {
+    masks
+        .par_iter()
+        .map(|&m| normal_tunnel_bits(m, bernoulli).count_ones() as u64)
+        .sum()
+}
+
 /// Bytes `axis_resistance` needs for a lattice of `sites` sites and `normal_bonds` normal
 /// tunnels, at most: the node map (4 B per site, twice with a mask copy for a periodic axis),
 /// the resistor list (16 B each) and the solve (`ResistorNetwork::solve_bytes`), plus the site
@@ -292,40 +344,16 @@ pub fn axis_resistance(
     options: &SolveOptions,
     progress: impl FnMut(usize, f64),
 ) -> Result<AxisResistance, KirchhoffError> {
-    check_axis(lattice, axis).map_err(|reason| KirchhoffError::InvalidAxis { axis, reason })?;
+    check_solve_inputs(
+        lattice,
+        masks,
+        sc_labels,
+        axis,
+        super::network::MAX_NODES as u64,
+    )?;
     let sites = lattice.sites();
-    if masks.len() as u64 != sites {
-        return Err(KirchhoffError::InvalidNetwork(format!(
-            "{} bond masks for a lattice of {sites} sites",
-            masks.len()
-        )));
-    }
-    if sites > super::network::MAX_NODES as u64 {
-        return Err(KirchhoffError::InvalidNetwork(format!(
-            "{sites} sites do not fit the u32 node index"
-        )));
-    }
-    if let Some(labels) = sc_labels {
-        if labels.len() != masks.len() || labels.par_iter().any(|&l| l as u64 >= sites) {
-            return Err(KirchhoffError::InvalidNetwork(
-                "superconducting labels do not match the lattice".into(),
-            ));
-        }
-    }
     let bernoulli = params.mode.is_bernoulli();
-    // In the Bernoulli modes every tunnel bit is a resistor of R0 and nothing superconducts.
-    let normal_bits = |mask: u32| {
-        let tunnels = mask & ALL_TUNNEL_BITS;
-        if bernoulli {
-            tunnels
-        } else {
-            tunnels & !((mask & ALL_SC_BITS) >> 1)
-        }
-    };
-    let normal_bonds: u64 = masks
-        .par_iter()
-        .map(|&m| normal_bits(m).count_ones() as u64)
-        .sum();
+    let normal_bonds = count_normal_tunnels(masks, bernoulli);
     let periodic = lattice.boundary[axis] == Boundary::Periodic;
     options.check_memory(lattice_bytes(
         sites,

@@ -14,14 +14,14 @@
 //! `axis_resistance` builds; only its storage differs.
 
 use super::lattice::{
-    bond_gap_ratio, check_axis, face_sites, site_chunks, superconducting_labels, AxisResistance,
-    Conduction, MIN_GAP_RATIO,
+    bond_gap_ratio, check_solve_inputs, count_normal_tunnels, face_sites, normal_tunnel_bits,
+    site_chunks, superconducting_labels, AxisResistance, Conduction, MIN_GAP_RATIO,
 };
 use super::network::{Electrode, Resistor, ResistorNetwork, FIXED_SINK, FIXED_SOURCE, PRUNED};
 use super::{KirchhoffError, SolveOptions};
 use rayon::prelude::*;
 use tunnelgrid_model::lattice::ForwardBond;
-use tunnelgrid_model::params::{sc_bit, tunnel_bit, ALL_SC_BITS, ALL_TUNNEL_BITS, PRESENT_BIT};
+use tunnelgrid_model::params::{sc_bit, tunnel_bit, PRESENT_BIT};
 use tunnelgrid_model::{BondParams, Lattice};
 
 /// `node` of a site that belongs to no kept node (absent, or pruned).
@@ -382,39 +382,12 @@ pub fn axis_stencil(
     axis: usize,
     options: &SolveOptions,
 ) -> Result<AxisStencil, KirchhoffError> {
-    check_axis(lattice, axis).map_err(|reason| KirchhoffError::InvalidAxis { axis, reason })?;
+    // Two node indices below NO_NODE stay free for the electrodes.
+    check_solve_inputs(lattice, masks, sc_labels, axis, NO_NODE as u64 - 3)?;
     let sites = lattice.sites();
-    if masks.len() as u64 != sites {
-        return Err(KirchhoffError::InvalidNetwork(format!(
-            "{} bond masks for a lattice of {sites} sites",
-            masks.len()
-        )));
-    }
-    if sites >= NO_NODE as u64 - 2 {
-        return Err(KirchhoffError::InvalidNetwork(format!(
-            "{sites} sites do not fit the u32 node index"
-        )));
-    }
-    if let Some(labels) = sc_labels {
-        if labels.len() != masks.len() || labels.par_iter().any(|&l| l as u64 >= sites) {
-            return Err(KirchhoffError::InvalidNetwork(
-                "superconducting labels do not match the lattice".into(),
-            ));
-        }
-    }
     let bernoulli = params.mode.is_bernoulli();
-    let normal_bits = |mask: u32| {
-        let tunnels = mask & ALL_TUNNEL_BITS;
-        if bernoulli {
-            tunnels
-        } else {
-            tunnels & !((mask & ALL_SC_BITS) >> 1)
-        }
-    };
-    let normal_bonds: u64 = masks
-        .par_iter()
-        .map(|&m| normal_bits(m).count_ones() as u64)
-        .sum();
+    let normal_bits = |mask: u32| normal_tunnel_bits(mask, bernoulli);
+    let normal_bonds = count_normal_tunnels(masks, bernoulli);
     let k_count = lattice.max_forward_bonds();
     options.check_memory(stencil_bytes(sites, k_count as u64, normal_bonds))?;
 
