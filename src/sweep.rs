@@ -38,6 +38,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use tunnelgrid_cpu::kirchhoff::{axis_resistance, SolveOptions};
 use tunnelgrid_cpu::CpuEngine;
+use tunnelgrid_gpu::{GpuEngine, GpuSolveOptions};
 use tunnelgrid_model::{BondParams, Conditions, Engine, Model, State};
 
 /// The file a sweep (or one shard of it) appends to, inside its output folder.
@@ -166,7 +167,7 @@ pub struct SweepPlan {
     pub base_seed: u64,
     /// Axes whose state is drawn and whose resistivity is solved (0 = x, 1 = y, 2 = z).
     pub axes: Vec<usize>,
-    /// Solve the resistivity along `axes` (CPU Kirchhoff solver).
+    /// Solve the resistivity along `axes` (Kirchhoff solver of the analysing engine).
     pub resistance: bool,
     /// Only this shard's points, if any.
     pub shard: Option<Shard>,
@@ -351,8 +352,15 @@ impl SweepRow {
     }
 }
 
-/// Analyses grid point `index` over the plan's seeds.
-pub fn evaluate_point(engine: &dyn Engine, plan: &SweepPlan, index: usize) -> Result<SweepRow> {
+/// Analyses grid point `index` over the plan's seeds. With `gpu` (the GPU engine, when it is the
+/// one analysing) the resistivity is solved by the GPU Kirchhoff solver on the GPU's bond
+/// masks, else by the CPU solver on the CPU's.
+pub fn evaluate_point(
+    engine: &dyn Engine,
+    gpu: Option<&GpuEngine>,
+    plan: &SweepPlan,
+    index: usize,
+) -> Result<SweepRow> {
     let (i_p, i_t, pressure, temperature) = plan.conditions_of(index);
     let model = &plan.model;
     let axes = model.lattice.axes();
@@ -384,26 +392,46 @@ pub fn evaluate_point(engine: &dyn Engine, plan: &SweepPlan, index: usize) -> Re
             gap_n += 1;
         }
         if plan.resistance {
-            let masks = CpuEngine::default()
-                .bond_masks(model, &conditions)
-                .bond_masks;
+            let masks = match gpu {
+                Some(gpu) => gpu.bond_masks(model, &conditions)?.0,
+                None => {
+                    CpuEngine::default()
+                        .bond_masks(model, &conditions)
+                        .bond_masks
+                }
+            };
             let params = BondParams::new(&model.material, &model.lattice, &conditions);
             for &a in plan.axes.iter().filter(|&&a| a < axes) {
                 let value = match states[a] {
                     State::Insulating => f64::INFINITY,
                     State::Superconducting => 0.0,
-                    State::Conducting => {
-                        axis_resistance(
-                            &model.lattice,
-                            &params,
-                            &masks,
-                            None,
-                            a,
-                            &SolveOptions::default(),
-                            |_, _| {},
-                        )?
-                        .resistivity_ohm_m
-                    }
+                    State::Conducting => match gpu {
+                        Some(gpu) => {
+                            gpu.axis_resistance(
+                                &model.lattice,
+                                &params,
+                                &masks,
+                                None,
+                                a,
+                                &GpuSolveOptions::default(),
+                                |_, _| {},
+                            )?
+                            .axis
+                            .resistivity_ohm_m
+                        }
+                        None => {
+                            axis_resistance(
+                                &model.lattice,
+                                &params,
+                                &masks,
+                                None,
+                                a,
+                                &SolveOptions::default(),
+                                |_, _| {},
+                            )?
+                            .resistivity_ohm_m
+                        }
+                    },
                 };
                 rho[a].push(value);
             }
@@ -554,6 +582,7 @@ impl SweepWriter {
 /// row)` is called after each (for progress bars). Returns all rows of the file, sorted by index.
 pub fn run_sweep(
     engine: &dyn Engine,
+    gpu: Option<&GpuEngine>,
     plan: &SweepPlan,
     path: &Path,
     resume: bool,
@@ -565,7 +594,7 @@ pub fn run_sweep(
     let total = indices.len();
     on_point(finished.len(), total, None);
     for index in indices.into_iter().filter(|i| !finished.contains(i)) {
-        let row = evaluate_point(engine, plan, index)?;
+        let row = evaluate_point(engine, gpu, plan, index)?;
         writer.append(&row)?;
         rows.push(row);
         on_point(rows.len(), total, rows.last());

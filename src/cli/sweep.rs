@@ -149,6 +149,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     );
     let rows = run_sweep(
         selected.engine.as_ref(),
+        selected.gpu.as_deref(),
         &plan,
         &path,
         args.resume,
