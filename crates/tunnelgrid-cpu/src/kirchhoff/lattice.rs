@@ -266,6 +266,31 @@ pub(crate) fn superconducting_labels<'a>(
     Cow::Owned(labels)
 }
 
+/// A network of one node per site with the bus bars of `axis` set: the node (`node(site)`) of
+/// every present site on the first face layer is a source, on the last a sink. `None` when one
+/// node lies on both faces: a superconducting cluster shorts the bus bars.
+pub(crate) fn network_with_bus_bars(
+    lattice: &Lattice,
+    masks: &[u32],
+    axis: usize,
+    node: impl Fn(u64) -> u32,
+) -> Option<ResistorNetwork> {
+    let n = lattice.cells[axis];
+    let mut network = ResistorNetwork::new(lattice.sites() as usize);
+    let present = |site: u64| masks[site as usize] & PRESENT_BIT != 0;
+    for site in face_sites(lattice, axis, 0).filter(|&s| present(s)) {
+        network.set_electrode(node(site), Electrode::Source);
+    }
+    for site in face_sites(lattice, axis, n - 1).filter(|&s| present(s)) {
+        let v = node(site);
+        if network.electrode(v) == Some(Electrode::Source) {
+            return None;
+        }
+        network.set_electrode(v, Electrode::Sink);
+    }
+    Some(network)
+}
+
 /// The checks every axis solve starts with: the axis exists and has two faces, there is one
 /// bond mask per site, the sites fit the node index (`sites ≤ max_sites`), and superconducting
 /// labels, when given, match the lattice.
@@ -369,20 +394,9 @@ pub fn axis_resistance(
         None => site as u32,
     };
 
-    let n = lattice.cells[axis];
-    let mut network = ResistorNetwork::new(sites as usize);
-    let present = |site: u64| masks[site as usize] & PRESENT_BIT != 0;
-    for site in face_sites(lattice, axis, 0).filter(|&s| present(s)) {
-        network.set_electrode(node(site), Electrode::Source);
-    }
-    for site in face_sites(lattice, axis, n - 1).filter(|&s| present(s)) {
-        let v = node(site);
-        if network.electrode(v) == Some(Electrode::Source) {
-            // A superconducting cluster on both faces: the bus bars are shorted.
-            return Ok(superconducting(axis));
-        }
-        network.set_electrode(v, Electrode::Sink);
-    }
+    let Some(mut network) = network_with_bus_bars(lattice, masks, axis, node) else {
+        return Ok(superconducting(axis));
+    };
 
     let r0 = params.r0_ohm;
     let resistors = collect_axis_bonds(
@@ -412,7 +426,7 @@ pub fn axis_resistance(
     let resistor_count = resistors.len();
     network.add_resistors(resistors);
 
-    let span = (n - 1) as f64;
+    let span = (lattice.cells[axis] - 1) as f64;
     let guess_of_site = |site: u32| 1.0 - lattice.coords(site as u64).0[axis] as f64 / span;
     let solution = network.solve_with_guess(options, guess_of_site, progress)?;
     let conduction = if solution.current_a > 0.0 {

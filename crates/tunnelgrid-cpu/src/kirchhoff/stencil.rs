@@ -14,10 +14,11 @@
 //! `axis_resistance` builds; only its storage differs.
 
 use super::lattice::{
-    bond_gap_ratio, check_solve_inputs, count_normal_tunnels, face_sites, normal_tunnel_bits,
-    site_chunks, superconducting_labels, AxisResistance, Conduction, MIN_GAP_RATIO,
+    bond_gap_ratio, check_solve_inputs, count_normal_tunnels, network_with_bus_bars,
+    normal_tunnel_bits, site_chunks, superconducting_labels, AxisResistance, Conduction,
+    MIN_GAP_RATIO,
 };
-use super::network::{Electrode, Resistor, ResistorNetwork, FIXED_SINK, FIXED_SOURCE, PRUNED};
+use super::network::{Resistor, FIXED_SINK, FIXED_SOURCE, PRUNED};
 use super::{KirchhoffError, SolveOptions};
 use rayon::prelude::*;
 use tunnelgrid_model::lattice::ForwardBond;
@@ -397,25 +398,16 @@ pub fn axis_stencil(
         None => site as u32,
     };
 
-    // Bus bars, exactly as `axis_resistance` sets them.
-    let n = lattice.cells[axis];
-    let mut network = ResistorNetwork::new(sites as usize);
     let present = |site: u64| masks[site as usize] & PRESENT_BIT != 0;
-    for site in face_sites(lattice, axis, 0).filter(|&s| present(s)) {
-        network.set_electrode(node_of(site), Electrode::Source);
-    }
-    for site in face_sites(lattice, axis, n - 1).filter(|&s| present(s)) {
-        let v = node_of(site);
-        if network.electrode(v) == Some(Electrode::Source) {
-            return Ok(AxisStencil::empty(
-                lattice,
-                axis,
-                Conduction::Superconducting,
-                0,
-            ));
-        }
-        network.set_electrode(v, Electrode::Sink);
-    }
+    // Bus bars, exactly as `axis_resistance` sets them.
+    let Some(mut network) = network_with_bus_bars(lattice, masks, axis, node_of) else {
+        return Ok(AxisStencil::empty(
+            lattice,
+            axis,
+            Conduction::Superconducting,
+            0,
+        ));
+    };
 
     // Conductances of the normal tunnels between different nodes.
     let r0 = params.r0_ohm;
