@@ -1,19 +1,27 @@
 // Jacobi-preconditioned conjugate gradients on the lattice Laplacian of one axis, in f32 (twin of
 // crates/tunnelgrid-cpu/src/kirchhoff/stencil.rs, whose f64 residual drives the iterative
 // refinement on the host). Matrix-free: A·p is a stencil over the lattice's forward and backward
-// bonds, neighbours from the lattice geometry, one f32 conductance per forward bond. Vectors are
-// in site space: the unknown of a node lives at its representative site; a superconducting
-// cluster contracted to one node gets its row from `gather_clusters` (one workgroup per
-// cluster sums its members' partial rows: exact, and no float atomics). Entries outside the free
-// representatives (inv_diag = 0) are never updated and stay 0.
+// bonds, neighbours from the lattice geometry, one f32 conductance per forward bond.
 //
-// One iteration: apply_laplacian, gather_clusters, dot_pq, finish_pq (α), update, finish_rz (β,
-// convergence), new_direction. The scalars stay on the device, so the host submits many
-// iterations at once and reads back only `S` between batches.
+// Vectors live in *blocks* (crates/tunnelgrid-gpu/src/kirchhoff/layout.rs): one per z slab, a
+// window of the slab's layers plus one halo layer on each side, and one cluster block whose
+// entry c is the unknown of contracted superconducting cluster c. A site's node code says where
+// its node's unknown is: its own window entry (SELF), cluster block entry c, or nowhere
+// (NOT_FREE: an electrode or no node, potential 0 in the correction system). A cluster's row is
+// the sum of its members' partial rows, summed per slab in segments (gather_segments) and then
+// per cluster in a fixed order (finish_clusters): exact, no float atomics. Entries that are not
+// free unknowns (inv_diag = 0) are never updated and stay 0.
+//
+// One iteration: apply_laplacian (per slab), gather_segments (per slab), finish_clusters,
+// dot_pq (per block), finish_pq (α), update (per block), finish_rz (β, convergence),
+// new_direction (per block); the host then copies the halo layers of p between slabs. The
+// scalars stay on the device, so the host submits many iterations at once and reads back only
+// `S` between batches.
 #include "common.wgsl"
 
-struct CgSizes {
-    counts: vec4<u32>,  // sites, contracted clusters, reduction workgroups, (unused)
+struct Block {
+    counts: vec4<u32>,  // entries, first entry (the halo's length in a slab window), first partial, all partials
+    shape: vec4<u32>,   // segments of the slab, clusters, (unused), (unused)
 }
 
 struct Scalars {
@@ -27,11 +35,12 @@ struct Scalars {
     iterations: u32, // iterations done while active
 }
 
-const NO_NODE: u32 = 0xffffffffu;
+const NOT_FREE: u32 = 0xffffffffu;
+const SELF: u32 = 0xfffffffeu;
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> bond_offsets: array<vec4<i32>>;
-@group(0) @binding(2) var<uniform> C: CgSizes;
+@group(0) @binding(2) var<uniform> B: Block;
 @group(0) @binding(3) var<storage, read> node: array<u32>;
 @group(0) @binding(4) var<storage, read> inv_diag: array<f32>;
 @group(0) @binding(5) var<storage, read_write> x: array<f32>;
@@ -40,59 +49,82 @@ const NO_NODE: u32 = 0xffffffffu;
 @group(0) @binding(8) var<storage, read_write> q: array<f32>;
 @group(0) @binding(9) var<storage, read_write> partials: array<f32>;
 @group(0) @binding(10) var<storage, read_write> S: Scalars;
-@group(0) @binding(11) var<storage, read> cluster_start: array<u32>;
-@group(0) @binding(12) var<storage, read> cluster_members: array<u32>;
-// Conductance of forward bond k per site, one binding per k (a site-sized binding each, so a
-// lattice fits as long as one f32 per site fits one binding). Unused ones are bound to a dummy.
-@group(0) @binding(13) var<storage, read> conductance0: array<f32>;
-@group(0) @binding(14) var<storage, read> conductance1: array<f32>;
-@group(0) @binding(15) var<storage, read> conductance2: array<f32>;
-@group(0) @binding(16) var<storage, read> conductance3: array<f32>;
-@group(0) @binding(17) var<storage, read> conductance4: array<f32>;
-@group(0) @binding(18) var<storage, read> conductance5: array<f32>;
+// Per segment of a slab: (end of its members, slot of its sum); it starts where the last ended.
+@group(0) @binding(11) var<storage, read> segments: array<vec2<u32>>;
+@group(0) @binding(12) var<storage, read> members: array<u32>;
+@group(0) @binding(13) var<storage, read_write> segment_sums: array<f32>;
+// Cluster c's segment sums are slots cluster_segments[c] .. cluster_segments[c + 1].
+@group(0) @binding(14) var<storage, read> cluster_segments: array<u32>;
+// The cluster block's p, read by the stencil of every slab.
+@group(0) @binding(15) var<storage, read> cluster_p: array<f32>;
+// Conductance of forward bond k of window site s at s·K + k.
+@group(0) @binding(16) var<storage, read> conductance: array<f32>;
 
-fn conductance(k: u32, site: u32) -> f32 {
-    switch k {
-        case 0u: { return conductance0[site]; }
-        case 1u: { return conductance1[site]; }
-        case 2u: { return conductance2[site]; }
-        case 3u: { return conductance3[site]; }
-        case 4u: { return conductance4[site]; }
-        default: { return conductance5[site]; }
+fn is_free(entry: u32) -> bool {
+    return inv_diag[entry] > 0.0;
+}
+
+// The window entry of the site bond `offset` leads to from `s` (a site of this slab); invalid
+// where an open face cuts the bond. Bonds reach one layer, so the entry is in the window.
+fn window_neighbour(s: Site, offset: vec4<i32>) -> Neighbour {
+    var cell = vec3<u32>(0u);
+    let n = vec3<i32>(P.cells.xyz);
+    for (var axis = 0u; axis < 3u; axis++) {
+        let c = i32(s.cell[axis]) + offset[axis];
+        if c < 0 || c >= n[axis] {
+            if P.periodic[axis] == 0u {
+                return Neighbour(false, false, 0u);
+            }
+            cell[axis] = u32((c + n[axis]) % n[axis]);
+        } else {
+            cell[axis] = u32(c);
+        }
     }
+    // Window layer: 0 is the halo below the slab.
+    let layer = u32(i32(s.cell.z - P.slab.z) + 1 + offset.z);
+    let entry = ((layer * P.cells.y + cell.y) * P.cells.x + cell.x) * P.cells.w + u32(offset.w);
+    return Neighbour(true, false, entry);
 }
 
-fn is_free(site: u32) -> bool {
-    return inv_diag[site] > 0.0;
+// The search direction at the node of window entry `entry`.
+fn direction(entry: u32) -> f32 {
+    let code = node[entry];
+    if code == SELF {
+        return p[entry];
+    }
+    if code == NOT_FREE {
+        return 0.0;
+    }
+    return cluster_p[code];
 }
 
-// q = A·p per site: each site's own bond terms (forward and backward) against its node's
-// potential. A contracted cluster's members hold partial rows until gather_clusters sums them.
+// q = A·p per site of the slab: each site's own bond terms (forward and backward) against its
+// node's direction. A cluster member's entry holds its partial row for gather_segments.
 @compute @workgroup_size(256)
 fn apply_laplacian(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
 ) {
-    let site = linear_index(wid, nwg, lid);
-    if site >= C.counts.x {
+    let i = linear_index(wid, nwg, lid);
+    if i >= B.counts.x {
         return;
     }
-    let own = node[site];
-    if own == NO_NODE || !is_free(own) {
-        q[site] = 0.0;
+    let entry = B.counts.y + i;
+    if node[entry] == NOT_FREE {
+        q[entry] = 0.0;
         return;
     }
-    let here = site_coords(site);
-    let potential = p[own];
+    let here = site_coords(P.slab.x + i);
+    let own = direction(entry);
     let bonds = P.run.y;
     var sum = 0.0;
     for (var k = 0u; k < bonds; k++) {
-        let g = conductance(k, site);
+        let g = conductance[entry * bonds + k];
         if g != 0.0 {
-            let nb = neighbour(here, bond_offsets[here.basis * bonds + k]);
+            let nb = window_neighbour(here, bond_offsets[here.basis * bonds + k]);
             if nb.valid {
-                sum += g * (potential - p[node[nb.site]]);
+                sum += g * (own - direction(nb.site));
             }
         }
     }
@@ -103,16 +135,16 @@ fn apply_laplacian(
             if u32(offset.w) != here.basis {
                 continue;
             }
-            let nb = neighbour(here, vec4<i32>(-offset.x, -offset.y, -offset.z, i32(owner)));
+            let nb = window_neighbour(here, vec4<i32>(-offset.x, -offset.y, -offset.z, i32(owner)));
             if nb.valid {
-                let g = conductance(k, nb.site);
+                let g = conductance[nb.site * bonds + k];
                 if g != 0.0 {
-                    sum += g * (potential - p[node[nb.site]]);
+                    sum += g * (own - direction(nb.site));
                 }
             }
         }
     }
-    q[site] = sum;
+    q[entry] = sum;
 }
 
 var<workgroup> scratch: array<f32, 256>;
@@ -130,33 +162,59 @@ fn reduce_workgroup(lid: u32) {
     workgroupBarrier();
 }
 
-// One workgroup per contracted cluster: its representative's row is the sum of its members'.
+// One workgroup per segment of this slab: the sum of its members' partial rows.
 @compute @workgroup_size(256)
-fn gather_clusters(
+fn gather_segments(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
 ) {
-    let cluster = wid.y * nwg.x + wid.x;
+    let segment = wid.y * nwg.x + wid.x;
     // Uniform per workgroup, so the early return keeps the barriers uniform.
-    if cluster >= C.counts.y {
+    if segment >= B.shape.x {
         return;
     }
-    let first = cluster_start[cluster];
-    let end = cluster_start[cluster + 1u];
+    var first = 0u;
+    if segment > 0u {
+        first = segments[segment - 1u].x;
+    }
+    let end = segments[segment].x;
     var sum = 0.0;
-    for (var i = first + lid.x; i < end; i += WORKGROUP) {
-        sum += q[cluster_members[i]];
+    for (var j = first + lid.x; j < end; j += WORKGROUP) {
+        sum += q[members[j]];
     }
     scratch[lid.x] = sum;
     scratch2[lid.x] = 0.0;
     reduce_workgroup(lid.x);
     if lid.x == 0u {
-        q[cluster_members[first]] = scratch[0];
+        segment_sums[segments[segment].y] = scratch[0];
     }
 }
 
-// Per-workgroup partial sums of p·q over the free representatives.
+// One invocation per cluster: its row of A·p in the cluster block (q bound to the block's).
+@compute @workgroup_size(256)
+fn finish_clusters(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+) {
+    let c = linear_index(wid, nwg, lid);
+    if c >= B.shape.y {
+        return;
+    }
+    var sum = 0.0;
+    for (var s = cluster_segments[c]; s < cluster_segments[c + 1u]; s++) {
+        sum += segment_sums[s];
+    }
+    q[c] = sum;
+}
+
+// This workgroup's slot among all the partial sums.
+fn partial_slot(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return B.counts.z + wid.y * nwg.x + wid.x;
+}
+
+// Per-workgroup partial sums of p·q over the block's free unknowns.
 @compute @workgroup_size(256)
 fn dot_pq(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -165,24 +223,25 @@ fn dot_pq(
 ) {
     var sum = 0.0;
     for (var j = 0u; j < COARSEN; j++) {
-        let site = coarse_index(wid, nwg, lid, j);
-        if site < C.counts.x && is_free(site) {
-            sum += p[site] * q[site];
+        let i = coarse_index(wid, nwg, lid, j);
+        let entry = B.counts.y + i;
+        if i < B.counts.x && is_free(entry) {
+            sum += p[entry] * q[entry];
         }
     }
     scratch[lid.x] = sum;
     scratch2[lid.x] = 0.0;
     reduce_workgroup(lid.x);
     if lid.x == 0u {
-        partials[wid.y * nwg.x + wid.x] = scratch[0];
+        partials[partial_slot(wid, nwg)] = scratch[0];
     }
 }
 
-// Sums the per-workgroup partials (pairs at 2g, 2g + 1 when `pairs`) in one workgroup.
+// Sums the partials of every block (pairs at 2g, 2g + 1 when `pairs`) in one workgroup.
 fn sum_partials(lid: u32, pairs: bool) {
     var a = 0.0;
     var b = 0.0;
-    for (var g = lid; g < C.counts.z; g += WORKGROUP) {
+    for (var g = lid; g < B.counts.w; g += WORKGROUP) {
         if pairs {
             a += partials[2u * g];
             b += partials[2u * g + 1u];
@@ -223,12 +282,13 @@ fn update(
     var rz = 0.0;
     var rr = 0.0;
     for (var j = 0u; j < COARSEN; j++) {
-        let site = coarse_index(wid, nwg, lid, j);
-        if site < C.counts.x && is_free(site) {
-            x[site] += alpha * p[site];
-            let residual = r[site] - alpha * q[site];
-            r[site] = residual;
-            rz += residual * residual * inv_diag[site];
+        let i = coarse_index(wid, nwg, lid, j);
+        let entry = B.counts.y + i;
+        if i < B.counts.x && is_free(entry) {
+            x[entry] += alpha * p[entry];
+            let residual = r[entry] - alpha * q[entry];
+            r[entry] = residual;
+            rz += residual * residual * inv_diag[entry];
             rr += residual * residual;
         }
     }
@@ -236,7 +296,7 @@ fn update(
     scratch2[lid.x] = rr;
     reduce_workgroup(lid.x);
     if lid.x == 0u {
-        let g = wid.y * nwg.x + wid.x;
+        let g = partial_slot(wid, nwg);
         partials[2u * g] = scratch[0];
         partials[2u * g + 1u] = scratch2[0];
     }
@@ -265,15 +325,16 @@ fn finish_rz(@builtin(local_invocation_id) lid: vec3<u32>) {
     }
 }
 
-// p = D⁻¹r + β·p at the free representatives.
+// p = D⁻¹r + β·p at the block's free unknowns.
 @compute @workgroup_size(256)
 fn new_direction(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
 ) {
-    let site = linear_index(wid, nwg, lid);
-    if site < C.counts.x && is_free(site) {
-        p[site] = r[site] * inv_diag[site] + S.beta * p[site];
+    let i = linear_index(wid, nwg, lid);
+    let entry = B.counts.y + i;
+    if i < B.counts.x && is_free(entry) {
+        p[entry] = r[entry] * inv_diag[entry] + S.beta * p[entry];
     }
 }

@@ -181,6 +181,8 @@ struct SolveRecord {
     iterations: usize,
     /// GPU: f64 refinements.
     refinements: Option<usize>,
+    /// GPU: z slabs the vectors were cut into (each fits one storage binding).
+    slabs: Option<usize>,
     /// Building the network (CPU: resistor list and CSR are inside the solve; GPU: the stencil,
     /// uploads and f64 residuals on the host).
     setup_s: Option<f64>,
@@ -241,6 +243,7 @@ fn bench_resistance(args: &BenchArgs, bencher: &Bencher) -> Result<()> {
                         relative_residual: r.relative_residual,
                         iterations: r.iterations,
                         refinements: None,
+                        slabs: None,
                         setup_s: None,
                         time_to_solution_s: total,
                         device_cg_s: None,
@@ -269,6 +272,7 @@ fn bench_resistance(args: &BenchArgs, bencher: &Bencher) -> Result<()> {
                         relative_residual: r.axis.relative_residual,
                         iterations: r.axis.iterations,
                         refinements: Some(r.refinements),
+                        slabs: Some(r.slabs),
                         setup_s: Some(total - r.device_s),
                         time_to_solution_s: total,
                         device_cg_s: Some(r.device_s),
@@ -295,9 +299,9 @@ fn bench_resistance(args: &BenchArgs, bencher: &Bencher) -> Result<()> {
             r.time_to_solution_s,
             r.iterations_per_s
         );
-        if let (Some(setup), Some(cg)) = (r.setup_s, r.device_cg_s) {
+        if let (Some(setup), Some(cg), Some(slabs)) = (r.setup_s, r.device_cg_s, r.slabs) {
             println!(
-                "       GPU: {cg:.3} s in CG batches, {setup:.3} s on the host (stencil, uploads, f64 residuals)"
+                "       GPU: {cg:.3} s in CG batches over {slabs} z slab(s), {setup:.3} s on the host (stencil, uploads, f64 residuals)"
             );
         }
         records.push(r);

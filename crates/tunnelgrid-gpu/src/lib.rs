@@ -38,16 +38,18 @@ pub enum GpuError {
         /// wgpu's message.
         detail: String,
     },
-    /// The Kirchhoff solver's site vectors do not fit one storage binding.
+    /// The Kirchhoff solver's thinnest slab (one z layer and its two halo layers) does not fit
+    /// one storage binding.
     #[error(
-        "the GPU Kirchhoff solver keeps one f32 per site in one storage binding: {sites} sites \
-         need {needed}, the adapter's largest binding is {limit}; use --engine cpu for the \
-         resistance"
+        "the GPU Kirchhoff solver cuts the lattice into z slabs, and its thinnest slab (one layer \
+         of {layer_sites} sites with a halo layer on each side) needs {needed} of conductances \
+         in one storage binding; the adapter's largest binding is {limit}; use --engine cpu for \
+         the resistance"
     )]
     SolverTooLarge {
-        /// Sites of the lattice.
-        sites: u64,
-        /// Bytes of one site vector, human-readable.
+        /// Sites per z layer.
+        layer_sites: u64,
+        /// Bytes of the thinnest slab's conductances, human-readable.
         needed: String,
         /// The adapter's largest storage binding, human-readable.
         limit: String,

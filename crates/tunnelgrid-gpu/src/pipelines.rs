@@ -37,8 +37,10 @@ pub struct Pipelines {
 pub struct CgPipelines {
     /// q = A·p per site (stencil).
     pub apply_laplacian: wgpu::ComputePipeline,
-    /// Rows of contracted superconducting clusters.
-    pub gather_clusters: wgpu::ComputePipeline,
+    /// Per slab: sums of the partial rows of contracted clusters' members, per segment.
+    pub gather_segments: wgpu::ComputePipeline,
+    /// Rows of contracted superconducting clusters from their segment sums.
+    pub finish_clusters: wgpu::ComputePipeline,
     /// Partial sums of p·q.
     pub dot_pq: wgpu::ComputePipeline,
     /// α.
@@ -96,7 +98,8 @@ impl Pipelines {
             gather_sites: pipeline(&gather, "gather_sites"),
             cg: CgPipelines {
                 apply_laplacian: pipeline(&kirchhoff, "apply_laplacian"),
-                gather_clusters: pipeline(&kirchhoff, "gather_clusters"),
+                gather_segments: pipeline(&kirchhoff, "gather_segments"),
+                finish_clusters: pipeline(&kirchhoff, "finish_clusters"),
                 dot_pq: pipeline(&kirchhoff, "dot_pq"),
                 finish_pq: pipeline(&kirchhoff, "finish_pq"),
                 update: pipeline(&kirchhoff, "update"),

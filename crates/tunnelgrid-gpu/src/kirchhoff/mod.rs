@@ -1,0 +1,370 @@
+//! The GPU Kirchhoff solver (MODEL.md §7): f32 Jacobi-preconditioned CG on the device
+//! (shaders/kirchhoff.wgsl) inside an f64 iterative refinement on the host.
+//!
+//! The network is the CPU engine's `AxisStencil` (same nodes, resistors, bus bars, pruning).
+//! Outer loop, in f64 on the host: r = b − A·x from the stencil's f64 twin; stop when
+//! ‖r‖/‖b‖ ≤ tolerance (1e-6). Inner solve, in f32 on the device: A·e = r/‖r‖ to a modest
+//! relative residual (the correction only has to gain a few digits), then x += ‖r‖·e. Scaling
+//! the correction's right-hand side to unit norm keeps f32 far from underflow however small r
+//! gets. The current comes from the f64 potentials, as on the CPU.
+//!
+//! Size: the vectors are cut into z slabs (`layout`), as in the GPU engine, each as thick as one
+//! storage binding allows for its conductances (K f32 per site, the largest per-slab vector),
+//! with one halo layer on each side. A lattice is refused only when one z layer (with its two
+//! halos) does not fit a binding, or when the device's memory, about (24 + 4·K) bytes per site,
+//! does not hold it.
+
+mod device;
+pub mod layout;
+
+use crate::engine::GpuEngine;
+use crate::GpuError;
+use device::{Device, Scalars};
+use layout::{Layout, SELF};
+use std::time::Instant;
+use tunnelgrid_cpu::kirchhoff::stencil::AxisStencil;
+use tunnelgrid_cpu::kirchhoff::{AxisResistance, Conduction, KirchhoffError};
+use tunnelgrid_model::engine::human_bytes;
+use tunnelgrid_model::{BondParams, Lattice};
+
+/// Relative residual of the GPU solve (MODEL.md §7).
+pub const GPU_TOLERANCE: f64 = 1e-6;
+
+/// Storage buffers the `update` stage binds (the most of any CG stage).
+const STORAGE_BINDINGS: u32 = 7;
+
+/// How the GPU solves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GpuSolveOptions {
+    /// Stop when the f64 relative residual ‖b − A·x‖/‖b‖ is at most this.
+    pub tolerance: f64,
+    /// Relative residual each inner f32 solve aims for on its correction.
+    pub inner_tolerance: f64,
+    /// Most inner iterations in all; `None` allows 4·(free nodes) + 1000 per refinement.
+    pub max_iterations: Option<usize>,
+    /// Most refinements (outer iterations).
+    pub max_refinements: usize,
+    /// Iterations encoded per submission (the host reads the device's scalars in between).
+    pub batch: u32,
+    /// Start from the linear profile between the bus bars (as the CPU solver does) rather than
+    /// from 0; on a uniform block the profile is already the solution.
+    pub linear_guess: bool,
+}
+
+impl Default for GpuSolveOptions {
+    fn default() -> Self {
+        Self {
+            tolerance: GPU_TOLERANCE,
+            inner_tolerance: 1e-3,
+            max_iterations: None,
+            max_refinements: 30,
+            batch: 32,
+            linear_guess: true,
+        }
+    }
+}
+
+/// Why the GPU solve failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GpuSolveError {
+    /// The network or its convergence (as on the CPU).
+    #[error(transparent)]
+    Kirchhoff(#[from] KirchhoffError),
+    /// The device.
+    #[error(transparent)]
+    Gpu(#[from] GpuError),
+}
+
+/// A GPU resistance with the solver's counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GpuResistance {
+    /// The result, in the CPU's terms (`iterations` counts the inner f32 iterations in all,
+    /// `relative_residual` is the final f64 one).
+    pub axis: AxisResistance,
+    /// Outer refinements (f64 residuals after the first).
+    pub refinements: usize,
+    /// z slabs the vectors were cut into (0 when there was nothing to solve).
+    pub slabs: usize,
+    /// Seconds in the device's CG batches (submission to readback), wall clock.
+    pub device_s: f64,
+    /// Seconds of the host's f64 residuals and updates.
+    pub host_s: f64,
+}
+
+/// Checks that the adapter can hold the solve of `lattice` and plans its slabs: the most z
+/// layers per slab.
+fn plan(engine: &GpuEngine, lattice: &Lattice) -> Result<u32, GpuError> {
+    let limits = &engine.ctx.limits;
+    if limits.max_storage_buffers_per_shader_stage < STORAGE_BINDINGS {
+        return Err(GpuError::Device(format!(
+            "the Kirchhoff solver binds {STORAGE_BINDINGS} storage buffers in one stage; the \
+             adapter allows {}",
+            limits.max_storage_buffers_per_shader_stage
+        )));
+    }
+    let k_count = lattice.max_forward_bonds() as u64;
+    let max_words = engine.ctx.max_words_per_binding();
+    let layer = lattice.sites_per_layer();
+    let Some(fit) = layout::layers_per_slab(lattice, k_count, max_words) else {
+        return Err(GpuError::SolverTooLarge {
+            layer_sites: layer,
+            needed: human_bytes(3 * layer * k_count * 4),
+            limit: human_bytes(max_words * 4),
+        });
+    };
+    let layers = fit.min(engine.slab_layers.unwrap_or(u32::MAX)).max(1);
+    // A software adapter's memory is the host's: refuse before allocating.
+    if engine.ctx.info.device_type == wgpu::DeviceType::Cpu {
+        let slabs = lattice.cells[2].div_ceil(layers) as u64;
+        let windows = lattice.sites() + 2 * slabs * layer;
+        let needed = windows * device::bytes_per_window_site(k_count as usize);
+        if let Some(available) = tunnelgrid_cpu::available_memory() {
+            if needed > available {
+                return Err(GpuError::OutOfMemory {
+                    needed: human_bytes(needed),
+                    detail: format!("{} available", human_bytes(available)),
+                });
+            }
+        }
+    }
+    Ok(layers)
+}
+
+/// Refuses a layout whose per-slab tables or cluster block exceed one storage binding (many
+/// small superconducting clusters).
+fn check_layout(engine: &GpuEngine, layout: &Layout) -> Result<(), GpuError> {
+    let max_words = engine.ctx.max_words_per_binding();
+    let largest = layout
+        .slabs
+        .iter()
+        .map(|s| (s.members.len() as u64).max(2 * s.segments.len() as u64))
+        .chain([
+            layout.representatives.len() as u64 + 1,
+            layout.segment_count(),
+        ])
+        .max()
+        .unwrap_or(0);
+    if largest > max_words {
+        return Err(GpuError::Device(format!(
+            "the superconducting clusters of this network need a table of {} words, more than \
+             one storage binding ({} words); use --engine cpu for the resistance",
+            largest, max_words
+        )));
+    }
+    Ok(())
+}
+
+/// `global` (one f32 per site) cut into the windows of every slab of `layout`.
+fn window_all(stencil: &AxisStencil, layout: &Layout, global: &[f32]) -> Vec<Vec<f32>> {
+    layout
+        .slabs
+        .iter()
+        .map(|s| layout::window(&stencil.lattice, &s.slab, global, 1, |v| v, 0.0))
+        .collect()
+}
+
+impl GpuEngine {
+    /// Solves the stencil of one axis on the device: f32 CG with f64 iterative refinement to
+    /// `options.tolerance`. `progress(inner iterations, relative residual)` is called after every
+    /// batch.
+    pub fn solve_stencil(
+        &self,
+        stencil: &AxisStencil,
+        params: &BondParams,
+        options: &GpuSolveOptions,
+        mut progress: impl FnMut(usize, f64),
+    ) -> Result<GpuResistance, GpuSolveError> {
+        let in_unit = |t: f64| t > 0.0 && t < 1.0;
+        if !(in_unit(options.tolerance) && in_unit(options.inner_tolerance)) {
+            return Err(KirchhoffError::InvalidNetwork(format!(
+                "tolerances {} and {} must lie in (0, 1)",
+                options.tolerance, options.inner_tolerance
+            ))
+            .into());
+        }
+        if stencil.conduction != Conduction::Normal {
+            return Ok(GpuResistance {
+                axis: stencil.unsolved(params),
+                refinements: 0,
+                slabs: 0,
+                device_s: 0.0,
+                host_s: 0.0,
+            });
+        }
+        let sites = stencil.sites();
+        let layers = plan(self, &stencil.lattice)?;
+        let host_start = Instant::now();
+        let layout = Layout::new(stencil, layers);
+        check_layout(self, &layout)?;
+        let codes = &layout.codes;
+        let inv_diag: Vec<f32> = codes
+            .iter()
+            .zip(&stencil.diagonal)
+            .map(|(&c, &d)| if c == SELF { (1.0 / d) as f32 } else { 0.0 })
+            .collect();
+        let device = Device::new(
+            self,
+            stencil,
+            &layout,
+            &window_all(stencil, &layout, &inv_diag),
+            params,
+        )?;
+        let ctx = &self.ctx;
+
+        let mut x = if options.linear_guess {
+            stencil.linear_guess()
+        } else {
+            vec![0.0; sites]
+        };
+        let mut r = vec![0.0; sites];
+        let (bb, _) = stencil.residual(&vec![0.0; sites], &mut r);
+        let b_norm = bb.sqrt();
+        let (mut rr, _) = stencil.residual(&x, &mut r);
+        let per_refinement = 4 * stencil.free_nodes + 1000;
+        let max_iterations = options
+            .max_iterations
+            .unwrap_or(per_refinement * options.max_refinements);
+        let (mut inner_total, mut refinements, mut device_s) = (0usize, 0usize, 0.0);
+        let mut residual = if b_norm == 0.0 {
+            0.0
+        } else {
+            rr.sqrt() / b_norm
+        };
+        let mut stalled = 0;
+        while residual > options.tolerance {
+            if refinements >= options.max_refinements
+                || inner_total >= max_iterations
+                || stalled >= 3
+            {
+                return Err(KirchhoffError::NotConverged {
+                    iterations: inner_total,
+                    residual,
+                    tolerance: options.tolerance,
+                }
+                .into());
+            }
+            // The correction system A·e = r/‖r‖, from e = 0: r and z = D⁻¹r per block.
+            let scale = rr.sqrt();
+            let site_r: Vec<f32> = codes
+                .iter()
+                .zip(&r)
+                .map(|(&c, &ri)| if c == SELF { (ri / scale) as f32 } else { 0.0 })
+                .collect();
+            let site_z: Vec<f32> = site_r.iter().zip(&inv_diag).map(|(r, d)| r * d).collect();
+            let (mut block_r, mut block_z) = (
+                window_all(stencil, &layout, &site_r),
+                window_all(stencil, &layout, &site_z),
+            );
+            drop((site_r, site_z));
+            if !layout.representatives.is_empty() {
+                let (cr, cz): (Vec<f32>, Vec<f32>) = layout
+                    .representatives
+                    .iter()
+                    .map(|&rep| {
+                        let v = (r[rep as usize] / scale) as f32;
+                        (v, v * (1.0 / stencil.diagonal[rep as usize]) as f32)
+                    })
+                    .unzip();
+                block_r.push(cr);
+                block_z.push(cz);
+            }
+            // r·z and r·r over the unknowns, from the blocks' interiors (halos excluded).
+            let (mut rz, mut rr32) = (0.0f64, 0.0f64);
+            for (b, (rb, zb)) in block_r.iter().zip(&block_z).enumerate() {
+                let first = layout.slabs.get(b).map_or(0, |s| s.layer as usize);
+                let entries = layout
+                    .slabs
+                    .get(b)
+                    .map_or(rb.len(), |s| s.slab.sites as usize);
+                for (&v, &z) in rb[first..first + entries].iter().zip(&zb[first..]) {
+                    rz += v as f64 * z as f64;
+                    rr32 += v as f64 * v as f64;
+                }
+            }
+            let start = Scalars {
+                rz: rz as f32,
+                rr: rr32 as f32,
+                target_rr: (options.inner_tolerance * options.inner_tolerance * rr32) as f32,
+                running: 1,
+                ..Default::default()
+            };
+            device.start(&block_r, &block_z, &start)?;
+            drop((block_r, block_z));
+            let t = Instant::now();
+            let inner = loop {
+                let mut encoder = ctx.encoder();
+                device.encode(&mut encoder, options.batch);
+                ctx.submit_and_wait(encoder)?;
+                let s = device.read_scalars()?;
+                let done = s.iterations as usize;
+                progress(inner_total + done, residual);
+                if s.running == 0 || done >= per_refinement || inner_total + done >= max_iterations
+                {
+                    break done;
+                }
+            };
+            device_s += t.elapsed().as_secs_f64();
+            let e = device.solution()?;
+            for (slab, e_slab) in layout.slabs.iter().zip(&e) {
+                let first = slab.slab.first_site as usize;
+                for (i, &ei) in e_slab.iter().enumerate() {
+                    if codes[first + i] == SELF {
+                        x[first + i] += scale * ei as f64;
+                    }
+                }
+            }
+            if let Some(e_clusters) = e.get(layout.slabs.len()) {
+                for (&rep, &ei) in layout.representatives.iter().zip(e_clusters) {
+                    x[rep as usize] += scale * ei as f64;
+                }
+            }
+            inner_total += inner;
+            refinements += 1;
+            let previous = residual;
+            (rr, _) = stencil.residual(&x, &mut r);
+            residual = rr.sqrt() / b_norm;
+            progress(inner_total, residual);
+            // A refinement that does not halve the residual is making no real progress.
+            stalled = if residual > 0.5 * previous {
+                stalled + 1
+            } else {
+                0
+            };
+        }
+        let mut axis = stencil.resistance(params, &x, inner_total)?;
+        axis.relative_residual = residual;
+        Ok(GpuResistance {
+            axis,
+            refinements,
+            slabs: layout.slabs.len(),
+            device_s,
+            host_s: host_start.elapsed().as_secs_f64() - device_s,
+        })
+    }
+
+    /// The resistance of the sample along `axis` on the device (the GPU twin of the CPU's
+    /// `axis_resistance`, without the current map).
+    #[allow(clippy::too_many_arguments)]
+    pub fn axis_resistance(
+        &self,
+        lattice: &Lattice,
+        params: &BondParams,
+        masks: &[u32],
+        sc_labels: Option<&[u32]>,
+        axis: usize,
+        options: &GpuSolveOptions,
+        progress: impl FnMut(usize, f64),
+    ) -> Result<GpuResistance, GpuSolveError> {
+        // Refuse a lattice the device cannot hold before building anything on the host.
+        plan(self, lattice)?;
+        let stencil = tunnelgrid_cpu::kirchhoff::stencil::axis_stencil(
+            lattice,
+            params,
+            masks,
+            sc_labels,
+            axis,
+            &Default::default(),
+        )?;
+        self.solve_stencil(&stencil, params, options, progress)
+    }
+}
