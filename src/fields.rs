@@ -1,15 +1,16 @@
 //! Per-site fields of one run, shared by `export` (NumPy arrays) and `render` (pictures, VTK):
-//! bond masks and cluster labels from the chosen engine, current and minimum cut from the CPU
-//! solvers, and the per-site tunnel density and gap.
+//! bond masks, cluster labels and current from the chosen engine, the minimum cut from the CPU
+//! max-flow, and the per-site tunnel density and gap.
 
 use crate::engines::{auto_gpu, EngineChoice};
 use crate::transport::conduction_model;
 use anyhow::{bail, Result};
 use std::borrow::Cow;
+use std::rc::Rc;
 use tunnelgrid_cpu::kirchhoff::{axis_resistance, bond_gap_ratio, SolveOptions};
 use tunnelgrid_cpu::maxflow::critical_current;
 use tunnelgrid_cpu::{export_labels, CpuEngine, Network};
-use tunnelgrid_gpu::GpuEngine;
+use tunnelgrid_gpu::{GpuEngine, GpuSolveOptions};
 use tunnelgrid_model::params::{sc_bit, tunnel_bit, PRESENT_BIT};
 use tunnelgrid_model::{BondParams, Conditions, Model};
 
@@ -21,21 +22,30 @@ pub struct Fields {
     pub conditions: Conditions,
     /// u32 bond mask per site (MODEL.md §2), from the chosen engine.
     pub masks: Vec<u32>,
-    gpu: Option<GpuEngine>,
+    gpu: Option<Rc<GpuEngine>>,
     cpu: CpuEngine,
 }
 
 impl Fields {
     /// Computes the bond masks on the engine `choice` names (`auto`: a hardware GPU, else CPU).
     pub fn new(model: Model, conditions: Conditions, choice: EngineChoice) -> Result<Self> {
-        if let Some(available) = tunnelgrid_cpu::available_memory() {
-            model.check_memory(available)?;
-        }
         let gpu = match choice {
             EngineChoice::Cpu => None,
             EngineChoice::Gpu => Some(GpuEngine::new()?),
             EngineChoice::Auto => auto_gpu().ok(),
         };
+        Self::with_gpu(model, conditions, gpu.map(Rc::new))
+    }
+
+    /// As `new`, on the given GPU engine (`None`: the CPU engine), e.g. the one a run used.
+    pub fn with_gpu(
+        model: Model,
+        conditions: Conditions,
+        gpu: Option<Rc<GpuEngine>>,
+    ) -> Result<Self> {
+        if let Some(available) = tunnelgrid_cpu::available_memory() {
+            model.check_memory(available)?;
+        }
         let cpu = CpuEngine::default();
         let masks = match &gpu {
             Some(gpu) => gpu.bond_masks(&model, &conditions)?.0,
@@ -73,7 +83,8 @@ impl Fields {
     }
 
     /// |current| through each site, amperes, at 1 V between bus bars on the faces of `axis`
-    /// (Kirchhoff's laws, CPU solver); refused along a superconducting axis, where it is unbounded.
+    /// (Kirchhoff's laws, on the chosen engine's solver); refused along a superconducting axis,
+    /// where it is unbounded.
     /// A volume conducts through voxel faces only, whatever `--connectivity` labels with
     /// (`transport::conduction_model`).
     pub fn current(&self, axis: usize) -> Result<Vec<f32>> {
@@ -87,19 +98,25 @@ impl Fields {
             Cow::Borrowed(_) => &self.masks,
         };
         let params = BondParams::new(&network.material, &network.lattice, &self.conditions);
-        let options = SolveOptions {
-            node_currents: true,
-            ..SolveOptions::default()
+        let solved = match &self.gpu {
+            Some(gpu) => {
+                let options = GpuSolveOptions {
+                    node_currents: true,
+                    ..GpuSolveOptions::default()
+                };
+                let lattice = &network.lattice;
+                gpu.axis_resistance(lattice, &params, masks, None, axis, &options, |_, _| {})?
+                    .axis
+            }
+            None => {
+                let options = SolveOptions {
+                    node_currents: true,
+                    ..SolveOptions::default()
+                };
+                let lattice = &network.lattice;
+                axis_resistance(lattice, &params, masks, None, axis, &options, |_, _| {})?
+            }
         };
-        let solved = axis_resistance(
-            &network.lattice,
-            &params,
-            masks,
-            None,
-            axis,
-            &options,
-            |_, _| {},
-        )?;
         match solved.site_current_a {
             Some(map) => Ok(map),
             None => bail!("--field current: the sample superconducts along axis {axis}: the current at 1 V is unbounded (see --field min-cut for the critical current)"),

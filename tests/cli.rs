@@ -7,7 +7,7 @@ use tunnelgrid::model::Material;
 
 mod common;
 
-use common::{gpu_available, scratch, text, tunnelgrid};
+use common::{gpu_available, read_npy, scratch, text, tunnelgrid};
 
 #[test]
 fn run_without_arguments_analyses_the_default_preset() {
@@ -80,13 +80,6 @@ fn presets_are_listed_and_printed_as_loadable_toml() {
     assert!(text(&out.stdout).contains("p = 0.9"));
 }
 
-fn read_npy_u32(path: &Path) -> (Vec<u64>, Vec<u32>) {
-    let bytes = std::fs::read(path).unwrap();
-    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
-    let shape = npy.shape().to_vec();
-    (shape, npy.into_vec::<u32>().unwrap())
-}
-
 #[test]
 fn exported_labels_are_a_partition_that_matches_the_report() {
     let dir = scratch("export");
@@ -107,7 +100,7 @@ fn exported_labels_are_a_partition_that_matches_the_report() {
     args.extend(["--field", "labels", "--out", "labels.npy"]);
     let out = tunnelgrid(&args, &dir);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let (shape, labels) = read_npy_u32(&dir.join("labels.npy"));
+    let (shape, labels) = read_npy::<u32>(&dir.join("labels.npy"));
     assert_eq!(shape, vec![14, 12, 10]);
 
     let mut run = vec!["run"];
@@ -138,7 +131,7 @@ fn exported_labels_are_a_partition_that_matches_the_report() {
         &dir,
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(read_npy_u32(&dir.join("b.npy")).0, vec![3, 3, 3, 4]);
+    assert_eq!(read_npy::<u32>(&dir.join("b.npy")).0, vec![3, 3, 3, 4]);
 }
 
 /// Runs with `args`, expects failure with a message containing every `needles` entry.
@@ -319,8 +312,8 @@ fn gpu_and_cpu_engines_report_the_same_from_the_command_line() {
         assert!(out.status.success(), "{}", text(&out.stderr));
     }
     assert_eq!(
-        read_npy_u32(&dir.join("gpu.npy")),
-        read_npy_u32(&dir.join("cpu.npy"))
+        read_npy::<u32>(&dir.join("gpu.npy")),
+        read_npy::<u32>(&dir.join("cpu.npy"))
     );
 }
 
@@ -330,26 +323,29 @@ fn run_resistance_on_the_gpu_matches_the_cpu() {
     if !gpu_available(&dir) {
         return;
     }
-    // Conducting default preset (normal tunnels and finite superconducting clusters).
-    let report = |engine: &str| {
-        let out = format!("r-{engine}");
-        let run = tunnelgrid(
-            &[
-                "run",
-                "--size",
-                "14",
-                "--pressure",
-                "100",
-                "--temperature",
-                "10",
-                "--resistance",
-                "--engine",
-                engine,
-                "--out",
-                &out,
-            ],
-            &dir,
-        );
+    // Conducting default preset (normal tunnels and finite superconducting clusters); on the
+    // GPU also with the solver's vectors in slabs of 4 z layers.
+    let report = |engine: &str, slab_layers: Option<&str>| {
+        let out = format!("r-{engine}-{}", slab_layers.unwrap_or("all"));
+        let mut args = vec![
+            "run",
+            "--size",
+            "14",
+            "--pressure",
+            "100",
+            "--temperature",
+            "10",
+            "--resistance",
+            "--current-map",
+            "--engine",
+            engine,
+            "--out",
+            &out,
+        ];
+        if let Some(layers) = slab_layers {
+            args.extend(["--slab-layers", layers]);
+        }
+        let run = tunnelgrid(&args, &dir);
         assert!(run.status.success(), "{}", text(&run.stderr));
         let stdout = text(&run.stdout);
         let r: serde_json::Value = serde_json::from_str(
@@ -358,11 +354,31 @@ fn run_resistance_on_the_gpu_matches_the_cpu() {
         .unwrap();
         (r, stdout)
     };
-    let (gpu, gpu_text) = report("gpu");
-    let (cpu, _) = report("cpu");
-    assert!(gpu_text.contains("f64 refinements"), "{gpu_text}");
-    assert!(gpu.get("solver_refinements").is_some());
+    let (cpu, _) = report("cpu", None);
     assert!(cpu.get("solver_refinements").is_none());
+    for slab_layers in [None, Some("4")] {
+        let (gpu, gpu_text) = report("gpu", slab_layers);
+        assert!(gpu_text.contains("f64 refinements"), "{gpu_text}");
+        assert!(gpu.get("solver_refinements").is_some());
+        assert_gpu_report_matches(&gpu, &cpu);
+        // `--current-map` on the GPU's solver: the CPU's map to what the GPU's 1e-6 residual
+        // allows locally (the crate's tests compare the maps exactly at a 1e-10 residual).
+        let out = format!("r-gpu-{}", slab_layers.unwrap_or("all"));
+        for axis in ["x", "y", "z"] {
+            let file = format!("current_{axis}.npy");
+            let (_, cpu_map) = read_npy::<f32>(&dir.join("r-cpu-all").join(&file));
+            let (_, gpu_map) = read_npy::<f32>(&dir.join(&out).join(&file));
+            let largest = cpu_map.iter().fold(0.0f32, |m, &c| m.max(c));
+            assert!(largest > 0.0 && cpu_map.len() == gpu_map.len());
+            for (c, g) in cpu_map.iter().zip(&gpu_map) {
+                assert!((c - g).abs() <= 1e-3 * largest, "{file}: {g} vs {c}");
+            }
+        }
+    }
+}
+
+/// The GPU's resistances and resistivities equal the CPU's to 1e-6, at a residual ≤ 1e-6.
+fn assert_gpu_report_matches(gpu: &serde_json::Value, cpu: &serde_json::Value) {
     for axis in ["x", "y", "z"] {
         for key in ["resistance_ohm", "resistivity_ohm_m"] {
             let g = gpu[key][axis].as_f64().unwrap();
@@ -494,7 +510,7 @@ fn current_and_min_cut_fields_are_consistent_with_the_report() {
         .unwrap()
         .into_vec()
         .unwrap();
-    let (_, masks) = read_npy_u32(&dir.join("bonds.npy"));
+    let (_, masks) = read_npy::<u32>(&dir.join("bonds.npy"));
     let cut_bonds: u32 = cut.iter().map(|c| c.count_ones()).sum();
     assert!(cut_bonds > 0);
     for (c, m) in cut.iter().zip(&masks) {

@@ -6,7 +6,7 @@ use clap::Args;
 use std::path::{Path, PathBuf};
 use tunnelgrid::engines::{self, EngineChoice};
 use tunnelgrid::fields::Fields;
-use tunnelgrid::model::{Conditions, Mode, Model, Report, State};
+use tunnelgrid::model::{Mode, Model, Report, State};
 use tunnelgrid::output::{write_npy, write_text};
 use tunnelgrid::transport::transport;
 
@@ -30,8 +30,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub resistance: bool,
     /// Also write |current| per site (f32, amperes at 1 V, shaped as `export`) along each axis
-    /// that conducts, to DIR/current_x.npy, current_y.npy, current_z.npy (CPU solver; the same
-    /// field as `export --field current`, for `render` and ParaView).
+    /// that conducts, to DIR/current_x.npy, current_y.npy, current_z.npy (the run engine's
+    /// solver; the same field as `export --field current`, for `render` and ParaView).
     #[arg(long)]
     pub current_map: bool,
     /// GPU engine: most z layers per slab (default: as many as one storage binding holds);
@@ -66,7 +66,8 @@ pub fn run(args: &RunArgs) -> Result<()> {
     }
     print!("{}", summary(&model, &report, &selected.reason));
     if args.current_map {
-        write_current_maps(&model, &conditions, &report, &args.out)?;
+        let fields = Fields::with_gpu(model.clone(), conditions, selected.gpu.clone())?;
+        write_current_maps(&fields, &report, &args.out)?;
     }
     let path = args.out.join("report.json");
     write_text(&path, &(serde_json::to_string_pretty(&report)? + "\n"))?;
@@ -74,15 +75,10 @@ pub fn run(args: &RunArgs) -> Result<()> {
     Ok(())
 }
 
-/// `--current-map`: |current| per site along every conducting axis. Superconducting axes carry
-/// an unbounded current at 1 V and insulating ones none, so they get no file.
-fn write_current_maps(
-    model: &Model,
-    conditions: &Conditions,
-    report: &Report,
-    out: &Path,
-) -> Result<()> {
-    let fields = Fields::new(model.clone(), *conditions, EngineChoice::Cpu)?;
+/// `--current-map`: |current| per site along every conducting axis, on the run's engine.
+/// Superconducting axes carry an unbounded current at 1 V and insulating ones none, so they get
+/// no file.
+fn write_current_maps(fields: &Fields, report: &Report, out: &Path) -> Result<()> {
     let shape = fields.npy_shape();
     let states = report.states.to_vec();
     for (axis, state) in states.iter().enumerate() {

@@ -470,6 +470,68 @@ fn slabs_of_any_thickness_agree_with_a_dense_solve() {
 }
 
 #[test]
+fn the_current_map_matches_the_cpu_solver() {
+    let Some(gpu) = engine() else { return };
+    let mut gpu = gpu.lock().unwrap_or_else(|e| e.into_inner());
+    // Superconducting clusters, some of them electrodes, and a bond network near threshold.
+    let mut m = material(
+        "default",
+        LatticeKind::Sc,
+        [12, 12, 11],
+        [Boundary::Open, Boundary::Periodic, Boundary::Periodic],
+    );
+    m.lattice.vacancy = 0.05;
+    let tunnel = build(m, 150.0, 300.0, 0.5, 5);
+    let m = material(
+        "bernoulli-bond",
+        LatticeKind::Sc,
+        [14, 13, 12],
+        [Boundary::Open; 3],
+    );
+    let bond = build(m, 0.0, 300.0, 0.3, 2);
+    // Refined to the CPU's 1e-10, so the maps agree to f32 rounding: local currents are only
+    // as good as the potentials, and a 1e-6 residual leaves local errors of ~1e-4.
+    let options = GpuSolveOptions {
+        node_currents: true,
+        tolerance: 1e-10,
+        ..Default::default()
+    };
+    for (what, (model, params, masks)) in [("tunnel", tunnel), ("bond p = 0.3", bond)] {
+        for (axis, layers) in [(0, None), (1, None), (2, Some(3))] {
+            gpu.slab_layers = layers;
+            let cpu = axis_resistance(
+                &model.lattice,
+                &params,
+                &masks,
+                None,
+                axis,
+                &SolveOptions {
+                    node_currents: true,
+                    ..Default::default()
+                },
+                |_, _| {},
+            )
+            .unwrap();
+            let result = gpu_resistance_with(&gpu, &model.lattice, &params, &masks, axis, &options);
+            let (Some(expected), Some(got)) = (cpu.site_current_a, result.axis.site_current_a)
+            else {
+                panic!("{what} axis {axis}: both solvers map the current");
+            };
+            let largest = expected.iter().fold(0.0f32, |m, &c| m.max(c));
+            assert!(largest > 0.0, "{what} axis {axis} carries current");
+            // The same current at every site (dead ends carry 0 up to rounding in both).
+            for (site, (&e, &g)) in expected.iter().zip(&got).enumerate() {
+                assert!(
+                    (e - g).abs() <= 1e-6 * largest,
+                    "{what} axis {axis} site {site}: {g} vs {e} (largest {largest})"
+                );
+            }
+        }
+    }
+    gpu.slab_layers = None;
+}
+
+#[test]
 fn a_lattice_whose_thinnest_slab_exceeds_one_binding_is_refused_with_the_limit() {
     let Some(gpu) = engine() else { return };
     let gpu = gpu.lock().unwrap_or_else(|e| e.into_inner());

@@ -235,6 +235,45 @@ impl AxisStencil {
             .collect()
     }
 
+    /// |current| through every site at free potentials `x` (1 V between the bus bars), as
+    /// `axis_resistance` maps it with `node_currents`: a free node carries half the sum of
+    /// |bond current| over its resistors (what flows in flows out), an electrode node the whole
+    /// sum; every site of a node shows the node's value; sites of no kept node show 0.
+    pub fn site_currents(&self, x: &[f64]) -> Vec<f32> {
+        // Per site: the sum of |current| over its own resistors, forward and backward.
+        let partial: Vec<f64> = (0..self.sites() as u64)
+            .into_par_iter()
+            .map(|site| {
+                let rep = self.node[site as usize];
+                if rep == NO_NODE {
+                    return 0.0;
+                }
+                let here = self.potential(x, rep);
+                let mut sum = 0.0;
+                self.for_each_resistor(site, |nb, g| {
+                    sum += (g * (here - self.potential(x, self.node[nb as usize]))).abs();
+                });
+                sum
+            })
+            .collect();
+        // Per node, at its representative (a node's sites may be anywhere: one pass in order).
+        let mut through = vec![0.0f64; self.sites()];
+        for (&rep, &p) in self.node.iter().zip(&partial) {
+            if rep != NO_NODE {
+                through[rep as usize] += p;
+            }
+        }
+        drop(partial);
+        self.node
+            .par_iter()
+            .map(|&rep| match rep {
+                NO_NODE => 0.0,
+                _ if self.role[rep as usize] == ROLE_FREE => (0.5 * through[rep as usize]) as f32,
+                _ => through[rep as usize] as f32,
+            })
+            .collect()
+    }
+
     /// Currents (source electrode out, sink electrode in), amperes, and the sum of |terms|.
     fn electrode_currents(&self, x: &[f64]) -> (f64, f64, f64) {
         let k_count = self.bonds_per_site;

@@ -49,6 +49,9 @@ pub struct GpuSolveOptions {
     /// Start from the linear profile between the bus bars (as the CPU solver does) rather than
     /// from 0; on a uniform block the profile is already the solution.
     pub linear_guess: bool,
+    /// Also map |current| per site (`AxisResistance::site_current_a`, from the f64 potentials
+    /// on the host, as the CPU solver maps it).
+    pub node_currents: bool,
 }
 
 impl Default for GpuSolveOptions {
@@ -60,6 +63,7 @@ impl Default for GpuSolveOptions {
             max_refinements: 30,
             batch: 32,
             linear_guess: true,
+            node_currents: false,
         }
     }
 }
@@ -183,8 +187,13 @@ impl GpuEngine {
             .into());
         }
         if stencil.conduction != Conduction::Normal {
+            let mut axis = stencil.unsolved(params);
+            // No current anywhere when insulating (as on the CPU); unbounded when superconducting.
+            if options.node_currents && stencil.conduction == Conduction::Insulating {
+                axis.site_current_a = Some(vec![0.0; stencil.lattice.sites() as usize]);
+            }
             return Ok(GpuResistance {
-                axis: stencil.unsolved(params),
+                axis,
                 refinements: 0,
                 slabs: 0,
                 device_s: 0.0,
@@ -333,6 +342,9 @@ impl GpuEngine {
         }
         let mut axis = stencil.resistance(params, &x, inner_total)?;
         axis.relative_residual = residual;
+        if options.node_currents {
+            axis.site_current_a = Some(stencil.site_currents(&x));
+        }
         Ok(GpuResistance {
             axis,
             refinements,
@@ -343,7 +355,7 @@ impl GpuEngine {
     }
 
     /// The resistance of the sample along `axis` on the device (the GPU twin of the CPU's
-    /// `axis_resistance`, without the current map).
+    /// `axis_resistance`; the current map when `options.node_currents`).
     #[allow(clippy::too_many_arguments)]
     pub fn axis_resistance(
         &self,
