@@ -12,13 +12,16 @@ use tunnelgrid_cpu::kirchhoff::{
     SolveOptions,
 };
 use tunnelgrid_cpu::maxflow::{critical_current, FlowNetwork, MaxFlowError, Terminal};
-use tunnelgrid_cpu::{label_clusters, CpuEngine, Network};
+use tunnelgrid_cpu::{label_clusters, Network};
 use tunnelgrid_model::params::{sc_bit, tunnel_bit, ALL_SC_BITS, ALL_TUNNEL_BITS, PRESENT_BIT};
-use tunnelgrid_model::{BondParams, Boundary, Conditions, Lattice, LatticeKind, Mode, Model};
+use tunnelgrid_model::{BondParams, Boundary, Lattice, LatticeKind, Mode, Model};
 
 #[path = "common/dense.rs"]
 mod dense;
 use dense::{dense_current, dense_lattice_resistance};
+#[path = "common/lattices.rs"]
+mod lattices;
+use lattices::{build, material, tunnel_network};
 
 fn network_of(
     nodes: usize,
@@ -412,33 +415,10 @@ fn perfect_lattice(
     boundary: [Boundary; 3],
     pressure_gpa: f64,
 ) -> (Model, BondParams, Vec<u32>) {
-    let mut material = tunnelgrid_model::presets::preset("default").unwrap();
+    let mut material = material("default", kind, cells, boundary);
     material.eos.sigma_static = 0.0;
     material.eos.sigma_thermal = 0.0;
-    material.lattice.kind = kind;
-    material.lattice.cells = cells;
-    material.lattice.boundary = boundary;
-    build(material, pressure_gpa, 0.5, 1)
-}
-
-fn build(
-    material: tunnelgrid_model::Material,
-    pressure_gpa: f64,
-    p: f64,
-    seed: u64,
-) -> (Model, BondParams, Vec<u32>) {
-    let model = Model::new(material).unwrap();
-    let conditions = Conditions {
-        pressure_gpa,
-        temperature_k: 300.0,
-        seed,
-        p,
-    };
-    let params = BondParams::new(&model.material, &model.lattice, &conditions);
-    let masks = CpuEngine::default()
-        .bond_masks(&model, &conditions)
-        .bond_masks;
-    (model, params, masks)
+    build(material, pressure_gpa, 300.0, 0.5, 1)
 }
 
 /// A Bernoulli preset on `kind` at probability `p`.
@@ -455,11 +435,7 @@ fn bernoulli_lattice(
     } else {
         "bernoulli-bond"
     };
-    let mut material = tunnelgrid_model::presets::preset(name).unwrap();
-    material.lattice.kind = kind;
-    material.lattice.cells = cells;
-    material.lattice.boundary = boundary;
-    build(material, 0.0, p, seed)
+    build(material(name, kind, cells, boundary), 0.0, 300.0, p, seed)
 }
 
 /// Cell edge of the default material at `pressure_gpa` and T_ref, by hand from MODEL.md §3:
@@ -899,11 +875,7 @@ fn invalid_axes_are_refused() {
 fn random_lattices_agree_with_a_dense_solve() {
     // Tunnel mode with vibration near the gap closing: a mixture of normal tunnels, missing
     // bonds and finite superconducting clusters, mixed boundaries.
-    let mut material = tunnelgrid_model::presets::preset("default").unwrap();
-    material.lattice.cells = [12, 12, 11];
-    material.lattice.boundary = [Boundary::Open, Boundary::Periodic, Boundary::Periodic];
-    material.lattice.vacancy = 0.05;
-    let (model, params, masks) = build(material, 150.0, 0.5, 5);
+    let (model, params, masks) = tunnel_network();
     let sc = masks
         .iter()
         .map(|m| (m & ALL_SC_BITS).count_ones())
@@ -1393,17 +1365,7 @@ fn critical_current_of_a_random_lattice_agrees_with_edmonds_karp() {
     let mut material = tunnelgrid_model::presets::preset("default").unwrap();
     material.lattice.cells = [10, 9, 8];
     material.lattice.boundary = [Boundary::Periodic, Boundary::Periodic, Boundary::Open];
-    let model = Model::new(material).unwrap();
-    let conditions = Conditions {
-        pressure_gpa: 125.0,
-        temperature_k: 10.0,
-        seed: 4,
-        p: 0.5,
-    };
-    let params = BondParams::new(&model.material, &model.lattice, &conditions);
-    let masks = CpuEngine::default()
-        .bond_masks(&model, &conditions)
-        .bond_masks;
+    let (model, params, masks) = build(material, 125.0, 10.0, 0.5, 4);
     let lattice = &model.lattice;
     let j0 = model.material.overlap.j0_amp;
     for axis in 0..3 {
@@ -1482,7 +1444,7 @@ fn the_gpu_stencil_is_the_same_network() {
     material.lattice.cells = [10, 9, 8];
     material.lattice.boundary = [Boundary::Open, Boundary::Periodic, Boundary::Open];
     material.lattice.vacancy = 0.05;
-    let (model, params, masks) = build(material, 150.0, 0.5, 3);
+    let (model, params, masks) = build(material, 150.0, 300.0, 0.5, 3);
     let lattice = &model.lattice;
     for axis in 0..3 {
         let stencil = axis_stencil(lattice, &params, &masks, None, axis, &options()).unwrap();

@@ -8,12 +8,14 @@
 
 #[path = "../../tunnelgrid-cpu/tests/common/dense.rs"]
 mod dense;
+#[path = "../../tunnelgrid-cpu/tests/common/lattices.rs"]
+mod lattices;
 
 use dense::dense_lattice_resistance;
+use lattices::{build, material, tunnel_network};
 use std::sync::{Mutex, OnceLock};
 use tunnelgrid_cpu::kirchhoff::stencil::axis_stencil;
 use tunnelgrid_cpu::kirchhoff::{axis_resistance, Conduction, SolveOptions};
-use tunnelgrid_cpu::CpuEngine;
 use tunnelgrid_gpu::{GpuEngine, GpuResistance, GpuSolveOptions};
 use tunnelgrid_model::params::{sc_bit, tunnel_bit, ALL_SC_BITS, ALL_TUNNEL_BITS};
 use tunnelgrid_model::{BondParams, Boundary, Conditions, Lattice, LatticeKind, Model};
@@ -33,41 +35,6 @@ fn engine() -> Option<&'static Mutex<GpuEngine>> {
             }
         })
         .as_ref()
-}
-
-/// The lattice's model, bond parameters and (CPU engine) bond masks.
-fn build(
-    material: tunnelgrid_model::Material,
-    pressure_gpa: f64,
-    temperature_k: f64,
-    p: f64,
-    seed: u64,
-) -> (Model, BondParams, Vec<u32>) {
-    let model = Model::new(material).unwrap();
-    let conditions = Conditions {
-        pressure_gpa,
-        temperature_k,
-        seed,
-        p,
-    };
-    let params = BondParams::new(&model.material, &model.lattice, &conditions);
-    let masks = CpuEngine::default()
-        .bond_masks(&model, &conditions)
-        .bond_masks;
-    (model, params, masks)
-}
-
-fn material(
-    preset: &str,
-    kind: LatticeKind,
-    cells: [u32; 3],
-    boundary: [Boundary; 3],
-) -> tunnelgrid_model::Material {
-    let mut material = tunnelgrid_model::presets::preset(preset).unwrap();
-    material.lattice.kind = kind;
-    material.lattice.cells = cells;
-    material.lattice.boundary = boundary;
-    material
 }
 
 /// The GPU resistance along `axis`.
@@ -213,14 +180,7 @@ fn random_lattice_networks_agree_with_a_dense_solve() {
     // Tunnel mode near the gap closing with vacancies: random resistances (r = R0·Δ/Δ0), missing
     // bonds and finite superconducting clusters (contracted on the GPU by the gather pass);
     // open x, periodic y and z. 1 584 sites.
-    let mut m = material(
-        "default",
-        LatticeKind::Sc,
-        [12, 12, 11],
-        [Boundary::Open, Boundary::Periodic, Boundary::Periodic],
-    );
-    m.lattice.vacancy = 0.05;
-    let (model, params, masks) = build(m, 150.0, 300.0, 0.5, 5);
+    let (model, params, masks) = tunnel_network();
     let sc = masks
         .iter()
         .map(|m| (m & ALL_SC_BITS).count_ones())
@@ -412,14 +372,7 @@ fn slabs_of_any_thickness_agree_with_a_dense_solve() {
     let mut gpu = gpu.lock().unwrap_or_else(|e| e.into_inner());
     // Tunnel mode with vacancies and finite superconducting clusters, which thin slabs cut into
     // several segments each; periodic z, so the first and last slabs exchange halos.
-    let mut m = material(
-        "default",
-        LatticeKind::Sc,
-        [12, 12, 11],
-        [Boundary::Open, Boundary::Periodic, Boundary::Periodic],
-    );
-    m.lattice.vacancy = 0.05;
-    let (model, params, masks) = build(m, 150.0, 300.0, 0.5, 5);
+    let (model, params, masks) = tunnel_network();
     let stencil = axis_stencil(
         &model.lattice,
         &params,
@@ -474,14 +427,7 @@ fn the_current_map_matches_the_cpu_solver() {
     let Some(gpu) = engine() else { return };
     let mut gpu = gpu.lock().unwrap_or_else(|e| e.into_inner());
     // Superconducting clusters, some of them electrodes, and a bond network near threshold.
-    let mut m = material(
-        "default",
-        LatticeKind::Sc,
-        [12, 12, 11],
-        [Boundary::Open, Boundary::Periodic, Boundary::Periodic],
-    );
-    m.lattice.vacancy = 0.05;
-    let tunnel = build(m, 150.0, 300.0, 0.5, 5);
+    let tunnel = tunnel_network();
     let m = material(
         "bernoulli-bond",
         LatticeKind::Sc,
