@@ -97,8 +97,15 @@ struct Neighbour {
     site: u32,
 }
 
-// The site forward bond (offset, to) of `s` leads to; invalid where an open face cuts it.
-fn neighbour(s: Site, offset: vec4<i32>) -> Neighbour {
+// The cell bond `offset` of `s` leads to, wrapped across periodic faces; invalid where an open
+// face cuts the bond.
+struct WrappedCell {
+    valid: bool,
+    crossed: bool,
+    cell: vec3<u32>,
+}
+
+fn wrapped_cell(s: Site, offset: vec4<i32>) -> WrappedCell {
     var cell = vec3<u32>(0u);
     var crossed = false;
     let n = vec3<i32>(P.cells.xyz);
@@ -106,7 +113,7 @@ fn neighbour(s: Site, offset: vec4<i32>) -> Neighbour {
         let c = i32(s.cell[axis]) + offset[axis];
         if c < 0 || c >= n[axis] {
             if P.periodic[axis] == 0u {
-                return Neighbour(false, false, 0u);
+                return WrappedCell(false, false, cell);
             }
             crossed = true;
             cell[axis] = u32((c + n[axis]) % n[axis]);
@@ -114,5 +121,14 @@ fn neighbour(s: Site, offset: vec4<i32>) -> Neighbour {
             cell[axis] = u32(c);
         }
     }
-    return Neighbour(true, crossed, site_index(cell, u32(offset.w)));
+    return WrappedCell(true, crossed, cell);
+}
+
+// The site forward bond (offset, to) of `s` leads to; invalid where an open face cuts it.
+fn neighbour(s: Site, offset: vec4<i32>) -> Neighbour {
+    let w = wrapped_cell(s, offset);
+    if !w.valid {
+        return Neighbour(false, false, 0u);
+    }
+    return Neighbour(true, w.crossed, site_index(w.cell, u32(offset.w)));
 }

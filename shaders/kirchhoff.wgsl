@@ -67,23 +67,14 @@ fn is_free(entry: u32) -> bool {
 // The window entry of the site bond `offset` leads to from `s` (a site of this slab); invalid
 // where an open face cuts the bond. Bonds reach one layer, so the entry is in the window.
 fn window_neighbour(s: Site, offset: vec4<i32>) -> Neighbour {
-    var cell = vec3<u32>(0u);
-    let n = vec3<i32>(P.cells.xyz);
-    for (var axis = 0u; axis < 3u; axis++) {
-        let c = i32(s.cell[axis]) + offset[axis];
-        if c < 0 || c >= n[axis] {
-            if P.periodic[axis] == 0u {
-                return Neighbour(false, false, 0u);
-            }
-            cell[axis] = u32((c + n[axis]) % n[axis]);
-        } else {
-            cell[axis] = u32(c);
-        }
+    let w = wrapped_cell(s, offset);
+    if !w.valid {
+        return Neighbour(false, false, 0u);
     }
     // Window layer: 0 is the halo below the slab.
     let layer = u32(i32(s.cell.z - P.slab.z) + 1 + offset.z);
-    let entry = ((layer * P.cells.y + cell.y) * P.cells.x + cell.x) * P.cells.w + u32(offset.w);
-    return Neighbour(true, false, entry);
+    let entry = ((layer * P.cells.y + w.cell.y) * P.cells.x + w.cell.x) * P.cells.w + u32(offset.w);
+    return Neighbour(true, w.crossed, entry);
 }
 
 // The search direction at the node of window entry `entry`.
