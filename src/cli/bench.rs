@@ -196,6 +196,7 @@ struct SolveRecord {
 
 /// `bench --resistance`: the Kirchhoff solve along x per size.
 fn bench_resistance(args: &BenchArgs, bencher: &Bencher) -> Result<()> {
+    use super::progress::SolveProgress;
     use tunnelgrid::cpu::kirchhoff::{axis_resistance, SolveOptions};
     use tunnelgrid::gpu::GpuSolveOptions;
     use tunnelgrid::model::BondParams;
@@ -224,6 +225,7 @@ fn bench_resistance(args: &BenchArgs, bencher: &Bencher) -> Result<()> {
                 Bencher::Cpu(cpu) => {
                     let masks = cpu.bond_masks(&model, &conditions).bond_masks;
                     let start = std::time::Instant::now();
+                    let mut progress = SolveProgress::default();
                     let r = axis_resistance(
                         lattice,
                         &params,
@@ -231,8 +233,9 @@ fn bench_resistance(args: &BenchArgs, bencher: &Bencher) -> Result<()> {
                         None,
                         0,
                         &SolveOptions::default(),
-                        |_, _| {},
+                        |i, r| progress.show(0, i, r),
                     )?;
+                    progress.finish();
                     let total = start.elapsed().as_secs_f64();
                     SolveRecord {
                         size,
@@ -253,6 +256,7 @@ fn bench_resistance(args: &BenchArgs, bencher: &Bencher) -> Result<()> {
                 Bencher::Gpu(gpu) => {
                     let (masks, _) = gpu.bond_masks(&model, &conditions)?;
                     let start = std::time::Instant::now();
+                    let mut progress = SolveProgress::default();
                     let r = gpu.axis_resistance(
                         lattice,
                         &params,
@@ -260,8 +264,9 @@ fn bench_resistance(args: &BenchArgs, bencher: &Bencher) -> Result<()> {
                         None,
                         0,
                         &GpuSolveOptions::default(),
-                        |_, _| {},
+                        |i, r| progress.show(0, i, r),
                     )?;
+                    progress.finish();
                     let total = start.elapsed().as_secs_f64();
                     SolveRecord {
                         size,

@@ -5,6 +5,7 @@ mod export;
 mod info;
 mod model_args;
 mod presets;
+mod progress;
 mod render;
 mod research;
 mod run;

@@ -10,6 +10,8 @@ use tunnelgrid::model::{Mode, Model, Report, State};
 use tunnelgrid::output::{write_npy, write_text};
 use tunnelgrid::transport::transport;
 
+use super::progress::SolveProgress;
+
 /// Arguments of `run`.
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -34,8 +36,8 @@ pub struct RunArgs {
     /// solver; the same field as `export --field current`, for `render` and ParaView).
     #[arg(long)]
     pub current_map: bool,
-    /// GPU engine: most z layers per slab (default: as many as one storage binding holds);
-    /// small values force the multi-slab path.
+    /// GPU engine and GPU Kirchhoff solver: most z layers per slab (default: as many as one
+    /// storage binding holds); small values force the multi-slab path.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub slab_layers: Option<u32>,
 }
@@ -55,7 +57,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     }
     let mut report = selected.engine.analyze(&model, &conditions)?;
     if args.resistance {
-        let mut progress = Progress::default();
+        let mut progress = SolveProgress::default();
         report.transport = Some(transport(
             &model,
             &conditions,
@@ -268,46 +270,5 @@ fn yes(b: bool) -> &'static str {
         "yes"
     } else {
         "no"
-    }
-}
-
-/// CG progress on stderr, at most once a second and only after the first second.
-struct Progress {
-    start: std::time::Instant,
-    last: std::time::Instant,
-    shown: bool,
-}
-
-impl Default for Progress {
-    fn default() -> Self {
-        let now = std::time::Instant::now();
-        Self {
-            start: now,
-            last: now,
-            shown: false,
-        }
-    }
-}
-
-impl Progress {
-    fn show(&mut self, axis: usize, iteration: usize, residual: f64) {
-        let now = std::time::Instant::now();
-        if now.duration_since(self.start).as_secs_f64() > 1.0
-            && now.duration_since(self.last).as_secs_f64() >= 1.0
-        {
-            self.last = now;
-            self.shown = true;
-            eprint!(
-                "\r\x1b[Ksolving axis {}: iteration {iteration}, relative residual {residual:.2e}",
-                ["x", "y", "z"][axis]
-            );
-        }
-    }
-
-    /// Clears the progress line, if one was shown.
-    fn finish(&self) {
-        if self.shown {
-            eprint!("\r\x1b[K");
-        }
     }
 }
