@@ -4,7 +4,7 @@
 // bonds, neighbours from the lattice geometry, one f32 conductance per forward bond.
 //
 // Vectors live in *blocks* (crates/tunnelgrid-gpu/src/kirchhoff/layout.rs): one per z slab, a
-// window of the slab's layers plus one halo layer on each side, and one cluster block whose
+// window of the slab's layers plus a halo layer on each side where one exists, and one cluster block whose
 // entry c is the unknown of contracted superconducting cluster c. A site's node code says where
 // its node's unknown is: its own window entry (SELF), cluster block entry c, or nowhere
 // (NOT_FREE: an electrode or no node, potential 0 in the correction system). A cluster's row is
@@ -20,7 +20,7 @@
 #include "common.wgsl"
 
 struct Block {
-    counts: vec4<u32>,  // entries, first entry (the halo's length in a slab window), first partial, all partials
+    counts: vec4<u32>,  // entries, first entry (a slab window's halo below: 0 or a layer), first partial, all partials
     shape: vec4<u32>,   // segments of the slab, clusters, (unused), (unused)
 }
 
@@ -71,9 +71,11 @@ fn window_neighbour(s: Site, offset: vec4<i32>) -> Neighbour {
     if !w.valid {
         return Neighbour(false, false, 0u);
     }
-    // Window layer: 0 is the halo below the slab.
-    let layer = u32(i32(s.cell.z - P.slab.z) + 1 + offset.z);
-    let entry = ((layer * P.cells.y + w.cell.y) * P.cells.x + w.cell.x) * P.cells.w + u32(offset.w);
+    // Layer relative to the slab's first (−1: the halo below, which exists wherever a bond can
+    // reach it); the slab's first site is window entry B.counts.y.
+    let layer = i32(s.cell.z - P.slab.z) + offset.z;
+    let row = (layer * i32(P.cells.y) + i32(w.cell.y)) * i32(P.cells.x) + i32(w.cell.x);
+    let entry = u32(i32(B.counts.y) + row * i32(P.cells.w) + offset.w);
     return Neighbour(true, w.crossed, entry);
 }
 

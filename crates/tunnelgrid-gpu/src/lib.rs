@@ -38,11 +38,11 @@ pub enum GpuError {
         /// wgpu's message.
         detail: String,
     },
-    /// The Kirchhoff solver's thinnest slab (one z layer and its two halo layers) does not fit
-    /// one storage binding.
+    /// The Kirchhoff solver's thinnest slab (one z layer and its halo layers) does not fit one
+    /// storage binding.
     #[error(
         "the GPU Kirchhoff solver cuts the lattice into z slabs, and its thinnest slab (one layer \
-         of {layer_sites} sites with a halo layer on each side) needs {needed} of conductances \
+         of {layer_sites} sites with the halo layers it needs) needs {needed} of conductances \
          in one storage binding; the adapter's largest binding is {limit}; use --engine cpu for \
          the resistance"
     )]

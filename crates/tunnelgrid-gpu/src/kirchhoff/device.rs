@@ -43,6 +43,7 @@ struct Block {
     x: wgpu::Buffer,
     r: wgpu::Buffer,
     p: wgpu::Buffer,
+    q: wgpu::Buffer,
     dot_pq: wgpu::BindGroup,
     update: wgpu::BindGroup,
     new_direction: wgpu::BindGroup,
@@ -70,12 +71,13 @@ pub struct Device<'a> {
 }
 
 impl<'a> Device<'a> {
-    /// Uploads the network of `stencil` as laid out in `layout`.
+    /// Uploads the network of `stencil` as laid out in `layout`; `inv_diag` holds the inverse
+    /// diagonal per block (`to_blocks`).
     pub fn new(
         engine: &'a GpuEngine,
         stencil: &AxisStencil,
         layout: &Layout,
-        site_inv_diag: &[Vec<f32>],
+        inv_diag: &[Vec<f32>],
         params: &BondParams,
     ) -> Result<Self, GpuSolveError> {
         let ctx = &engine.ctx;
@@ -87,7 +89,7 @@ impl<'a> Device<'a> {
         let mut entries: Vec<(u64, u64, u64)> = layout
             .slabs
             .iter()
-            .map(|s| (s.slab.sites, s.layer, s.codes.len() as u64))
+            .map(|s| (s.slab.sites, s.first, s.codes.len() as u64))
             .collect();
         if clusters > 0 {
             entries.push((clusters, 0, clusters));
@@ -103,11 +105,6 @@ impl<'a> Device<'a> {
             "cluster segments",
             bytemuck::cast_slice(&layout.cluster_segments),
         );
-        let cluster_inv_diag: Vec<f32> = layout
-            .representatives
-            .iter()
-            .map(|&rep| (1.0 / stencil.diagonal[rep as usize]) as f32)
-            .collect();
         let vectors = |len: u64, inv_diag: &[f32]| {
             (
                 ctx.storage_with("cg inverse diagonal", bytemuck::cast_slice(inv_diag)),
@@ -120,10 +117,11 @@ impl<'a> Device<'a> {
         let slab_vectors: Vec<_> = layout
             .slabs
             .iter()
-            .zip(site_inv_diag)
+            .zip(inv_diag)
             .map(|(s, d)| vectors(s.codes.len() as u64, d))
             .collect();
-        let cluster_vectors = (clusters > 0).then(|| vectors(clusters, &cluster_inv_diag));
+        let cluster_vectors =
+            (clusters > 0).then(|| vectors(clusters, &inv_diag[layout.slabs.len()]));
         let slab_statics: Vec<_> = layout
             .slabs
             .iter()
@@ -233,6 +231,7 @@ impl<'a> Device<'a> {
                 x: x.clone(),
                 r: r.clone(),
                 p: p.clone(),
+                q: q.clone(),
                 dot_pq,
                 update,
                 new_direction,
@@ -275,40 +274,47 @@ impl<'a> Device<'a> {
         })
     }
 
+    /// Encodes q = A·p: the stencil of every slab, then the rows of the contracted clusters.
+    pub fn encode_operator(&self, encoder: &mut wgpu::CommandEncoder) {
+        let ctx = &self.engine.ctx;
+        let cg = &self.engine.pipelines.cg;
+        let slabs = &self.blocks[..self.slabs];
+        for slab in slabs {
+            let bind = slab.stencil.as_ref().expect("a slab's stencil");
+            ctx.dispatch(
+                encoder,
+                Stage::Kirchhoff,
+                &cg.apply_laplacian,
+                bind,
+                slab.entries,
+            );
+        }
+        if let Some(finish) = &self.finish_clusters {
+            for (bind, segments) in slabs.iter().filter_map(|s| s.gather.as_ref()) {
+                ctx.dispatch(
+                    encoder,
+                    Stage::Kirchhoff,
+                    &cg.gather_segments,
+                    bind,
+                    segments * WORKGROUP as u64,
+                );
+            }
+            ctx.dispatch(
+                encoder,
+                Stage::Kirchhoff,
+                &cg.finish_clusters,
+                finish,
+                self.clusters,
+            );
+        }
+    }
+
     /// Encodes `iterations` CG iterations.
     pub fn encode(&self, encoder: &mut wgpu::CommandEncoder, iterations: u32) {
         let ctx = &self.engine.ctx;
         let cg = &self.engine.pipelines.cg;
-        let slabs = &self.blocks[..self.slabs];
         for _ in 0..iterations {
-            for slab in slabs {
-                let bind = slab.stencil.as_ref().expect("a slab's stencil");
-                ctx.dispatch(
-                    encoder,
-                    Stage::Kirchhoff,
-                    &cg.apply_laplacian,
-                    bind,
-                    slab.entries,
-                );
-            }
-            if let Some(finish) = &self.finish_clusters {
-                for (bind, segments) in slabs.iter().filter_map(|s| s.gather.as_ref()) {
-                    ctx.dispatch(
-                        encoder,
-                        Stage::Kirchhoff,
-                        &cg.gather_segments,
-                        bind,
-                        segments * WORKGROUP as u64,
-                    );
-                }
-                ctx.dispatch(
-                    encoder,
-                    Stage::Kirchhoff,
-                    &cg.finish_clusters,
-                    finish,
-                    self.clusters,
-                );
-            }
+            self.encode_operator(encoder);
             for block in &self.blocks {
                 ctx.dispatch_coarse(
                     encoder,
@@ -355,7 +361,7 @@ impl<'a> Device<'a> {
     }
 
     /// Copies every slab's halo layers of p from the slabs that own them.
-    fn encode_halo(&self, encoder: &mut wgpu::CommandEncoder) {
+    pub fn encode_halo(&self, encoder: &mut wgpu::CommandEncoder) {
         let bytes = self.layer * 4;
         for copy in &self.halo {
             let from = &self.blocks[copy.from.0].p;
@@ -389,13 +395,25 @@ impl<'a> Device<'a> {
 
     /// The unknowns of every block (x without the halos).
     pub fn solution(&self) -> Result<Vec<Vec<f32>>, GpuError> {
+        self.read_blocks(|block| &block.x)
+    }
+
+    /// A·p of the last operator pass, per block (without the halos).
+    pub fn operator_result(&self) -> Result<Vec<Vec<f32>>, GpuError> {
+        self.read_blocks(|block| &block.q)
+    }
+
+    fn read_blocks(
+        &self,
+        vector: impl Fn(&Block) -> &wgpu::Buffer,
+    ) -> Result<Vec<Vec<f32>>, GpuError> {
         self.blocks
             .iter()
             .map(|block| {
-                let words = self
-                    .engine
-                    .ctx
-                    .read_words(&block.x, block.first, block.entries)?;
+                let words =
+                    self.engine
+                        .ctx
+                        .read_words(vector(block), block.first, block.entries)?;
                 Ok(words.into_iter().map(f32::from_bits).collect())
             })
             .collect()

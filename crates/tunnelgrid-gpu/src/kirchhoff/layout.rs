@@ -4,8 +4,9 @@
 //! *Slabs.* The lattice is cut into z slabs as in the GPU engine (params::plan_slabs), each small
 //! enough that its largest vector (the conductances, K f32 per site) fits one storage binding.
 //! Every per-slab vector is a *window*: the layer below the slab, the slab's layers, the layer
-//! above (wrapped where z is periodic; unused at an open face). Bonds reach one layer at most,
-//! so the stencil of any site of the slab reads only its window. The halo layers of the search
+//! above (wrapped where z is periodic; absent at an open face, so a 2D lattice or a whole open
+//! lattice in one slab has no halo at all). Bonds reach one layer at most, so the stencil of any
+//! site of the slab reads only its window. The halo layers of the search
 //! direction are refreshed from the neighbouring slabs after every iteration (`halo_copies`);
 //! the node codes and conductances in the halos are static and uploaded once.
 //!
@@ -33,8 +34,10 @@ pub const SEGMENT_MEMBERS: usize = 256 * 64;
 pub struct SlabLayout {
     /// The slab's layers.
     pub slab: Slab,
-    /// Sites per layer (the halo's length and the interior's offset in every window).
+    /// Sites per layer (a halo's length).
     pub layer: u64,
+    /// Window entry of the slab's first site: one layer when there is a halo below, else 0.
+    pub first: u64,
     /// Per window site: its node code.
     pub codes: Vec<u32>,
     /// Per window site and forward bond k, at `site·K + k`: the f32 conductance.
@@ -59,10 +62,24 @@ pub struct Layout {
     pub cluster_segments: Vec<u32>,
 }
 
+/// Whether z wraps (never for a 2D lattice).
+fn z_periodic(lattice: &Lattice) -> bool {
+    lattice.boundary[2] == Boundary::Periodic && !lattice.kind.is_2d()
+}
+
+/// Layers of the window of one slab holding the whole lattice: with its two halos where z wraps.
+pub fn whole_window_layers(lattice: &Lattice) -> u64 {
+    lattice.cells[2] as u64 + if z_periodic(lattice) { 2 } else { 0 }
+}
+
 /// The most z layers per slab such that every window vector of `per_site` words per site fits
-/// `max_words`; `None` when not even one layer does.
+/// `max_words`: the whole lattice when it fits in one window, else slabs with two halos each;
+/// `None` when not even one layer with its halos does.
 pub fn layers_per_slab(lattice: &Lattice, per_site: u64, max_words: u64) -> Option<u32> {
     let layer_words = lattice.sites_per_layer() * per_site;
+    if whole_window_layers(lattice) * layer_words <= max_words {
+        return Some(lattice.cells[2]);
+    }
     let fit = (max_words / layer_words).checked_sub(2)?;
     (fit >= 1).then(|| fit.min(u32::MAX as u64) as u32)
 }
@@ -72,38 +89,37 @@ pub fn layers_per_slab(lattice: &Lattice, per_site: u64, max_words: u64) -> Opti
 pub fn window_layer(lattice: &Lattice, slab: &Slab, j: u32) -> Option<u32> {
     let nz = lattice.cells[2] as i64;
     let z = slab.first_z as i64 + j as i64 - 1;
-    let periodic = lattice.boundary[2] == Boundary::Periodic && !lattice.kind.is_2d();
     if (0..nz).contains(&z) {
         Some(z as u32)
-    } else if periodic {
+    } else if z_periodic(lattice) {
         Some(z.rem_euclid(nz) as u32)
     } else {
         None
     }
 }
 
-/// `global` (site space, `per_site` entries per site) cut to the window of `slab`; layers past
-/// an open face are `fill`.
-pub fn window<T: Copy, U: Copy>(
+/// Window entry of the first site of `slab`: one layer when it has a halo below, else 0.
+pub fn window_first(lattice: &Lattice, slab: &Slab) -> u64 {
+    match window_layer(lattice, slab, 0) {
+        Some(_) => lattice.sites_per_layer(),
+        None => 0,
+    }
+}
+
+/// `global` (site space, `per_site` entries per site) cut to the window of `slab`.
+pub fn window<T: Copy, U>(
     lattice: &Lattice,
     slab: &Slab,
     global: &[T],
     per_site: usize,
     convert: impl Fn(T) -> U,
-    fill: U,
 ) -> Vec<U> {
     let layer = lattice.sites_per_layer() as usize * per_site;
-    let mut out = Vec::with_capacity((slab.layers as usize + 2) * layer);
-    for j in 0..slab.layers + 2 {
-        match window_layer(lattice, slab, j) {
-            Some(z) => {
-                let start = z as usize * layer;
-                out.extend(global[start..start + layer].iter().map(|&v| convert(v)));
-            }
-            None => out.resize(out.len() + layer, fill),
-        }
-    }
-    out
+    (0..slab.layers + 2)
+        .filter_map(|j| window_layer(lattice, slab, j))
+        .flat_map(|z| global[z as usize * layer..(z as usize + 1) * layer].iter())
+        .map(|&v| convert(v))
+        .collect()
 }
 
 /// Per site: its node code (`SELF`, a cluster index, or `NOT_FREE`).
@@ -155,10 +171,11 @@ impl Layout {
                 let end = slab.first_site + slab.sites;
                 let lo = members.partition_point(|&m| (m as u64) < slab.first_site);
                 let hi = members.partition_point(|&m| (m as u64) < end);
+                let first = window_first(lattice, slab);
                 for chunk in members[lo..hi].chunks(segment_members) {
                     let local = chunk
                         .iter()
-                        .map(|&m| (m as u64 - slab.first_site + layer) as u32)
+                        .map(|&m| (m as u64 - slab.first_site + first) as u32)
                         .collect();
                     per_slab[i].push((c as u32, local));
                 }
@@ -190,15 +207,9 @@ impl Layout {
                 SlabLayout {
                     slab: *slab,
                     layer,
-                    codes: window(lattice, slab, &codes, 1, |c| c, NOT_FREE),
-                    conductance: window(
-                        lattice,
-                        slab,
-                        &stencil.conductance,
-                        k_count,
-                        |g| g as f32,
-                        0.0,
-                    ),
+                    first: window_first(lattice, slab),
+                    codes: window(lattice, slab, &codes, 1, |c| c),
+                    conductance: window(lattice, slab, &stencil.conductance, k_count, |g| g as f32),
                     members,
                     segments,
                 }
@@ -209,6 +220,17 @@ impl Layout {
             slabs,
             representatives: (0..clusters).map(|c| cluster(stencil, c)[0]).collect(),
             cluster_segments,
+        }
+    }
+
+    /// Frees the per-slab tables (codes, conductances, members, segments) once they are on the
+    /// device: the solve never reads them again, and they hold (8 + 4K) bytes per site.
+    pub fn release_tables(&mut self) {
+        for slab in &mut self.slabs {
+            slab.codes = Vec::new();
+            slab.conductance = Vec::new();
+            slab.members = Vec::new();
+            slab.segments = Vec::new();
         }
     }
 
@@ -239,13 +261,16 @@ pub fn halo_copies(lattice: &Lattice, slabs: &[Slab]) -> Vec<HaloCopy> {
     };
     let mut copies = Vec::new();
     for (i, slab) in slabs.iter().enumerate() {
-        for j in [0, slab.layers + 1] {
+        // The halo below is the window's start, the halo above follows the slab's sites.
+        let below = (0, 0);
+        let above = (slab.layers + 1, window_first(lattice, slab) + slab.sites);
+        for (j, to) in [below, above] {
             if let Some(z) = window_layer(lattice, slab, j) {
                 let o = owner(z);
-                let from = (z - slabs[o].first_z + 1) as u64 * layer;
+                let from = window_first(lattice, &slabs[o]) + (z - slabs[o].first_z) as u64 * layer;
                 copies.push(HaloCopy {
                     from: (o, from),
-                    to: (i, j as u64 * layer),
+                    to: (i, to),
                 });
             }
         }
@@ -261,60 +286,73 @@ mod tests {
         Lattice::sc_with_connectivity([3, 2, 5], [boundary; 3], 6)
     }
 
+    /// Sites of layers `from..to` of the 3 × 2 × 5 test lattice (6 sites a layer).
+    fn layers(from: u32, to: u32) -> Vec<u32> {
+        (from * 6..to * 6).collect()
+    }
+
     #[test]
-    fn windows_hold_the_layer_below_the_slab_and_the_layer_above() {
+    fn windows_hold_the_layer_below_the_slab_and_the_layer_above_where_they_exist() {
         let global: Vec<u32> = (0..30).collect();
-        for (boundary, below, above) in [
-            (Boundary::Open, None, Some(4u32)),
-            (Boundary::Periodic, Some(4u32), Some(4)),
-        ] {
-            let l = lattice(boundary);
-            let slabs = plan_slabs(&l, 2);
-            // First slab: layers 0 and 1; below is layer 4 (periodic) or nothing; above layer 2.
-            let w = window(&l, &slabs[0], &global, 1, |v| v, u32::MAX);
-            let expect_below: Vec<u32> = match below {
-                Some(z) => (z * 6..z * 6 + 6).collect(),
-                None => vec![u32::MAX; 6],
-            };
-            assert_eq!(w[..6], expect_below[..]);
-            assert_eq!(w[6..18], (0..12).collect::<Vec<_>>()[..]);
-            assert_eq!(w[18..], (12..18).collect::<Vec<_>>()[..]);
-            // Last slab: layer 4 alone; above wraps to layer 0 or is nothing.
-            let w = window(&l, &slabs[2], &global, 1, |v| v, u32::MAX);
-            assert_eq!(w[..6], (18..24).collect::<Vec<_>>()[..]);
-            assert_eq!(w[6..12], (24..30).collect::<Vec<_>>()[..]);
-            let expect_above: Vec<u32> = match (boundary, above) {
-                (Boundary::Periodic, _) => (0..6).collect(),
-                _ => vec![u32::MAX; 6],
-            };
-            assert_eq!(w[12..], expect_above[..]);
-        }
+        let open = lattice(Boundary::Open);
+        let periodic = lattice(Boundary::Periodic);
+        let slabs = plan_slabs(&open, 2);
+        let cat = |parts: &[Vec<u32>]| parts.concat();
+        // First slab (layers 0, 1): nothing below an open face, layer 4 below where z wraps.
+        let w = window(&open, &slabs[0], &global, 1, |v| v);
+        assert_eq!((w, window_first(&open, &slabs[0])), (layers(0, 3), 0));
+        let w = window(&periodic, &slabs[0], &global, 1, |v| v);
+        let want = cat(&[layers(4, 5), layers(0, 3)]);
+        assert_eq!((w, window_first(&periodic, &slabs[0])), (want, 6));
+        // Middle slab (layers 2, 3): a halo on each side.
+        let w = window(&open, &slabs[1], &global, 1, |v| v);
+        assert_eq!((w, window_first(&open, &slabs[1])), (layers(1, 5), 6));
+        // Last slab (layer 4): nothing above an open face, layer 0 above where z wraps.
+        let w = window(&open, &slabs[2], &global, 1, |v| v);
+        assert_eq!(w, layers(3, 5));
+        let w = window(&periodic, &slabs[2], &global, 1, |v| v);
+        assert_eq!(w, cat(&[layers(3, 5), layers(0, 1)]));
+        // Two values per site: each site's pair stays together.
+        let pairs: Vec<u32> = (0..60).collect();
+        let w = window(&open, &slabs[2], &pairs, 2, |v| v);
+        assert_eq!(w, (36..60).collect::<Vec<_>>());
+        // One slab of an open lattice, and a 2D lattice: no halo at all.
+        let whole = plan_slabs(&open, 5);
+        assert_eq!(window(&open, &whole[0], &global, 1, |v| v), layers(0, 5));
+        let square = Lattice::new(
+            tunnelgrid_model::LatticeKind::Square,
+            [6, 5, 1],
+            [Boundary::Periodic; 3],
+        );
+        let slab = plan_slabs(&square, 1)[0];
+        assert_eq!(window(&square, &slab, &global, 1, |v| v), layers(0, 5));
+        assert_eq!(window_first(&square, &slab), 0);
     }
 
     #[test]
     fn halo_copies_bring_each_halo_layer_from_its_owner() {
         for boundary in [Boundary::Open, Boundary::Periodic] {
             let l = lattice(boundary);
-            for layers in [1, 2, 5] {
-                let slabs = plan_slabs(&l, layers);
+            for thickness in [1, 2, 5] {
+                let slabs = plan_slabs(&l, thickness);
                 let global: Vec<u32> = (0..30).collect();
                 let windows: Vec<Vec<u32>> = slabs
                     .iter()
-                    .map(|s| window(&l, s, &global, 1, |v| v, u32::MAX))
+                    .map(|s| window(&l, s, &global, 1, |v| v))
                     .collect();
                 // Start from windows whose halos are blank and apply the copies.
                 let mut refreshed = windows.clone();
-                for w in &mut refreshed {
-                    let n = w.len();
-                    w[..6].fill(u32::MAX);
-                    w[n - 6..].fill(u32::MAX);
+                for (w, slab) in refreshed.iter_mut().zip(&slabs) {
+                    let first = window_first(&l, slab) as usize;
+                    w[..first].fill(u32::MAX);
+                    w[first + slab.sites as usize..].fill(u32::MAX);
                 }
                 for copy in halo_copies(&l, &slabs) {
                     let source = refreshed[copy.from.0].clone();
                     let (from, to) = (copy.from.1 as usize, copy.to.1 as usize);
                     refreshed[copy.to.0][to..to + 6].copy_from_slice(&source[from..from + 6]);
                 }
-                assert_eq!(refreshed, windows, "{boundary:?}, {layers} layers");
+                assert_eq!(refreshed, windows, "{boundary:?}, slabs of {thickness}");
             }
         }
     }
@@ -388,5 +426,18 @@ mod tests {
         assert_eq!(layers_per_slab(&l, 3, 3000), Some(8));
         assert_eq!(layers_per_slab(&l, 3, 899), None);
         assert_eq!(layers_per_slab(&l, 3, 900), Some(1));
+        // The whole open lattice in one window needs no halo; a periodic one needs two.
+        assert_eq!(layers_per_slab(&l, 3, 30_000), Some(100));
+        let p = Lattice::sc_with_connectivity([10, 10, 100], [Boundary::Periodic; 3], 6);
+        assert_eq!(layers_per_slab(&p, 3, 30_000), Some(98));
+        assert_eq!(layers_per_slab(&p, 3, 30_600), Some(100));
+        // A 2D lattice is one layer without halos.
+        let square = Lattice::new(
+            tunnelgrid_model::LatticeKind::Square,
+            [10, 10, 1],
+            [Boundary::Periodic; 3],
+        );
+        assert_eq!(layers_per_slab(&square, 2, 200), Some(1));
+        assert_eq!(layers_per_slab(&square, 2, 199), None);
     }
 }

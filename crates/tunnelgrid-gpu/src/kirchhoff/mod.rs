@@ -10,9 +10,9 @@
 //!
 //! Size: the vectors are cut into z slabs (`layout`), as in the GPU engine, each as thick as one
 //! storage binding allows for its conductances (K f32 per site, the largest per-slab vector),
-//! with one halo layer on each side. A lattice is refused only when one z layer (with its two
-//! halos) does not fit a binding, or when the device's memory, about (24 + 4·K) bytes per site,
-//! does not hold it.
+//! with a halo layer on each side where there is one. A lattice is refused only when its
+//! thinnest slab does not fit a binding, or when the device's memory, about (24 + 4·K) bytes per
+//! site, does not hold it.
 
 mod device;
 pub mod layout;
@@ -110,9 +110,11 @@ fn plan(engine: &GpuEngine, lattice: &Lattice) -> Result<u32, GpuError> {
     let max_words = engine.ctx.max_words_per_binding();
     let layer = lattice.sites_per_layer();
     let Some(fit) = layout::layers_per_slab(lattice, k_count, max_words) else {
+        // The thinnest slab: one layer with its halos, or the whole lattice if thinner.
+        let layers = layout::whole_window_layers(lattice).min(3);
         return Err(GpuError::SolverTooLarge {
             layer_sites: layer,
-            needed: human_bytes(3 * layer * k_count * 4),
+            needed: human_bytes(layers * layer * k_count * 4),
             limit: human_bytes(max_words * 4),
         });
     };
@@ -163,11 +165,116 @@ fn window_all(stencil: &AxisStencil, layout: &Layout, global: &[f32]) -> Vec<Vec
     layout
         .slabs
         .iter()
-        .map(|s| layout::window(&stencil.lattice, &s.slab, global, 1, |v| v, 0.0))
+        .map(|s| layout::window(&stencil.lattice, &s.slab, global, 1, |v| v))
         .collect()
 }
 
+/// The free unknowns in site space: the one-site nodes, then the clusters' representatives.
+fn unknowns(layout: &Layout) -> impl Iterator<Item = usize> + '_ {
+    let own = (0..layout.codes.len()).filter(|&s| layout.codes[s] == SELF);
+    own.chain(layout.representatives.iter().map(|&rep| rep as usize))
+}
+
+/// A site-space vector as the device's blocks: `value(site)` at every free unknown (a one-site
+/// node's entry in its slab's window, halos included; a cluster's in the cluster block, taken at
+/// its representative), 0 elsewhere.
+fn to_blocks(
+    stencil: &AxisStencil,
+    layout: &Layout,
+    value: impl Fn(usize) -> f32,
+) -> Vec<Vec<f32>> {
+    let own: Vec<f32> = (0..layout.codes.len())
+        .map(|s| {
+            if layout.codes[s] == SELF {
+                value(s)
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let mut blocks = window_all(stencil, layout, &own);
+    if !layout.representatives.is_empty() {
+        blocks.push(
+            layout
+                .representatives
+                .iter()
+                .map(|&rep| value(rep as usize))
+                .collect(),
+        );
+    }
+    blocks
+}
+
+/// Calls `visit(site, value)` for every free unknown of `blocks` as read back (without halos):
+/// the inverse of `to_blocks`.
+fn for_each_unknown(layout: &Layout, blocks: &[Vec<f32>], mut visit: impl FnMut(usize, f32)) {
+    for (slab, values) in layout.slabs.iter().zip(blocks) {
+        let first = slab.slab.first_site as usize;
+        for (i, &v) in values.iter().enumerate() {
+            if layout.codes[first + i] == SELF {
+                visit(first + i, v);
+            }
+        }
+    }
+    if let Some(values) = blocks.get(layout.slabs.len()) {
+        for (&rep, &v) in layout.representatives.iter().zip(values) {
+            visit(rep as usize, v);
+        }
+    }
+}
+
 impl GpuEngine {
+    /// Plans the slabs of `stencil` and uploads its network.
+    fn upload<'a>(
+        &'a self,
+        stencil: &AxisStencil,
+        params: &BondParams,
+    ) -> Result<(Layout, Device<'a>), GpuSolveError> {
+        let layers = plan(self, &stencil.lattice)?;
+        let mut layout = Layout::new(stencil, layers);
+        check_layout(self, &layout)?;
+        let inv_diag = to_blocks(stencil, &layout, |s| (1.0 / stencil.diagonal[s]) as f32);
+        let device = Device::new(self, stencil, &layout, &inv_diag, params)?;
+        layout.release_tables();
+        Ok((layout, device))
+    }
+
+    /// q = A·p once on the device, in f32, for site-space `p` read at the free unknowns (one-site
+    /// nodes and clusters' representatives); q in site space at the same entries, 0 elsewhere.
+    /// The halo exchange and operator of every CG iteration (stencils of all slabs, cluster
+    /// gathers), exposed so that tests can compare them entry by entry with the f64 twin in
+    /// `AxisStencil`.
+    #[doc(hidden)]
+    pub fn apply_stencil(
+        &self,
+        stencil: &AxisStencil,
+        params: &BondParams,
+        p: &[f64],
+    ) -> Result<Vec<f64>, GpuSolveError> {
+        if stencil.conduction != Conduction::Normal {
+            return Ok(vec![0.0; stencil.sites()]);
+        }
+        let (layout, device) = self.upload(stencil, params)?;
+        let mut direction = to_blocks(stencil, &layout, |s| p[s] as f32);
+        // Blank halos, so that the device's halo exchange has to fill them, as in every iteration.
+        for (window, slab) in direction.iter_mut().zip(&layout.slabs) {
+            let first = slab.first as usize;
+            window[..first].fill(0.0);
+            window[first + slab.slab.sites as usize..].fill(0.0);
+        }
+        let zeros: Vec<Vec<f32>> = direction.iter().map(|b| vec![0.0; b.len()]).collect();
+        device.start(&zeros, &direction, &Scalars::default())?;
+        let mut encoder = self.ctx.encoder();
+        device.encode_halo(&mut encoder);
+        device.encode_operator(&mut encoder);
+        self.ctx.submit_and_wait(encoder)?;
+        let mut q = vec![0.0; stencil.sites()];
+        for_each_unknown(&layout, &device.operator_result()?, |site, v| {
+            q[site] = v as f64
+        });
+        Ok(q)
+    }
+
     /// Solves the stencil of one axis on the device: f32 CG with f64 iterative refinement to
     /// `options.tolerance`. `progress(inner iterations, relative residual)` is called after every
     /// batch.
@@ -201,23 +308,8 @@ impl GpuEngine {
             });
         }
         let sites = stencil.sites();
-        let layers = plan(self, &stencil.lattice)?;
         let host_start = Instant::now();
-        let layout = Layout::new(stencil, layers);
-        check_layout(self, &layout)?;
-        let codes = &layout.codes;
-        let inv_diag: Vec<f32> = codes
-            .iter()
-            .zip(&stencil.diagonal)
-            .map(|(&c, &d)| if c == SELF { (1.0 / d) as f32 } else { 0.0 })
-            .collect();
-        let device = Device::new(
-            self,
-            stencil,
-            &layout,
-            &window_all(stencil, &layout, &inv_diag),
-            params,
-        )?;
+        let (layout, device) = self.upload(stencil, params)?;
         let ctx = &self.ctx;
 
         let mut x = if options.linear_guess {
@@ -254,42 +346,17 @@ impl GpuEngine {
             }
             // The correction system A·e = r/‖r‖, from e = 0: r and z = D⁻¹r per block.
             let scale = rr.sqrt();
-            let site_r: Vec<f32> = codes
-                .iter()
-                .zip(&r)
-                .map(|(&c, &ri)| if c == SELF { (ri / scale) as f32 } else { 0.0 })
-                .collect();
-            let site_z: Vec<f32> = site_r.iter().zip(&inv_diag).map(|(r, d)| r * d).collect();
-            let (mut block_r, mut block_z) = (
-                window_all(stencil, &layout, &site_r),
-                window_all(stencil, &layout, &site_z),
-            );
-            drop((site_r, site_z));
-            if !layout.representatives.is_empty() {
-                let (cr, cz): (Vec<f32>, Vec<f32>) = layout
-                    .representatives
-                    .iter()
-                    .map(|&rep| {
-                        let v = (r[rep as usize] / scale) as f32;
-                        (v, v * (1.0 / stencil.diagonal[rep as usize]) as f32)
-                    })
-                    .unzip();
-                block_r.push(cr);
-                block_z.push(cz);
-            }
-            // r·z and r·r over the unknowns, from the blocks' interiors (halos excluded).
+            let r_of = |s: usize| (r[s] / scale) as f32;
+            let z_of = |s: usize| r_of(s) * (1.0 / stencil.diagonal[s]) as f32;
             let (mut rz, mut rr32) = (0.0f64, 0.0f64);
-            for (b, (rb, zb)) in block_r.iter().zip(&block_z).enumerate() {
-                let first = layout.slabs.get(b).map_or(0, |s| s.layer as usize);
-                let entries = layout
-                    .slabs
-                    .get(b)
-                    .map_or(rb.len(), |s| s.slab.sites as usize);
-                for (&v, &z) in rb[first..first + entries].iter().zip(&zb[first..]) {
-                    rz += v as f64 * z as f64;
-                    rr32 += v as f64 * v as f64;
-                }
+            for s in unknowns(&layout) {
+                rz += r_of(s) as f64 * z_of(s) as f64;
+                rr32 += r_of(s) as f64 * r_of(s) as f64;
             }
+            let (block_r, block_z) = (
+                to_blocks(stencil, &layout, r_of),
+                to_blocks(stencil, &layout, z_of),
+            );
             let start = Scalars {
                 rz: rz as f32,
                 rr: rr32 as f32,
@@ -314,19 +381,7 @@ impl GpuEngine {
             };
             device_s += t.elapsed().as_secs_f64();
             let e = device.solution()?;
-            for (slab, e_slab) in layout.slabs.iter().zip(&e) {
-                let first = slab.slab.first_site as usize;
-                for (i, &ei) in e_slab.iter().enumerate() {
-                    if codes[first + i] == SELF {
-                        x[first + i] += scale * ei as f64;
-                    }
-                }
-            }
-            if let Some(e_clusters) = e.get(layout.slabs.len()) {
-                for (&rep, &ei) in layout.representatives.iter().zip(e_clusters) {
-                    x[rep as usize] += scale * ei as f64;
-                }
-            }
+            for_each_unknown(&layout, &e, |site, ei| x[site] += scale * ei as f64);
             inner_total += inner;
             refinements += 1;
             let previous = residual;
