@@ -509,15 +509,8 @@ fn the_device_operator_equals_its_cpu_twin_entry_by_entry() {
     let Some(gpu) = engine() else { return };
     let mut gpu = locked(gpu);
     let mut cases = vec![("tunnel sc".to_string(), tunnel_network())];
-    for kind in [
-        LatticeKind::Sc,
-        LatticeKind::Bcc,
-        LatticeKind::Fcc,
-        LatticeKind::Diamond,
-        LatticeKind::Square,
-        LatticeKind::Tetragonal,
-    ] {
-        let cells = if kind == LatticeKind::Square {
+    for kind in LatticeKind::ALL {
+        let cells = if kind.is_2d() {
             [9, 8, 1]
         } else {
             [5, 4, 5]
