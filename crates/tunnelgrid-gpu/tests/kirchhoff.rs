@@ -510,11 +510,7 @@ fn the_device_operator_equals_its_cpu_twin_entry_by_entry() {
     let mut gpu = locked(gpu);
     let mut cases = vec![("tunnel sc".to_string(), tunnel_network())];
     for kind in LatticeKind::ALL {
-        let cells = if kind.is_2d() {
-            [9, 8, 1]
-        } else {
-            [5, 4, 5]
-        };
+        let cells = if kind.is_2d() { [9, 8, 1] } else { [5, 4, 5] };
         for z in [Boundary::Open, Boundary::Periodic] {
             let m = material(
                 "bernoulli-bond",
