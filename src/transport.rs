@@ -52,7 +52,7 @@ pub fn transport(
     let model = &*conduction_model(model)?;
     let lattice = &model.lattice;
     let params = BondParams::new(&model.material, lattice, conditions);
-    let (masks, axes, refinements) = match gpu {
+    let (masks, axes, gpu_counts) = match gpu {
         None => {
             let masks = CpuEngine::default()
                 .bond_masks(model, conditions)
@@ -69,7 +69,7 @@ pub fn transport(
         Some(gpu) => {
             let (masks, _) = gpu.bond_masks(model, conditions)?;
             let mut axes: Vec<AxisResistance> = Vec::new();
-            let mut refinements = Vec::new();
+            let mut counts = (Vec::new(), Vec::new());
             for axis in 0..lattice.axes() {
                 let solved = gpu.axis_resistance(
                     lattice,
@@ -81,9 +81,10 @@ pub fn transport(
                     |i, r| progress(axis, i, r),
                 )?;
                 axes.push(solved.axis);
-                refinements.push(solved.refinements);
+                counts.0.push(solved.refinements);
+                counts.1.push(solved.slabs);
             }
-            (masks, axes, Some(refinements))
+            (masks, axes, Some(counts))
         }
     };
     let finite = |v: f64| v.is_finite().then_some(v);
@@ -136,7 +137,8 @@ pub fn transport(
             &axes.iter().map(|a| a.relative_residual).collect::<Vec<_>>(),
             n,
         ),
-        solver_refinements: refinements.map(|r| PerAxis::from_slice(&r, n)),
+        solver_refinements: gpu_counts.as_ref().map(|(r, _)| PerAxis::from_slice(r, n)),
+        solver_slabs: gpu_counts.as_ref().map(|(_, s)| PerAxis::from_slice(s, n)),
         transport_s: start.elapsed().as_secs_f64(),
     })
 }

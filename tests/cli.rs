@@ -355,11 +355,18 @@ fn run_resistance_on_the_gpu_matches_the_cpu() {
         (r, stdout)
     };
     let (cpu, _) = report("cpu", None);
-    assert!(cpu.get("solver_refinements").is_none());
+    assert!(cpu.get("solver_refinements").is_none() && cpu.get("solver_slabs").is_none());
     for slab_layers in [None, Some("4")] {
         let (gpu, gpu_text) = report("gpu", slab_layers);
         assert!(gpu_text.contains("f64 refinements"), "{gpu_text}");
         assert!(gpu.get("solver_refinements").is_some());
+        // 14 layers: one slab, or four of at most 4 layers.
+        let slabs = if slab_layers.is_some() { 4 } else { 1 };
+        assert_eq!(gpu["solver_slabs"]["z"].as_u64(), Some(slabs), "{gpu_text}");
+        assert!(
+            gpu_text.contains(&format!("in {slabs} z slab(s)")),
+            "{gpu_text}"
+        );
         assert_gpu_report_matches(&gpu, &cpu);
         // `--current-map` on the GPU's solver: the CPU's map to what the GPU's 1e-6 residual
         // allows locally (the crate's tests compare the maps exactly at a 1e-10 residual).

@@ -232,17 +232,16 @@ fn summary(model: &Model, r: &Report, engine_reason: &str) -> String {
         let ic = tr.critical_current_a.to_vec();
         let its = tr.solver_iterations.to_vec();
         let refinements = tr.solver_refinements.as_ref().map(|r| r.to_vec());
+        let slabs = tr.solver_slabs.as_ref().map(|s| s.to_vec());
         for i in 0..res.len() {
             let mut text = format!("R = {} Ω, ρ = {} Ω·m", ohm(res[i]), ohm(rho[i]));
             if its[i] > 0 {
-                match &refinements {
-                    Some(outer) => {
-                        text += &format!(
-                            " ({} f32 CG iterations on the GPU, {} f64 refinements)",
-                            its[i], outer[i]
-                        )
-                    }
-                    None => text += &format!(" ({} CG iterations)", its[i]),
+                match (&refinements, &slabs) {
+                    (Some(outer), Some(slabs)) => text += &format!(
+                        " ({} f32 CG iterations on the GPU in {} z slab(s), {} f64 refinements)",
+                        its[i], slabs[i], outer[i]
+                    ),
+                    _ => text += &format!(" ({} CG iterations)", its[i]),
                 }
             }
             if let Some(c) = ic[i] {

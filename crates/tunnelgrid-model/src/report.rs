@@ -185,6 +185,10 @@ pub struct Transport {
     /// iterations `solver_iterations` counts in all). Absent on the CPU solver.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub solver_refinements: Option<PerAxis<usize>>,
+    /// GPU solver: z slabs its vectors were cut into per axis, each within one storage binding
+    /// (0 without a solve). Absent on the CPU solver.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub solver_slabs: Option<PerAxis<usize>>,
     /// Time of the resistance and critical-current computations, seconds.
     pub transport_s: f64,
     /// Volume mode: σ_eff/σ_0 per axis, the conductance over that of the full block of the same
