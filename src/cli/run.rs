@@ -237,10 +237,13 @@ fn summary(model: &Model, r: &Report, engine_reason: &str) -> String {
             let mut text = format!("R = {} Ω, ρ = {} Ω·m", ohm(res[i]), ohm(rho[i]));
             if its[i] > 0 {
                 match (&refinements, &slabs) {
-                    (Some(outer), Some(slabs)) => text += &format!(
-                        " ({} f32 CG iterations on the GPU in {} z slab(s), {} f64 refinements)",
-                        its[i], slabs[i], outer[i]
-                    ),
+                    (Some(outer), Some(slabs)) => {
+                        let gpu = format!("{} f32 CG iterations on the GPU", its[i]);
+                        text += &format!(
+                            " ({gpu} in {} z slab(s), {} f64 refinements)",
+                            slabs[i], outer[i]
+                        );
+                    }
                     _ => text += &format!(" ({} CG iterations)", its[i]),
                 }
             }
