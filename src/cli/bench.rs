@@ -221,69 +221,46 @@ fn bench_resistance(args: &BenchArgs, bencher: &Bencher) -> Result<()> {
         let params = BondParams::new(&model.material, lattice, &conditions);
         let mut best: Option<SolveRecord> = None;
         for _ in 0..args.repeat {
-            let record = match bencher {
-                Bencher::Cpu(cpu) => {
-                    let masks = cpu.bond_masks(&model, &conditions).bond_masks;
-                    let start = std::time::Instant::now();
-                    let mut progress = SolveProgress::default();
-                    let r = axis_resistance(
-                        lattice,
-                        &params,
-                        &masks,
-                        None,
-                        0,
-                        &SolveOptions::default(),
-                        |i, r| progress.show(0, i, r),
-                    )?;
-                    progress.finish();
-                    let total = start.elapsed().as_secs_f64();
-                    SolveRecord {
-                        size,
-                        sites: lattice.sites(),
-                        engine: cpu.name(),
-                        free_nodes: r.free_nodes,
-                        resistance_ohm: r.resistance_ohm,
-                        relative_residual: r.relative_residual,
-                        iterations: r.iterations,
-                        refinements: None,
-                        slabs: None,
-                        setup_s: None,
-                        time_to_solution_s: total,
-                        device_cg_s: None,
-                        iterations_per_s: r.iterations as f64 / total,
-                    }
+            let (masks, engine) = match bencher {
+                Bencher::Cpu(cpu) => (cpu.bond_masks(&model, &conditions).bond_masks, cpu.name()),
+                Bencher::Gpu(gpu) => (gpu.bond_masks(&model, &conditions)?.0, gpu.name()),
+            };
+            let start = std::time::Instant::now();
+            let mut progress = SolveProgress::default();
+            // The GPU's extra counts: refinements, slabs and seconds in the device's CG batches.
+            let (axis, gpu_counts) = match bencher {
+                Bencher::Cpu(_) => {
+                    let options = SolveOptions::default();
+                    let show = |i, r| progress.show(0, i, r);
+                    let axis = axis_resistance(lattice, &params, &masks, None, 0, &options, show)?;
+                    (axis, None)
                 }
                 Bencher::Gpu(gpu) => {
-                    let (masks, _) = gpu.bond_masks(&model, &conditions)?;
-                    let start = std::time::Instant::now();
-                    let mut progress = SolveProgress::default();
-                    let r = gpu.axis_resistance(
-                        lattice,
-                        &params,
-                        &masks,
-                        None,
-                        0,
-                        &GpuSolveOptions::default(),
-                        |i, r| progress.show(0, i, r),
-                    )?;
-                    progress.finish();
-                    let total = start.elapsed().as_secs_f64();
-                    SolveRecord {
-                        size,
-                        sites: lattice.sites(),
-                        engine: gpu.name(),
-                        free_nodes: r.axis.free_nodes,
-                        resistance_ohm: r.axis.resistance_ohm,
-                        relative_residual: r.axis.relative_residual,
-                        iterations: r.axis.iterations,
-                        refinements: Some(r.refinements),
-                        slabs: Some(r.slabs),
-                        setup_s: Some(total - r.device_s),
-                        time_to_solution_s: total,
-                        device_cg_s: Some(r.device_s),
-                        iterations_per_s: r.axis.iterations as f64 / r.device_s.max(1e-12),
-                    }
+                    let options = GpuSolveOptions::default();
+                    let show = |i, r| progress.show(0, i, r);
+                    let r =
+                        gpu.axis_resistance(lattice, &params, &masks, None, 0, &options, show)?;
+                    (r.axis, Some((r.refinements, r.slabs, r.device_s)))
                 }
+            };
+            progress.finish();
+            let total = start.elapsed().as_secs_f64();
+            let device_cg_s = gpu_counts.map(|(_, _, s)| s);
+            let record = SolveRecord {
+                size,
+                sites: lattice.sites(),
+                engine,
+                free_nodes: axis.free_nodes,
+                resistance_ohm: axis.resistance_ohm,
+                relative_residual: axis.relative_residual,
+                iterations: axis.iterations,
+                refinements: gpu_counts.map(|(n, _, _)| n),
+                slabs: gpu_counts.map(|(_, n, _)| n),
+                setup_s: device_cg_s.map(|s| total - s),
+                time_to_solution_s: total,
+                device_cg_s,
+                // CPU: over the whole solve; GPU: over the device's CG batches.
+                iterations_per_s: axis.iterations as f64 / device_cg_s.unwrap_or(total).max(1e-12),
             };
             if best
                 .as_ref()

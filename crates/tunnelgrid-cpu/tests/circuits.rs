@@ -13,7 +13,7 @@ use tunnelgrid_cpu::kirchhoff::{
 };
 use tunnelgrid_cpu::maxflow::{critical_current, FlowNetwork, MaxFlowError, Terminal};
 use tunnelgrid_cpu::{label_clusters, Network};
-use tunnelgrid_model::params::{sc_bit, tunnel_bit, ALL_SC_BITS, ALL_TUNNEL_BITS, PRESENT_BIT};
+use tunnelgrid_model::params::{sc_bit, tunnel_bit, PRESENT_BIT};
 use tunnelgrid_model::{BondParams, Boundary, Lattice, LatticeKind, Mode, Model};
 
 #[path = "common/dense.rs"]
@@ -876,18 +876,6 @@ fn random_lattices_agree_with_a_dense_solve() {
     // Tunnel mode with vibration near the gap closing: a mixture of normal tunnels, missing
     // bonds and finite superconducting clusters, mixed boundaries.
     let (model, params, masks) = tunnel_network();
-    let sc = masks
-        .iter()
-        .map(|m| (m & ALL_SC_BITS).count_ones())
-        .sum::<u32>();
-    let tunnels = masks
-        .iter()
-        .map(|m| (m & ALL_TUNNEL_BITS).count_ones())
-        .sum::<u32>();
-    assert!(
-        sc > tunnels / 20 && sc < tunnels / 4,
-        "{sc} of {tunnels} bonds superconduct"
-    );
     let with_map = SolveOptions {
         node_currents: true,
         ..options()

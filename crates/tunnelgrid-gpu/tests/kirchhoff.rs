@@ -17,7 +17,7 @@ use std::sync::{Mutex, OnceLock};
 use tunnelgrid_cpu::kirchhoff::stencil::axis_stencil;
 use tunnelgrid_cpu::kirchhoff::{axis_resistance, Conduction, SolveOptions};
 use tunnelgrid_gpu::{GpuEngine, GpuResistance, GpuSolveOptions};
-use tunnelgrid_model::params::{sc_bit, tunnel_bit, ALL_SC_BITS, ALL_TUNNEL_BITS};
+use tunnelgrid_model::params::{sc_bit, tunnel_bit, ALL_SC_BITS};
 use tunnelgrid_model::{BondParams, Boundary, Conditions, Lattice, LatticeKind, Model};
 
 fn engine() -> Option<&'static Mutex<GpuEngine>> {
@@ -189,18 +189,6 @@ fn random_lattice_networks_agree_with_a_dense_solve() {
     // bonds and finite superconducting clusters (contracted on the GPU by the gather pass);
     // open x, periodic y and z. 1 584 sites.
     let (model, params, masks) = tunnel_network();
-    let sc = masks
-        .iter()
-        .map(|m| (m & ALL_SC_BITS).count_ones())
-        .sum::<u32>();
-    let tunnels = masks
-        .iter()
-        .map(|m| (m & ALL_TUNNEL_BITS).count_ones())
-        .sum::<u32>();
-    assert!(
-        sc > tunnels / 20 && sc < tunnels / 4,
-        "{sc} of {tunnels} bonds superconduct"
-    );
     for axis in 0..3 {
         let expected = dense_lattice_resistance(&model.lattice, &params, &masks, axis);
         let result = gpu_resistance(&gpu, &model.lattice, &params, &masks, axis);

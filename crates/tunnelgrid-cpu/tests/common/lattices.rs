@@ -2,6 +2,7 @@
 //! `#[path]`): a preset on another lattice, and its model, bond parameters and CPU bond masks.
 
 use tunnelgrid_cpu::CpuEngine;
+use tunnelgrid_model::params::{ALL_SC_BITS, ALL_TUNNEL_BITS};
 use tunnelgrid_model::{BondParams, Boundary, Conditions, LatticeKind, Material, Model};
 
 /// The preset `preset` on a lattice of `kind`, `cells` and `boundary`.
@@ -41,8 +42,9 @@ pub fn build(
 }
 
 /// Tunnel mode near the gap closing, with vacancies: random resistances (r = R0·Δ/Δ0), missing
-/// bonds and finite superconducting clusters (5–25% of the tunnels); sc 12×12×11 (1 584 sites),
-/// open x, periodic y and z. The random network the solvers are checked on against a dense LU.
+/// bonds and finite superconducting clusters (5–25% of the tunnels, checked here); sc 12×12×11
+/// (1 584 sites), open x, periodic y and z. The random network the solvers are checked on
+/// against a dense LU.
 pub fn tunnel_network() -> (Model, BondParams, Vec<u32>) {
     let mut m = material(
         "default",
@@ -51,5 +53,18 @@ pub fn tunnel_network() -> (Model, BondParams, Vec<u32>) {
         [Boundary::Open, Boundary::Periodic, Boundary::Periodic],
     );
     m.lattice.vacancy = 0.05;
-    build(m, 150.0, 300.0, 0.5, 5)
+    let network = build(m, 150.0, 300.0, 0.5, 5);
+    let count = |bits: u32| {
+        network
+            .2
+            .iter()
+            .map(|m| (m & bits).count_ones())
+            .sum::<u32>()
+    };
+    let (sc, tunnels) = (count(ALL_SC_BITS), count(ALL_TUNNEL_BITS));
+    assert!(
+        sc > tunnels / 20 && sc < tunnels / 4,
+        "{sc} of {tunnels} bonds superconduct"
+    );
+    network
 }
