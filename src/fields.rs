@@ -119,7 +119,7 @@ impl Fields {
         };
         match solved.site_current_a {
             Some(map) => Ok(map),
-            None => bail!("--field current: the sample superconducts along axis {axis}: the current at 1 V is unbounded (see --field min-cut for the critical current)"),
+            None => bail!("--field current: the sample superconducts along axis {axis}: the current at 1 V is unbounded (its critical current is in the report of `run --resistance`; `export --field min-cut` writes the bonds that limit it)"),
         }
     }
 

@@ -65,3 +65,42 @@ where
         Ok(())
     })
 }
+
+/// Checks before any work that a file can be written at `path` (`flag` names where it came
+/// from): its folder exists or can be made, is writable, and `path` is not itself a folder. A
+/// long run then never learns at its end that it cannot save its result.
+pub fn check_output_file(path: &Path, flag: &str) -> Result<()> {
+    anyhow::ensure!(
+        !path.is_dir(),
+        "{flag} {}: is a folder; give a file name",
+        path.display()
+    );
+    let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => dir,
+        None => Path::new("."),
+    };
+    check_output_dir(dir, flag)
+}
+
+/// Checks before any work that files can be written into folder `dir` (made if missing).
+pub fn check_output_dir(dir: &Path, flag: &str) -> Result<()> {
+    fs::create_dir_all(dir)
+        .with_context(|| format!("{flag}: cannot create the folder {}", dir.display()))?;
+    // Permissions alone do not tell (root, read-only mounts): try a file and remove it.
+    let probe = dir.join(format!(".tunnelgrid-probe.{}.tmp", std::process::id()));
+    File::create(&probe)
+        .with_context(|| format!("{flag}: cannot write into the folder {}", dir.display()))?;
+    let _ = fs::remove_file(&probe);
+    Ok(())
+}
+
+/// [`check_output_file`] for an optional flag.
+pub fn check_output_file_opt(path: &Option<PathBuf>, flag: &str) -> Result<()> {
+    path.as_deref()
+        .map_or(Ok(()), |p| check_output_file(p, flag))
+}
+
+/// [`check_output_dir`] for an optional flag.
+pub fn check_output_dir_opt(dir: &Option<PathBuf>, flag: &str) -> Result<()> {
+    dir.as_deref().map_or(Ok(()), |d| check_output_dir(d, flag))
+}

@@ -28,8 +28,12 @@
 //! 0 for superconducting ones), which agrees with the majority state when K is odd.
 
 mod figures;
+mod grid;
+mod lock;
 
 pub use figures::{render_sweep, sweep_figures, SweepFigures};
+pub use grid::SweepGrid;
+pub use lock::WriterLock;
 
 use crate::output::write_text;
 use anyhow::{bail, ensure, Context, Result};
@@ -74,7 +78,8 @@ impl GridAxis {
                 .parse()
                 .with_context(|| format!("{flag}: {what} '{s}' is not a number"))?;
             ensure!(v.is_finite(), "{flag}: {what} must be finite, got {s}");
-            Ok(v)
+            // −0 reads as 0, so no row or picture says "-0".
+            Ok(v + 0.0)
         };
         let start = number(parts[0], "START")?;
         let stop = number(parts[1], "STOP")?;
@@ -89,6 +94,11 @@ impl GridAxis {
                     parts[2]
                 )
             })?;
+        // One value cannot span a range: `0:300:1` would silently evaluate only START.
+        ensure!(
+            count > 1 || start == stop,
+            "{flag} {spec}: COUNT 1 gives the single value START, so STOP must equal START; give COUNT ≥ 2 to span {start}…{stop}, or {start}:{start}:1"
+        );
         Ok(Self { start, stop, count })
     }
 
@@ -273,7 +283,7 @@ fn fmt_f(v: f64) -> String {
 }
 
 fn state_name(s: Option<State>) -> String {
-    s.map(|s| s.to_string()).unwrap_or_default()
+    s.and_then(State::name).unwrap_or_default().to_string()
 }
 
 impl SweepRow {
@@ -352,6 +362,9 @@ impl SweepRow {
     }
 }
 
+/// The states a point's seeds vote for, from the least conducting up (ties go to the first).
+const VOTED: [State; 3] = [State::Insulating, State::Conducting, State::Superconducting];
+
 /// Analyses grid point `index` over the plan's seeds. With `gpu` (the GPU engine, when it is the
 /// one analysing) the resistivity is solved by the GPU Kirchhoff solver on the GPU's bond
 /// masks, else by the CPU solver on the CPU's.
@@ -373,7 +386,8 @@ pub fn evaluate_point(
         let conditions = Conditions {
             pressure_gpa: pressure,
             temperature_k: temperature,
-            seed: plan.base_seed.wrapping_add(u64::from(s)),
+            // The CLI refuses a first seed whose run would pass u64::MAX.
+            seed: plan.base_seed + u64::from(s),
             p: model.material.bernoulli.p,
         };
         let report = engine
@@ -381,7 +395,10 @@ pub fn evaluate_point(
             .with_context(|| format!("point P = {pressure} GPa, T = {temperature} K"))?;
         let states = report.states.to_vec();
         for (a, st) in states.iter().enumerate() {
-            votes[a][*st as usize] += 1;
+            // A thin axis has no state to vote for (its row cell stays empty).
+            if let Some(i) = VOTED.iter().position(|v| v == st) {
+                votes[a][i] += 1;
+            }
         }
         tunnel += report.tunnel_bond_fraction;
         sc += report.sc_bond_fraction;
@@ -403,6 +420,8 @@ pub fn evaluate_point(
             let params = BondParams::new(&model.material, &model.lattice, &conditions);
             for &a in plan.axes.iter().filter(|&&a| a < axes) {
                 let value = match states[a] {
+                    // Nothing to solve between faces in one layer.
+                    State::NotApplicable => continue,
                     State::Insulating => f64::INFINITY,
                     State::Superconducting => 0.0,
                     State::Conducting => match gpu {
@@ -440,10 +459,13 @@ pub fn evaluate_point(
     let n = f64::from(k);
     let mut states = [None; 3];
     for a in 0..axes {
-        // Most votes; ties go to the less conducting state (the first maximum).
         let v = votes[a];
+        if v.iter().sum::<u32>() == 0 {
+            continue; // a thin axis: no state
+        }
+        // Most votes; ties go to the less conducting state (the first maximum).
         let best = (0..3).fold(0, |best, s| if v[s] > v[best] { s } else { best });
-        states[a] = Some([State::Insulating, State::Conducting, State::Superconducting][best]);
+        states[a] = Some(VOTED[best]);
     }
     let mut resistivity = [None; 3];
     for a in 0..3 {
@@ -546,6 +568,12 @@ impl SweepWriter {
                 path.display(),
                 file.identity
             );
+            SweepGrid::of_plan(plan).check_rows(
+                path,
+                &file.rows,
+                |index| plan.shard.is_none_or(|s| s.owns(index)),
+                "--resume",
+            )?;
             done = file.rows;
         } else {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -588,6 +616,7 @@ pub fn run_sweep(
     resume: bool,
     mut on_point: impl FnMut(usize, usize, Option<&SweepRow>),
 ) -> Result<Vec<SweepRow>> {
+    let _lock = WriterLock::acquire(path)?;
     let (mut writer, mut rows) = SweepWriter::open(path, plan, resume)?;
     let finished: std::collections::HashSet<usize> = rows.iter().map(|r| r.index).collect();
     let indices = plan.indices();
@@ -609,6 +638,13 @@ pub fn run_sweep(
 /// the file of an unsharded sweep byte for byte. Returns the identity and rows.
 pub fn merge_shards(inputs: &[PathBuf], out: &Path) -> Result<SweepFile> {
     ensure!(!inputs.is_empty(), "merge: no shard files given");
+    let _lock = WriterLock::acquire(out)?;
+    // As `sweep` does, never replace a finished sweep.
+    ensure!(
+        !out.exists(),
+        "merge: {} already exists; remove it or choose another --out",
+        out.display()
+    );
     let mut identity: Option<String> = None;
     let mut seen_shards = std::collections::BTreeSet::new();
     let mut shard_count = None;
@@ -648,6 +684,12 @@ pub fn merge_shards(inputs: &[PathBuf], out: &Path) -> Result<SweepFile> {
             shard.index,
             shard.count
         );
+        SweepGrid::of_identity(&file.identity)?.check_rows(
+            path,
+            &file.rows,
+            |index| shard.owns(index),
+            "merge",
+        )?;
         rows.extend(file.rows);
     }
     let count = shard_count.unwrap_or(0);
@@ -684,12 +726,5 @@ pub fn merge_shards(inputs: &[PathBuf], out: &Path) -> Result<SweepFile> {
 
 /// Number of grid points from an identity line's `pressure=` and `temperature=` fields.
 pub fn grid_points(identity: &str) -> Result<usize> {
-    let count = |key: &str| -> Result<usize> {
-        let field = identity
-            .split(' ')
-            .find_map(|w| w.strip_prefix(key))
-            .with_context(|| format!("sweep identity has no {key}"))?;
-        Ok(GridAxis::parse(field, key)?.count)
-    };
-    Ok(count("pressure=")? * count("temperature=")?)
+    Ok(SweepGrid::of_identity(identity)?.points())
 }

@@ -69,6 +69,9 @@ impl Phase {
 /// equals `phase`, or when it is nonzero if `phase` is None.
 pub fn read_volume(path: &Path, phase: Option<i64>) -> Result<Volume> {
     let name = path.display().to_string();
+    if path.is_dir() {
+        bail!("--volume: {name} is a folder; give one .npy file or one multi-page TIFF stack");
+    }
     let file = File::open(path).with_context(|| format!("--volume: cannot open {name}"))?;
     let mut magic = [0u8; 6];
     let head = {
@@ -224,7 +227,9 @@ fn convert(data: &[u8], size: usize, out: &mut [u8], occupied: impl Fn(&[u8]) ->
 fn read_tiff(file: File, name: &str, phase: Phase) -> Result<Volume> {
     use tiff::decoder::{Decoder, DecodingResult, Limits};
     use tiff::ColorType;
-    let tiff_error = |e: tiff::TiffError| anyhow!("--volume: {name}: {e}");
+    let tiff_error = |e: tiff::TiffError| {
+        anyhow!("--volume: {name} is not a readable TIFF stack ({e}); a volume is a multi-page gray TIFF or a .npy array")
+    };
     let mut decoder = Decoder::new(BufReader::new(file))
         .map_err(tiff_error)?
         .with_limits(Limits::unlimited());

@@ -155,7 +155,7 @@ fn bad_input_gives_clear_errors() {
     expect_error(
         &dir,
         &["run", "--size", "0"],
-        &["lattice.cells[0]", "[1, 1048576]"],
+        &["--size 0", "lattice.cells[0]", "[1, 1048576]"],
     );
     expect_error(
         &dir,

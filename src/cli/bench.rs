@@ -1,5 +1,6 @@
 //! `tunnelgrid bench`: per-stage times and sites per second of an engine.
 
+use super::stdout::outln;
 use super::ModelArgs;
 use anyhow::{bail, Result};
 use clap::Args;
@@ -7,15 +8,16 @@ use serde::Serialize;
 use std::path::PathBuf;
 use tunnelgrid::engines::EngineChoice;
 use tunnelgrid::gpu::{timer::Stage, GpuEngine};
-use tunnelgrid::model::{Engine, Report};
-use tunnelgrid::output::write_text;
+use tunnelgrid::model::{Conditions, Engine, Model, Report};
+use tunnelgrid::output::{check_output_file_opt, write_text};
 
 /// Arguments of `bench`.
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     #[command(flatten)]
     pub model: ModelArgs,
-    /// Lattice sizes (cells per axis) to measure; repeat the flag for several.
+    /// Lattice sizes (cells per axis) to measure, comma-separated (with --volume, the volume's
+    /// own shape is measured instead).
     #[arg(long = "sizes", value_name = "N", value_delimiter = ',', default_values_t = [128u32, 256])]
     pub sizes: Vec<u32>,
     /// Engine to measure.
@@ -32,6 +34,26 @@ pub struct BenchArgs {
     /// warm-up (the pipelines are compiled before the first).
     #[arg(long)]
     pub resistance: bool,
+}
+
+impl BenchArgs {
+    /// The models measured, with the size each row shows: one per `--sizes` entry, or the one
+    /// volume of `--volume` at its own shape (its x extent in the size column).
+    fn models(&self) -> Result<Vec<(u32, Model, Conditions)>> {
+        if self.model.volume.is_some() {
+            let (model, conditions) = self.model.build()?;
+            return Ok(vec![(model.lattice.cells[0], model, conditions)]);
+        }
+        self.sizes
+            .iter()
+            .map(|&size| {
+                let mut model_args = self.model.clone();
+                model_args.size = Some(size);
+                let (model, conditions) = model_args.build()?;
+                Ok((size, model, conditions))
+            })
+            .collect()
+    }
 }
 
 #[derive(Serialize, Clone, Copy, Default)]
@@ -60,6 +82,7 @@ enum Bencher {
 
 /// Runs the benchmark and prints a table.
 pub fn bench(args: &BenchArgs) -> Result<()> {
+    check_output_file_opt(&args.json, "--json")?;
     if args.model.size.is_some() || args.model.cells.is_some() {
         bail!("bench takes --sizes N,N,...; --size and --cells are for run and export");
     }
@@ -85,11 +108,11 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
             )
         }
     };
-    println!("engine  {}\ntiming  {timing}", engine.name());
+    outln!("engine  {}\ntiming  {timing}", engine.name());
     if args.resistance {
         return bench_resistance(args, &bencher);
     }
-    println!(
+    outln!(
         "{:>6} {:>12}  {:>22} {:>22} {:>22} {:>22}",
         "size",
         "sites",
@@ -99,10 +122,7 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
         "whole ms (Msites/s)"
     );
     let mut records = Vec::new();
-    for &size in &args.sizes {
-        let mut model_args = args.model.clone();
-        model_args.size = Some(size);
-        let (model, conditions) = model_args.build()?;
+    for (size, model, conditions) in args.models()? {
         let sites = model.lattice.sites();
         let mut best: Option<(Report, [Option<f64>; 4])> = None;
         for run in 0..=args.repeat {
@@ -150,7 +170,7 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
                 s.msites_per_s
             )
         };
-        println!(
+        outln!(
             "{size:>6} {sites:>12}  {:>22} {:>22} {:>22} {:>22}",
             cell(&record.bonds),
             cell(&record.labels),
@@ -160,11 +180,11 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
         records.push(record);
     }
     if matches!(bencher, Bencher::Gpu(_)) && timing.starts_with("GPU") {
-        println!("(GPU columns are device time from timestamp queries; wall clock adds submission and readback)");
+        outln!("(GPU columns are device time from timestamp queries; wall clock adds submission and readback)");
     }
     if let Some(path) = &args.json {
         write_text(path, &(serde_json::to_string_pretty(&records)? + "\n"))?;
-        println!("json    {}", path.display());
+        outln!("json    {}", path.display());
     }
     Ok(())
 }
@@ -200,7 +220,7 @@ fn bench_resistance(args: &BenchArgs, bencher: &Bencher) -> Result<()> {
     use tunnelgrid::cpu::kirchhoff::{axis_resistance, SolveOptions};
     use tunnelgrid::gpu::GpuSolveOptions;
     use tunnelgrid::model::BondParams;
-    println!(
+    outln!(
         "{:>6} {:>12} {:>12} {:>10} {:>7} {:>12} {:>11} {:>14} {:>14}",
         "size",
         "sites",
@@ -213,10 +233,7 @@ fn bench_resistance(args: &BenchArgs, bencher: &Bencher) -> Result<()> {
         "CG iters/s"
     );
     let mut records = Vec::new();
-    for &size in &args.sizes {
-        let mut model_args = args.model.clone();
-        model_args.size = Some(size);
-        let (model, conditions) = model_args.build()?;
+    for (size, model, conditions) in args.models()? {
         let lattice = &model.lattice;
         let params = BondParams::new(&model.material, lattice, &conditions);
         let mut best: Option<SolveRecord> = None;
@@ -270,7 +287,7 @@ fn bench_resistance(args: &BenchArgs, bencher: &Bencher) -> Result<()> {
             }
         }
         let r = best.expect("at least one timed solve");
-        println!(
+        outln!(
             "{size:>6} {:>12} {:>12} {:>10} {:>7} {:>12.6e} {:>11.2e} {:>14.3} {:>14.1}",
             r.sites,
             r.free_nodes,
@@ -282,7 +299,7 @@ fn bench_resistance(args: &BenchArgs, bencher: &Bencher) -> Result<()> {
             r.iterations_per_s
         );
         if let (Some(setup), Some(cg), Some(slabs)) = (r.setup_s, r.device_cg_s, r.slabs) {
-            println!(
+            outln!(
                 "       GPU: {cg:.3} s in CG batches over {slabs} z slab(s), {setup:.3} s on the host (stencil, uploads, f64 residuals)"
             );
         }
@@ -290,7 +307,7 @@ fn bench_resistance(args: &BenchArgs, bencher: &Bencher) -> Result<()> {
     }
     if let Some(path) = &args.json {
         write_text(path, &(serde_json::to_string_pretty(&records)? + "\n"))?;
-        println!("json    {}", path.display());
+        outln!("json    {}", path.display());
     }
     Ok(())
 }

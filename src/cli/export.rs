@@ -1,5 +1,6 @@
 //! `tunnelgrid export`: per-site fields as NumPy arrays.
 
+use super::stdout::outln;
 use super::ModelArgs;
 use anyhow::{ensure, Result};
 use clap::{Args, ValueEnum};
@@ -8,7 +9,7 @@ use tunnelgrid::cpu::Network;
 use tunnelgrid::engines::EngineChoice;
 use tunnelgrid::fields::{cluster_summary, largest_label, Fields};
 use tunnelgrid::model::params::PRESENT_BIT;
-use tunnelgrid::output::write_npy;
+use tunnelgrid::output::{check_output_file, write_npy};
 
 /// Which per-site field to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -73,6 +74,7 @@ pub struct ExportArgs {
 
 /// Computes the field on the chosen engine and writes it.
 pub fn export(args: &ExportArgs) -> Result<()> {
+    check_output_file(&args.out, "--out")?;
     ensure!(
         args.out.extension().is_some_and(|e| e == "npy"),
         "--out must name a .npy file, got {}",
@@ -113,7 +115,7 @@ pub fn export(args: &ExportArgs) -> Result<()> {
         Field::Current => write_npy(&args.out, &shape, &fields.current(axis)?)?,
         Field::MinCut => write_npy(&args.out, &shape, &fields.min_cut(axis)?)?,
     }
-    println!(
+    outln!(
         "wrote {} ({:?}, shape {shape:?})",
         args.out.display(),
         args.field

@@ -9,6 +9,7 @@ mod progress;
 mod render;
 mod research;
 mod run;
+mod stdout;
 mod sweep;
 
 use clap::{Parser, Subcommand};
@@ -26,8 +27,8 @@ pub use model_args::ModelArgs;
 #[derive(Parser, Debug)]
 #[command(name = "tunnelgrid", version, propagate_version = true)]
 struct Cli {
-    /// Worker threads for the CPU engine (default: all cores).
-    #[arg(long, global = true, value_name = "N")]
+    /// Worker threads for the CPU engine, 1..=1024 (default: all cores).
+    #[arg(long, global = true, value_name = "N", value_parser = parse_threads)]
     threads: Option<usize>,
     #[command(subcommand)]
     command: Command,
@@ -78,7 +79,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(threads) = cli.threads {
         if let Err(e) = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.max(1))
+            .num_threads(threads)
             .build_global()
         {
             eprintln!("error: --threads: {e}");
@@ -107,5 +108,20 @@ pub fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Most worker threads `--threads` accepts: far beyond any machine's cores, yet few enough
+/// that starting them takes no noticeable time (100 000 took minutes).
+const MAX_THREADS: usize = 1024;
+
+/// `--threads`: a whole number in 1..=MAX_THREADS.
+fn parse_threads(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=MAX_THREADS).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{s} is not a thread count; use a whole number in 1..={MAX_THREADS} (this machine has {} cores)",
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        )),
     }
 }

@@ -2,11 +2,14 @@
 
 use anyhow::{bail, ensure, Context, Result};
 use clap::Args;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use tunnelgrid::engines::EngineChoice;
 use tunnelgrid::volume::read_volume;
+use tunnelgrid_model::config::short_number;
 use tunnelgrid_model::presets::preset;
-use tunnelgrid_model::{Boundary, Conditions, LatticeKind, Material, Mode, Model, Occupancy};
+use tunnelgrid_model::{
+    Boundary, Conditions, ConfigError, LatticeKind, Material, Mode, Model, Occupancy,
+};
 
 /// Which material, how large, and at which conditions.
 #[derive(Args, Debug, Clone)]
@@ -63,8 +66,14 @@ pub struct ModelArgs {
         value_parser = parse_connectivity
     )]
     pub connectivity: Option<u32>,
-    /// Voxel edge in metres (sets the cell edge for resistivity).
-    #[arg(long, value_name = "M", requires = "volume", default_value_t = 1e-6)]
+    /// Voxel edge in metres (sets the cell edge for resistivity), 1e-13 to 1.
+    #[arg(
+        long,
+        value_name = "M",
+        requires = "volume",
+        default_value_t = 1e-6,
+        allow_negative_numbers = true
+    )]
     pub voxel: f64,
 }
 
@@ -98,18 +107,41 @@ impl ModelArgs {
         if let Some(p) = self.p {
             material.bernoulli.p = p;
         }
+        // `+ 0.0` turns −0 into 0, so no summary says "P = -0 GPa".
         if let Some(pressure) = self.pressure {
-            material.conditions.pressure_gpa = pressure;
+            material.conditions.pressure_gpa = pressure + 0.0;
         }
         if let Some(temperature) = self.temperature {
-            material.conditions.temperature_k = temperature;
+            material.conditions.temperature_k = temperature + 0.0;
         }
         if let Some(seed) = self.seed {
             material.conditions.seed = seed;
         }
-        let model = Model::new(material)?;
+        let model = Model::new(material).map_err(|e| self.name_the_flag(e))?;
         let conditions = model.default_conditions();
         Ok((model, conditions))
+    }
+
+    /// A config error about a value that came from a flag names the flag, not the TOML key the
+    /// flag overrides (`--pressure 1e308`, not `conditions.pressure_gpa`).
+    fn name_the_flag(&self, error: ConfigError) -> anyhow::Error {
+        let ConfigError::OutOfRange {
+            field,
+            value,
+            allowed,
+        } = &error
+        else {
+            return error.into();
+        };
+        let flag = match field.as_str() {
+            "conditions.pressure_gpa" if self.pressure.is_some() => "--pressure",
+            "conditions.temperature_k" if self.temperature.is_some() => "--temperature",
+            "bernoulli.p" if self.p.is_some() => "--p",
+            f if f.starts_with("lattice.cells") && self.size.is_some() => "--size",
+            f if f.starts_with("lattice.cells") && self.cells.is_some() => "--cells",
+            _ => return error.into(),
+        };
+        anyhow::anyhow!("{flag} {value} is out of range ({field}): allowed {allowed}")
     }
 
     /// The engine to use. Volumes run on either engine with 6-connectivity; 18 and 26 are
@@ -137,10 +169,11 @@ impl ModelArgs {
     /// bond (--volume takes no --config yet), and the reference state (P = 0, T = T_ref) so the
     /// cell edge is exactly the voxel size.
     fn volume_material(&self, path: &std::path::Path) -> Result<Material> {
+        // The same range as lattice.a0 in volume mode (0.001 Å to 1 m), said in metres.
         ensure!(
-            self.voxel.is_finite() && self.voxel > 0.0,
-            "--voxel must be a positive length in metres, got {}",
-            self.voxel
+            self.voxel.is_finite() && (MIN_VOXEL_M..=MAX_VOXEL_M).contains(&self.voxel),
+            "--voxel {} is out of range: allowed a voxel edge in metres in [{MIN_VOXEL_M:e}, {MAX_VOXEL_M}]",
+            short_number(self.voxel)
         );
         let volume = read_volume(path, self.phase)?;
         let mut material = preset("default")?;
@@ -167,13 +200,43 @@ impl ModelArgs {
             return self.volume_material(path);
         }
         if let Some(path) = &self.config {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            return Material::from_toml_str(&text)
-                .with_context(|| format!("in {}", path.display()));
+            return read_material(path);
         }
         Ok(preset(self.preset.as_deref().unwrap_or("default"))?)
     }
+}
+
+/// Smallest `--voxel`, metres: lattice.a0's 0.001 Å.
+const MIN_VOXEL_M: f64 = 1e-13;
+/// Largest `--voxel`, metres.
+const MAX_VOXEL_M: f64 = 1.0;
+
+/// Largest material file read: a material is a page of TOML, and a bound keeps `--config
+/// /dev/zero` (or a log file given by mistake) from reading without end.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// Reads and validates a `--config` material file; every error names the file.
+pub fn read_material(path: &Path) -> Result<Material> {
+    use std::io::Read;
+    let name = path.display();
+    ensure!(
+        !path.is_dir(),
+        "--config: {name} is a folder; give a material .toml file"
+    );
+    let file =
+        std::fs::File::open(path).with_context(|| format!("--config: cannot open {name}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("--config: reading {name}"))?;
+    ensure!(
+        bytes.len() as u64 <= MAX_CONFIG_BYTES,
+        "--config: {name} is larger than {} KiB; a material file is a short TOML text",
+        MAX_CONFIG_BYTES >> 10
+    );
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("--config: {name} is not UTF-8 text (a material is TOML)"))?;
+    Material::from_toml_str(&text).with_context(|| format!("--config: in {name}"))
 }
 
 /// `--connectivity`: 6, 18 or 26.

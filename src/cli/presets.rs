@@ -1,5 +1,6 @@
 //! `tunnelgrid presets` and `tunnelgrid preset NAME`.
 
+use super::stdout::{out, outln};
 use anyhow::Result;
 use tunnelgrid_model::presets::{preset, preset_text, PRESETS};
 
@@ -7,9 +8,9 @@ use tunnelgrid_model::presets::{preset, preset_text, PRESETS};
 pub fn list() -> Result<()> {
     for (name, _) in PRESETS {
         let material = preset(name)?;
-        println!("{name:<16} {}", material.description);
+        outln!("{name:<16} {}", material.description);
     }
-    println!(
+    outln!(
         "\nShow one as TOML with `tunnelgrid preset NAME`; run an edited copy with --config FILE."
     );
     Ok(())
@@ -17,6 +18,6 @@ pub fn list() -> Result<()> {
 
 /// Prints one preset's TOML as shipped (with its comments).
 pub fn show(name: &str) -> Result<()> {
-    print!("{}", preset_text(name)?);
+    out!("{}", preset_text(name)?);
     Ok(())
 }

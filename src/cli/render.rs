@@ -2,12 +2,14 @@
 //! VTK ImageData. The field computations are shared with `export` (`tunnelgrid::fields`).
 
 use super::export::Axis;
+use super::stdout::outln;
 use super::ModelArgs;
 use anyhow::{ensure, Result};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 use tunnelgrid::engines::EngineChoice;
 use tunnelgrid::fields::Fields;
+use tunnelgrid::output::check_output_file;
 use tunnelgrid::picture::{field_heatmap, picture_size, write_vti, PictureField, Plane};
 use tunnelgrid::render::heatmap::write_heatmap;
 
@@ -72,6 +74,7 @@ pub struct RenderArgs {
 
 /// Computes the field, draws it and writes the files.
 pub fn render(args: &RenderArgs) -> Result<()> {
+    check_output_file(&args.out, "--out")?;
     ensure!(
         args.out.extension().is_some_and(|e| e == "png"),
         "--out must name a .png file, got {}",
@@ -115,12 +118,12 @@ pub fn render(args: &RenderArgs) -> Result<()> {
     };
     let map = field_heatmap(&fields, field, plane, &title)?;
     write_heatmap(&map, &args.out, picture_size(&map))?;
-    println!("wrote {}", args.out.display());
+    outln!("wrote {}", args.out.display());
     if args.export == Some(ExportFormat::Vti) {
         let path = args.out.with_extension("vti");
         let name = format!("{:?}", args.field).to_lowercase();
         write_vti(&fields, field, &name, &path)?;
-        println!("wrote {}", path.display());
+        outln!("wrote {}", path.display());
     }
     Ok(())
 }

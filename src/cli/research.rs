@@ -2,6 +2,7 @@
 //! `critical-pressure` and `design`. The numerics live in `tunnelgrid::research`; these parse,
 //! print and write.
 
+use super::stdout::{out, outln};
 use anyhow::{bail, ensure, Context, Result};
 use clap::Args;
 use std::fmt::Write as _;
@@ -10,7 +11,9 @@ use tunnelgrid::cpu::newman_ziff::Percolation;
 use tunnelgrid::engines::{self, EngineChoice};
 use tunnelgrid::model::presets::preset;
 use tunnelgrid::model::{LatticeKind, Material};
-use tunnelgrid::output::write_text;
+use tunnelgrid::output::{
+    check_output_dir, check_output_dir_opt, check_output_file_opt, write_text,
+};
 use tunnelgrid::research::bisect::Bisection;
 use tunnelgrid::research::physical::{self, Axes, Target};
 use tunnelgrid::research::plots::plot_study;
@@ -125,6 +128,9 @@ fn pm(value: Option<f64>, se: Option<f64>) -> String {
 
 /// Runs `threshold`.
 pub fn threshold(args: &ThresholdArgs) -> Result<()> {
+    check_output_file_opt(&args.json, "--json")?;
+    check_output_file_opt(&args.curves, "--curves")?;
+    check_output_dir_opt(&args.plots, "--plots")?;
     let options = ThresholdOptions {
         kind: args.lattice,
         percolation: args.mode.into(),
@@ -133,7 +139,7 @@ pub fn threshold(args: &ThresholdArgs) -> Result<()> {
         criterion: args.criterion,
         seed: args.seed,
     };
-    println!(
+    outln!(
         "threshold    {} {} percolation, criterion {}, samples {:?}, {} threads",
         options.kind,
         options.percolation.name(),
@@ -141,20 +147,30 @@ pub fn threshold(args: &ThresholdArgs) -> Result<()> {
         options.samples,
         rayon::current_num_threads()
     );
-    println!(
+    outln!(
         "{:>6} {:>10} {:>12} {:>10} {:>10} {:>8}",
-        "L", "sites", "p_L", "± se", "width", "seconds"
+        "L",
+        "sites",
+        "p_L",
+        "± se",
+        "width",
+        "seconds"
     );
     let study = threshold_study(&options, |s| {
-        println!(
+        outln!(
             "{:>6} {:>10} {:>12.7} {:>10.7} {:>10.6} {:>8.1}",
-            s.size, s.sites, s.mean, s.mean_se, s.width, s.seconds
+            s.size,
+            s.sites,
+            s.mean,
+            s.mean_se,
+            s.width,
+            s.seconds
         );
     })?;
-    print!("{}", threshold_summary(&study));
+    out!("{}", threshold_summary(&study));
     if let Some(path) = &args.json {
         write_text(path, &(serde_json::to_string_pretty(&study)? + "\n"))?;
-        println!("json         {}", path.display());
+        outln!("json         {}", path.display());
     }
     if let Some(path) = &args.curves {
         let mut csv = String::from("size,p,R,R_se\n");
@@ -164,7 +180,7 @@ pub fn threshold(args: &ThresholdArgs) -> Result<()> {
             }
         }
         write_text(path, &csv)?;
-        println!("curves       {}", path.display());
+        outln!("curves       {}", path.display());
     }
     if let Some(dir) = &args.plots {
         let stem = format!(
@@ -174,7 +190,7 @@ pub fn threshold(args: &ThresholdArgs) -> Result<()> {
             study.criterion.name()
         );
         for path in plot_study(&serde_json::to_value(&study)?, dir, &stem)? {
-            println!("plot         {}", path.display());
+            outln!("plot         {}", path.display());
         }
     }
     Ok(())
@@ -262,6 +278,8 @@ pub struct ScalingArgs {
 
 /// Runs `scaling`.
 pub fn scaling(args: &ScalingArgs) -> Result<()> {
+    check_output_file_opt(&args.json, "--json")?;
+    check_output_dir_opt(&args.plots, "--plots")?;
     let percolation: Percolation = args.mode.into();
     let p = match args.p {
         Some(p) => {
@@ -285,32 +303,40 @@ pub fn scaling(args: &ScalingArgs) -> Result<()> {
         p,
         seed: args.seed,
     };
-    println!(
+    outln!(
         "scaling      {} {} percolation at p = {p}, periodic, samples {:?}, {} threads",
         options.kind,
         percolation.name(),
         options.samples,
         rayon::current_num_threads()
     );
-    println!(
+    outln!(
         "{:>6} {:>10} {:>14} {:>12} {:>8}",
-        "L", "sites", "M_L", "± se", "seconds"
+        "L",
+        "sites",
+        "M_L",
+        "± se",
+        "seconds"
     );
     let study = scaling_study(&options, |m| {
-        println!(
+        outln!(
             "{:>6} {:>10} {:>14.2} {:>12.2} {:>8.1}",
-            m.size, m.sites, m.mass, m.mass_se, m.seconds
+            m.size,
+            m.sites,
+            m.mass,
+            m.mass_se,
+            m.seconds
         );
     })?;
-    print!("{}", scaling_summary(&study));
+    out!("{}", scaling_summary(&study));
     if let Some(path) = &args.json {
         write_text(path, &(serde_json::to_string_pretty(&study)? + "\n"))?;
-        println!("json         {}", path.display());
+        outln!("json         {}", path.display());
     }
     if let Some(dir) = &args.plots {
         let stem = format!("{}-{}-scaling", study.lattice, study.mode);
         for path in plot_study(&serde_json::to_value(&study)?, dir, &stem)? {
-            println!("plot         {}", path.display());
+            outln!("plot         {}", path.display());
         }
     }
     Ok(())
@@ -329,6 +355,7 @@ pub struct PlotStudyArgs {
 
 /// Runs `plot-study`: the plots of a study written earlier.
 pub fn plot_study_command(args: &PlotStudyArgs) -> Result<()> {
+    check_output_dir(&args.out, "--out")?;
     let text = std::fs::read_to_string(&args.study)
         .with_context(|| format!("reading {}", args.study.display()))?;
     let study: serde_json::Value = serde_json::from_str(&text)
@@ -338,7 +365,7 @@ pub fn plot_study_command(args: &PlotStudyArgs) -> Result<()> {
         .file_stem()
         .map_or("study".into(), |s| s.to_string_lossy().into_owned());
     for path in plot_study(&study, &args.out, &stem)? {
-        println!("plot         {}", path.display());
+        outln!("plot         {}", path.display());
     }
     Ok(())
 }
@@ -413,7 +440,7 @@ pub struct PhysicalArgs {
 impl PhysicalArgs {
     fn material(&self) -> Result<Material> {
         let mut material = match &self.config {
-            Some(path) => Material::from_toml_str(&std::fs::read_to_string(path)?)?,
+            Some(path) => super::model_args::read_material(path)?,
             None => preset(&self.preset)?,
         };
         ensure!(
@@ -489,6 +516,7 @@ pub struct CriticalPressureArgs {
 
 /// Runs `critical-pressure`.
 pub fn critical_pressure(args: &CriticalPressureArgs) -> Result<()> {
+    check_output_file_opt(&args.common.json, "--json")?;
     let material = args.common.material()?;
     let range = range_arg(&args.range, "--range")?;
     let selected = engines::select(args.common.engine, Default::default())?;
@@ -503,7 +531,7 @@ pub fn critical_pressure(args: &CriticalPressureArgs) -> Result<()> {
         args.target,
         args.common.axis,
     )?;
-    println!(
+    outln!(
         "critical     {} ({}³) at T = {} K: onset of {:?} along {:?}, engine {}",
         material.name,
         args.common.size,
@@ -512,10 +540,10 @@ pub fn critical_pressure(args: &CriticalPressureArgs) -> Result<()> {
         args.common.axis,
         selected.engine.name()
     );
-    print!("{}", bisection_lines("P_c", "GPa", &b));
+    out!("{}", bisection_lines("P_c", "GPa", &b));
     if let Some(path) = &args.common.json {
         write_text(path, &(serde_json::to_string_pretty(&b)? + "\n"))?;
-        println!("json         {}", path.display());
+        outln!("json         {}", path.display());
     }
     Ok(())
 }
@@ -538,8 +566,8 @@ pub struct DesignArgs {
     pub pressure: f64,
     /// The species pair whose attraction δ is varied, e.g. 0,1 (default: the material's only
     /// attractive pair).
-    #[arg(long, value_delimiter = ',', num_args = 2, value_name = "A,B")]
-    pub pair: Option<Vec<u32>>,
+    #[arg(long, value_name = "A,B", value_parser = parse_pair)]
+    pub pair: Option<[u32; 2]>,
     /// δ range searched, Å.
     #[arg(
         long,
@@ -552,11 +580,11 @@ pub struct DesignArgs {
 
 /// Runs `design`.
 pub fn design(args: &DesignArgs) -> Result<()> {
+    check_output_file_opt(&args.common.json, "--json")?;
     let mut material = args.common.material()?;
     let range = range_arg(&args.range, "--range")?;
     ensure!(range.0 >= 0.0, "--range: δ must be ≥ 0 Å, got {}", range.0);
-    let pair_species = args.pair.as_ref().map(|p| [p[0], p[1]]);
-    let pair = physical::design_pair(&mut material, pair_species)?;
+    let pair = physical::design_pair(&mut material, args.pair)?;
     let selected = engines::select(args.common.engine, Default::default())?;
     let tolerance = args.common.tolerance.unwrap_or(0.002);
     let b = physical::design(
@@ -571,11 +599,11 @@ pub fn design(args: &DesignArgs) -> Result<()> {
         args.common.axis,
     )?;
     let [a, bb] = material.pairs[pair].species;
-    println!(
+    outln!(
         "design       {} ({}³) at P = {} GPa, T = {} K: smallest δ of pair {a}–{bb} superconducting along {:?}, engine {}",
         material.name, args.common.size, args.pressure, args.temperature, args.common.axis, selected.engine.name()
     );
-    print!("{}", bisection_lines("delta", "Å", &b));
+    out!("{}", bisection_lines("delta", "Å", &b));
     // The report at the δ that works for every seed tried, on the first seed.
     material.pairs[pair].attraction = b.max;
     let report = physical::analyze(
@@ -585,7 +613,7 @@ pub fn design(args: &DesignArgs) -> Result<()> {
         args.temperature,
         1,
     )?;
-    println!(
+    outln!(
         "at δ = {:.4} Å (superconducting for all {} seeds): seed 1 states {:?}, sc bond fraction {:.4}, tunnel bond fraction {:.4}",
         b.max,
         b.seeds.len(),
@@ -596,7 +624,17 @@ pub fn design(args: &DesignArgs) -> Result<()> {
     if let Some(path) = &args.common.json {
         let out = serde_json::json!({ "bisection": b, "pair": [a, bb], "report": report });
         write_text(path, &(serde_json::to_string_pretty(&out)? + "\n"))?;
-        println!("json         {}", path.display());
+        outln!("json         {}", path.display());
     }
     Ok(())
+}
+
+/// `--pair A,B`: two species indices joined by a comma (one pair per run).
+fn parse_pair(s: &str) -> std::result::Result<[u32; 2], String> {
+    let parsed = s
+        .split_once(',')
+        .and_then(|(a, b)| Some([a.trim().parse::<u32>().ok()?, b.trim().parse::<u32>().ok()?]));
+    parsed.ok_or_else(|| {
+        format!("'{s}' is not a species pair; give two species indices as A,B, e.g. 0,1")
+    })
 }

@@ -1,5 +1,6 @@
 //! `tunnelgrid run`: one analysis, a readable summary and `DIR/report.json`.
 
+use super::stdout::{out, outln};
 use super::ModelArgs;
 use anyhow::Result;
 use clap::Args;
@@ -7,7 +8,7 @@ use std::path::{Path, PathBuf};
 use tunnelgrid::engines::{self, EngineChoice};
 use tunnelgrid::fields::Fields;
 use tunnelgrid::model::{Mode, Model, Report, State};
-use tunnelgrid::output::{write_npy, write_text};
+use tunnelgrid::output::{check_output_dir, write_npy, write_text};
 use tunnelgrid::transport::transport;
 
 use super::progress::SolveProgress;
@@ -44,6 +45,7 @@ pub struct RunArgs {
 
 /// Runs the analysis, prints the summary and writes the report.
 pub fn run(args: &RunArgs) -> Result<()> {
+    check_output_dir(&args.out, "--out")?;
     let (model, conditions) = args.model.build()?;
     let slabs = engines::SlabOptions {
         cpu_slabs: args.slabs,
@@ -66,14 +68,14 @@ pub fn run(args: &RunArgs) -> Result<()> {
         )?);
         progress.finish();
     }
-    print!("{}", summary(&model, &report, &selected.reason));
+    out!("{}", summary(&model, &report, &selected.reason));
     if args.current_map {
         let fields = Fields::with_gpu(model.clone(), conditions, selected.gpu.clone())?;
         write_current_maps(&fields, &report, &args.out)?;
     }
     let path = args.out.join("report.json");
     write_text(&path, &(serde_json::to_string_pretty(&report)? + "\n"))?;
-    println!("report       {}", path.display());
+    outln!("report       {}", path.display());
     Ok(())
 }
 
@@ -86,12 +88,12 @@ fn write_current_maps(fields: &Fields, report: &Report, out: &Path) -> Result<()
     for (axis, state) in states.iter().enumerate() {
         let name = ["x", "y", "z"][axis];
         if *state != State::Conducting {
-            println!("current      {name}: none written ({state:?})");
+            outln!("current      {name}: none written ({state:?})");
             continue;
         }
         let path = out.join(format!("current_{name}.npy"));
         write_npy(&path, &shape, &fields.current(axis)?)?;
-        println!("current      {}", path.display());
+        outln!("current      {}", path.display());
     }
     Ok(())
 }
@@ -178,6 +180,16 @@ fn summary(model: &Model, r: &Report, engine_reason: &str) -> String {
         "sc bonds",
         format!("{} bonds, fraction {:.4}", r.sc_bonds, r.sc_bond_fraction),
     );
+    if model.material.mode == Mode::Tunnel {
+        line(
+            &mut s,
+            "near thresh",
+            format!(
+                "{} bonds within 1e-5 of a threshold (where engines may decide differently, MODEL.md §5)",
+                r.near_threshold_bonds
+            ),
+        );
+    }
     if let Some(gap) = r.mean_gap_ev {
         line(
             &mut s,
@@ -207,15 +219,17 @@ fn summary(model: &Model, r: &Report, engine_reason: &str) -> String {
         } else {
             "spans"
         };
-        line(
-            &mut s,
-            &format!("axis {}", axes[i]),
+        let text = if *state == State::NotApplicable {
+            "n/a (one cell thick: both faces are the same layer, so the axis has no state)"
+                .to_string()
+        } else {
             format!(
                 "{state:<15} (tunnel cluster {verb}: {}, superconducting cluster {verb}: {})",
                 yes(spans[i]),
                 yes(sc_spans[i])
-            ),
-        );
+            )
+        };
+        line(&mut s, &format!("axis {}", axes[i]), text);
     }
     if let Some(tr) = &r.transport {
         let ohm = |v: Option<f64>| {

@@ -1,13 +1,16 @@
 //! `tunnelgrid sweep` and `tunnelgrid merge`: pressure–temperature grids, their CSV and pictures.
 //! The work is in the library (`tunnelgrid::sweep`); this module parses flags and shows progress.
 
+use super::stdout::outln;
 use super::ModelArgs;
 use anyhow::{ensure, Context, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use tunnelgrid::engines::{self, EngineChoice};
+use tunnelgrid::model::report::MIN_CELLS_FOR_A_STATE;
 use tunnelgrid::model::Conditions;
+use tunnelgrid::output::check_output_dir;
 use tunnelgrid::sweep::{
     csv_name, merge_shards, render_sweep, run_sweep, GridAxis, Shard, SweepPlan,
 };
@@ -73,6 +76,7 @@ pub struct SweepArgs {
 
 /// Builds the plan, runs the remaining points with a progress bar, and renders the pictures.
 pub fn sweep(args: &SweepArgs) -> Result<()> {
+    check_output_dir(&args.out, "--out")?;
     let model_args = ModelArgs {
         preset: args.preset.clone(),
         config: args.config.clone(),
@@ -119,6 +123,25 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             vec![a]
         }
     };
+    ensure!(
+        conditions
+            .seed
+            .checked_add(u64::from(args.seeds) - 1)
+            .is_some(),
+        "--seed {} --seeds {}: the seeds would pass 2^64 − 1 = {}; allowed a first seed up to {}",
+        conditions.seed,
+        args.seeds,
+        u64::MAX,
+        u64::MAX - (u64::from(args.seeds) - 1)
+    );
+    let cells = model.lattice.cells;
+    ensure!(
+        axes.iter().any(|&a| cells[a] >= MIN_CELLS_FOR_A_STATE),
+        "the lattice is {}×{}×{} cells: no swept axis is at least {MIN_CELLS_FOR_A_STATE} cells thick, so no point would have a state (--size, --axis)",
+        cells[0],
+        cells[1],
+        cells[2]
+    );
     let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
     let plan = SweepPlan {
         model,
@@ -164,9 +187,9 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         },
     )?;
     bar.finish_and_clear();
-    println!("wrote {} ({} points)", path.display(), rows.len());
+    outln!("wrote {} ({} points)", path.display(), rows.len());
     if shard.is_some() {
-        println!(
+        outln!(
             "shard done: join all shards with `tunnelgrid merge --out DIR {}`",
             args.out.display()
         );
@@ -174,7 +197,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     }
     let file = tunnelgrid::sweep::read_sweep(&path, false)?;
     for image in render_sweep(&file, &args.out)? {
-        println!("wrote {}", image.display());
+        outln!("wrote {}", image.display());
     }
     Ok(())
 }
@@ -192,6 +215,7 @@ pub struct MergeArgs {
 
 /// Joins shard CSVs into DIR/sweep.csv and renders it.
 pub fn merge(args: &MergeArgs) -> Result<()> {
+    check_output_dir(&args.out, "--out")?;
     let mut files = Vec::new();
     for input in &args.inputs {
         if input.is_dir() {
@@ -202,14 +226,14 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
     }
     let out = args.out.join("sweep.csv");
     let file = merge_shards(&files, &out)?;
-    println!(
+    outln!(
         "wrote {} ({} points from {} shards)",
         out.display(),
         file.rows.len(),
         files.len()
     );
     for image in render_sweep(&file, &args.out)? {
-        println!("wrote {}", image.display());
+        outln!("wrote {}", image.display());
     }
     Ok(())
 }

@@ -4,6 +4,10 @@
 
 use super::fss::mean_sd_se;
 use anyhow::{bail, Result};
+use tunnelgrid_model::config::short_number;
+
+/// Smallest bracket width accepted, in ulps of the range's largest magnitude.
+const RESOLVABLE_ULPS: f64 = 16.0;
 
 /// One seed's bracket: the question is no at `below` and yes at `at_or_above`.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -55,10 +59,24 @@ pub fn bisect_over_seeds(
     {
         bail!("{flag}: need lo < hi, a positive tolerance and at least one seed (got [{lo}, {hi}], tolerance {tolerance}, {} seeds)", seeds.len());
     }
+    // Below a few ulps of the range's scale, halving the bracket stops changing it: such a
+    // tolerance could never be met.
+    let resolution = RESOLVABLE_ULPS * f64::EPSILON * lo.abs().max(hi.abs());
+    if tolerance < resolution {
+        bail!(
+            "--tolerance {}: f64 cannot bisect [{lo}, {hi}] that finely; allowed a width of at least {}",
+            short_number(tolerance),
+            short_number(resolution)
+        );
+    }
     let mut brackets = Vec::with_capacity(seeds.len());
     for &seed in seeds {
         if holds(lo, seed)? {
-            bail!("{flag}: already yes at the low end {lo} for seed {seed}; lower the range");
+            // The quantities bisected here (pressure, attraction) are never negative.
+            if lo <= 0.0 {
+                bail!("{flag}: already yes at {lo}, the lowest value allowed, for seed {seed}: the sample is in that state without any, so there is no onset to find");
+            }
+            bail!("{flag}: already yes at the low end {lo} for seed {seed}: the onset lies below; lower LO (not below 0)");
         }
         if !holds(hi, seed)? {
             bail!("{flag}: still no at the high end {hi} for seed {seed}; raise the range");
@@ -66,6 +84,10 @@ pub fn bisect_over_seeds(
         let (mut below, mut above, mut runs) = (lo, hi, 2);
         while above - below > tolerance {
             let mid = 0.5 * (below + above);
+            if mid <= below || mid >= above {
+                // Adjacent floats: the bracket cannot shrink further.
+                break;
+            }
             runs += 1;
             if holds(mid, seed)? {
                 above = mid;
@@ -113,5 +135,18 @@ mod tests {
         assert!((result.max - 0.33).abs() < 2e-4);
         let err = bisect_over_seeds(&[0], (0.5, 1.0), 1e-3, "--x", |x, _| Ok(x >= 0.2));
         assert!(err.unwrap_err().to_string().contains("--x"));
+    }
+
+    #[test]
+    fn bisection_ends_when_the_bracket_stops_shrinking() {
+        // Just above the resolution limit the loop must still end, by the adjacent-float guard.
+        let tolerance = RESOLVABLE_ULPS * f64::EPSILON * 400.0;
+        let result =
+            bisect_over_seeds(&[0], (0.0, 400.0), tolerance, "--x", |x, _| Ok(x >= 123.4)).unwrap();
+        let b = result.seeds[0];
+        assert!(b.below < 123.4 && 123.4 <= b.at_or_above);
+        assert!(b.runs < 100, "{} runs", b.runs);
+        let err = bisect_over_seeds(&[0], (0.0, 400.0), 1e-15, "--x", |x, _| Ok(x >= 1.0));
+        assert!(err.unwrap_err().to_string().contains("--tolerance"));
     }
 }

@@ -36,7 +36,7 @@ pub enum Axes {
 pub fn reaches(report: &Report, target: Target, axes: Axes) -> bool {
     let states = report.states.to_vec();
     let ok = |s: &State| match target {
-        Target::Conducting => *s != State::Insulating,
+        Target::Conducting => matches!(s, State::Conducting | State::Superconducting),
         Target::Superconducting => *s == State::Superconducting,
     };
     match axes {

@@ -69,9 +69,10 @@ pub fn sweep_figures(file: &SweepFile) -> Result<SweepFigures> {
         }
     }
     let region = |s: State| match s {
-        State::Insulating => Region::Insulating,
-        State::Conducting => Region::Conducting,
-        State::Superconducting => Region::Superconducting,
+        State::Insulating => Some(Region::Insulating),
+        State::Conducting => Some(Region::Conducting),
+        State::Superconducting => Some(Region::Superconducting),
+        State::NotApplicable => None,
     };
     let axis_name = ["x", "y", "z"];
     // Axes that exist in these rows (z is absent in 2D).
@@ -100,7 +101,7 @@ pub fn sweep_figures(file: &SweepFile) -> Result<SweepFigures> {
         .map(|&a| {
             let regions = by_index
                 .iter()
-                .map(|r| r.and_then(|r| r.states[a]).map(region))
+                .map(|r| r.and_then(|r| r.states[a]).and_then(region))
                 .collect();
             (panel_title(a), regions)
         })

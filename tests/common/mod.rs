@@ -5,9 +5,17 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The binary under test: this build's, or `TUNNELGRID_BIN` when set (to run the CLI tests
+/// against another build, e.g. to show that a regression test fails on an older main).
+pub fn binary() -> PathBuf {
+    std::env::var_os("TUNNELGRID_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_tunnelgrid")))
+}
+
 /// Runs the tunnelgrid binary with `args` in `dir`.
 pub fn tunnelgrid(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tunnelgrid"))
+    Command::new(binary())
         .args(args)
         .current_dir(dir)
         .output()

@@ -388,9 +388,21 @@ pub fn check_range(
     } else {
         Err(ConfigError::OutOfRange {
             field: field.to_string(),
-            value: value.to_string(),
+            value: short_number(value),
             allowed: allowed.to_string(),
         })
+    }
+}
+
+/// A number as a person reads it in a message: `1e308`, not its 309 digits; `0` for −0.
+pub fn short_number(value: f64) -> String {
+    let magnitude = value.abs();
+    if value == 0.0 {
+        "0".into()
+    } else if magnitude.is_finite() && !(1e-4..1e9).contains(&magnitude) {
+        format!("{value:e}")
+    } else {
+        value.to_string()
     }
 }
 
@@ -524,6 +536,16 @@ impl Material {
                 "fractions that sum to 1",
             )?;
         }
+        if !s.names.is_empty() && s.names.len() != s.count as usize {
+            return Err(ConfigError::OutOfRange {
+                field: "species.names".into(),
+                value: format!("{} entries", s.names.len()),
+                allowed: format!(
+                    "none, or species.count = {} entries (one name per species)",
+                    s.count
+                ),
+            });
+        }
         if s.pattern == SpeciesPattern::Alternating && s.count != 2 {
             return Err(ConfigError::OutOfRange {
                 field: "species.count".into(),
@@ -652,6 +674,20 @@ impl Material {
             });
         }
         for (i, pair) in self.pairs.iter().enumerate() {
+            let [a, b] = pair.species;
+            // Two entries for one pair would leave which one applies to their order.
+            if let Some(first) = self.pairs[..i]
+                .iter()
+                .position(|q| q.species == [a, b] || q.species == [b, a])
+            {
+                return Err(ConfigError::OutOfRange {
+                    field: format!("pair[{i}].species"),
+                    value: format!("[{a}, {b}]"),
+                    allowed: format!(
+                        "a species pair not given before (pair[{first}] already sets {a}–{b})"
+                    ),
+                });
+            }
             for (j, &sp) in pair.species.iter().enumerate() {
                 if sp >= s.count {
                     return Err(ConfigError::OutOfRange {

@@ -5,8 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The state of the sample along one axis.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
     /// No tunnel cluster spans the axis.
     Insulating,
@@ -14,10 +13,26 @@ pub enum State {
     Conducting,
     /// A superconducting cluster spans the axis.
     Superconducting,
+    /// The axis is one cell thick: both its faces are the same layer, so every cluster would
+    /// "span" it and the axis has no state (docs/MODEL-READINGS.md, thin axes). JSON null,
+    /// "n/a" in summaries.
+    NotApplicable,
 }
 
+/// Fewest cells along an axis that give it a state: with one, both faces are the same layer.
+pub const MIN_CELLS_FOR_A_STATE: u32 = 2;
+
 impl State {
-    /// The state from the two spanning answers of §6.
+    /// The state of an axis of `cells` cells from the two spanning answers of §6.
+    pub fn of_axis(cells: u32, tunnel_spans: bool, sc_spans: bool) -> Self {
+        if cells < MIN_CELLS_FOR_A_STATE {
+            State::NotApplicable
+        } else {
+            State::from_spanning(tunnel_spans, sc_spans)
+        }
+    }
+
+    /// The state from the two spanning answers of §6 (on an axis that has one).
     pub fn from_spanning(tunnel_spans: bool, sc_spans: bool) -> Self {
         if sc_spans {
             State::Superconducting
@@ -29,13 +44,45 @@ impl State {
     }
 }
 
+impl State {
+    /// The state's name in reports and CSVs; `None` for [`State::NotApplicable`].
+    pub fn name(self) -> Option<&'static str> {
+        match self {
+            State::Insulating => Some("insulating"),
+            State::Conducting => Some("conducting"),
+            State::Superconducting => Some("superconducting"),
+            State::NotApplicable => None,
+        }
+    }
+}
+
 impl fmt::Display for State {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            State::Insulating => "insulating",
-            State::Conducting => "conducting",
-            State::Superconducting => "superconducting",
-        })
+        f.write_str(self.name().unwrap_or("n/a"))
+    }
+}
+
+impl Serialize for State {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.name().serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for State {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(
+            match Option::<String>::deserialize(deserializer)?.as_deref() {
+                None => State::NotApplicable,
+                Some("insulating") => State::Insulating,
+                Some("conducting") => State::Conducting,
+                Some("superconducting") => State::Superconducting,
+                Some(other) => {
+                    return Err(serde::de::Error::custom(format!(
+                    "'{other}' is not a state (insulating, conducting, superconducting or null)"
+                )))
+                }
+            },
+        )
     }
 }
 
@@ -137,6 +184,12 @@ pub struct Report {
     pub tunnel_bond_fraction: f64,
     /// sc_bonds / bonds.
     pub sc_bond_fraction: f64,
+    /// Bonds whose squared length lies within 1e-5 of a tunnel or superconducting threshold
+    /// squared (MODEL.md §5): the only bonds on which two engines may decide differently, so
+    /// `tunnel_bonds` and `sc_bonds` of two engines differ by at most this many. 0 in the
+    /// Bernoulli and volume modes, whose decisions are exact.
+    #[serde(default)]
+    pub near_threshold_bonds: u64,
     /// Tunnel clusters of two or more sites.
     pub clusters: u64,
     /// Present sites with no tunnel.

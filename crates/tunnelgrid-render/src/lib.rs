@@ -33,8 +33,9 @@ pub enum RenderError {
         /// The encoder's message.
         message: String,
     },
-    /// Creating, writing or renaming the file failed.
-    #[error("writing {path}: {source}")]
+    /// Creating, writing or renaming the file failed. The OS error is the source, shown once by
+    /// an error chain (`{:#}`), not repeated in this message.
+    #[error("writing {path}")]
     Io {
         /// The file being written.
         path: std::path::PathBuf,
