@@ -1,5 +1,6 @@
-//! Jacobi-preconditioned conjugate gradients on the reduced Laplacian of a resistor network, in
-//! parallel with rayon.
+//! Preconditioned conjugate gradients on the reduced Laplacian of a resistor network, in
+//! parallel with rayon: with the Jacobi preconditioner fused into the vector updates
+//! ([`solve`]), or with any other ([`solve_preconditioned`], which the multigrid path uses).
 //!
 //! Every reduction (dot products, norms) sums fixed-size chunks in parallel and then adds the
 //! chunk sums in order, so a solve gives the same bits whatever the thread count or scheduling:
@@ -36,7 +37,7 @@ impl Laplacian {
 
     /// (A·x)_i.
     #[inline(always)]
-    fn row(&self, i: usize, x: &[f64]) -> f64 {
+    pub(super) fn row(&self, i: usize, x: &[f64]) -> f64 {
         let range = self.row_start[i]..self.row_start[i + 1];
         let mut off = 0.0;
         for (&c, &g) in self.columns[range.clone()]
@@ -234,6 +235,129 @@ pub(super) fn solve(
             continue;
         }
         new_direction(&mut p, &r, &inv_diag, rz_new / rz);
+        rz = rz_new;
+    }
+    Err(KirchhoffError::NotConverged {
+        iterations,
+        residual,
+        tolerance,
+    })
+}
+
+/// x += α·p, r −= α·q; returns r·r.
+fn step_plain(x: &mut [f64], r: &mut [f64], p: &[f64], q: &[f64], alpha: f64) -> f64 {
+    ordered_sum(
+        x.par_chunks_mut(CHUNK)
+            .zip(r.par_chunks_mut(CHUNK))
+            .zip(p.par_chunks(CHUNK))
+            .zip(q.par_chunks(CHUNK))
+            .map(|(((xc, rc), pc), qc)| {
+                let mut rr = 0.0;
+                for i in 0..xc.len() {
+                    xc[i] += alpha * pc[i];
+                    rc[i] -= alpha * qc[i];
+                    rr += rc[i] * rc[i];
+                }
+                rr
+            }),
+    )
+}
+
+/// p = z + β·p.
+fn next_direction(p: &mut [f64], z: &[f64], beta: f64) {
+    p.par_chunks_mut(CHUNK)
+        .zip(z.par_chunks(CHUNK))
+        .for_each(|(pc, zc)| {
+            for i in 0..pc.len() {
+                pc[i] = zc[i] + beta * pc[i];
+            }
+        });
+}
+
+/// r = b − A·x; returns r·r.
+fn plain_residual(a: &Laplacian, b: &[f64], x: &[f64], r: &mut [f64]) -> f64 {
+    ordered_sum(r.par_chunks_mut(CHUNK).enumerate().map(|(c, rc)| {
+        let mut rr = 0.0;
+        for (j, ri) in rc.iter_mut().enumerate() {
+            let i = c * CHUNK + j;
+            *ri = b[i] - a.row(i, x);
+            rr += *ri * *ri;
+        }
+        rr
+    }))
+}
+
+/// Solves A·x = b as [`solve`] does, with `precondition(r, z)` setting z = M⁻¹·r for a
+/// symmetric positive definite M (one multigrid V-cycle).
+pub(super) fn solve_preconditioned(
+    a: &Laplacian,
+    b: &[f64],
+    x: &mut [f64],
+    tolerance: f64,
+    max_iterations: usize,
+    precondition: &mut dyn FnMut(&[f64], &mut [f64]),
+    progress: &mut dyn FnMut(usize, f64),
+) -> Result<Converged, KirchhoffError> {
+    let n = a.len();
+    let b_norm = ordered_sum(b.par_chunks(CHUNK).map(|c| c.iter().map(|v| v * v).sum())).sqrt();
+    if b_norm == 0.0 {
+        x.fill(0.0);
+        return Ok(Converged {
+            iterations: 0,
+            relative_residual: 0.0,
+            residual_norm: 0.0,
+            x_dot_residual: 0.0,
+        });
+    }
+    let mut r = vec![0.0; n];
+    let rr = plain_residual(a, b, x, &mut r);
+    let mut residual = rr.sqrt() / b_norm;
+    if residual <= tolerance {
+        return Ok(Converged {
+            iterations: 0,
+            relative_residual: residual,
+            residual_norm: rr.sqrt(),
+            x_dot_residual: dot(x, &r),
+        });
+    }
+    let mut z = vec![0.0; n];
+    let mut q = vec![0.0; n];
+    precondition(&r, &mut z);
+    let mut rz = dot(&r, &z);
+    let mut p = z.clone();
+    let mut iterations = 0;
+    while iterations < max_iterations {
+        let pq = multiply(a, &p, &mut q);
+        if !(pq > 0.0 && pq.is_finite() && rz > 0.0) {
+            break;
+        }
+        let rr_new = step_plain(x, &mut r, &p, &q, rz / pq);
+        iterations += 1;
+        residual = rr_new.sqrt() / b_norm;
+        progress(iterations, residual);
+        if !residual.is_finite() {
+            break;
+        }
+        if residual <= tolerance {
+            let rr_true = plain_residual(a, b, x, &mut r);
+            residual = rr_true.sqrt() / b_norm;
+            if residual <= tolerance {
+                return Ok(Converged {
+                    iterations,
+                    relative_residual: residual,
+                    residual_norm: rr_true.sqrt(),
+                    x_dot_residual: dot(x, &r),
+                });
+            }
+            // The recurrence drifted: restart from the true residual.
+            precondition(&r, &mut z);
+            rz = dot(&r, &z);
+            p.copy_from_slice(&z);
+            continue;
+        }
+        precondition(&r, &mut z);
+        let rz_new = dot(&r, &z);
+        next_direction(&mut p, &z, rz_new / rz);
         rz = rz_new;
     }
     Err(KirchhoffError::NotConverged {

@@ -12,7 +12,7 @@
 //!   included (the electrodes cut the sample there); periodic bonds across the other axes stay.
 
 use super::network::{Electrode, Resistor, ResistorNetwork};
-use super::{KirchhoffError, SolveOptions};
+use super::{KirchhoffError, SolveOptions, Solver};
 use crate::labels::{label_clusters, Network};
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -60,6 +60,9 @@ pub struct AxisResistance {
     pub iterations: usize,
     /// Final relative residual (0 without a solve).
     pub relative_residual: f64,
+    /// Seconds building the preconditioner (the multigrid hierarchy) before the iterations;
+    /// 0 for Jacobi and without a solve.
+    pub setup_s: f64,
     /// Resistors in the network before pruning.
     pub resistors: usize,
     /// Unknown potentials solved for.
@@ -347,11 +350,17 @@ pub(crate) fn count_normal_tunnels(masks: &[u32], bernoulli: bool) -> u64 {
 /// tunnels, at most: the node map (4 B per site, twice with a mask copy for a periodic axis),
 /// the resistor list (16 B each) and the solve (`ResistorNetwork::solve_bytes`), plus the site
 /// current map.
-fn lattice_bytes(sites: u64, normal_bonds: u64, periodic: bool, currents: bool) -> u64 {
+fn lattice_bytes(
+    sites: u64,
+    normal_bonds: u64,
+    periodic: bool,
+    currents: bool,
+    solver: Solver,
+) -> u64 {
     let per_site = 4 + 1 + if periodic { 4 } else { 0 } + if currents { 4 } else { 0 };
     sites * per_site
         + normal_bonds * 16
-        + ResistorNetwork::solve_bytes(sites, normal_bonds, currents)
+        + ResistorNetwork::solve_bytes(sites, normal_bonds, currents, solver)
 }
 
 /// The resistance of the sample along `axis` (MODEL.md §7) from its bond masks.
@@ -385,6 +394,7 @@ pub fn axis_resistance(
         normal_bonds,
         periodic,
         options.node_currents,
+        options.solver,
     ))?;
 
     // node(site): the site itself, or the label of its superconducting cluster.
@@ -453,6 +463,7 @@ pub fn axis_resistance(
         resistivity_ohm_m: resistivity(lattice, params, axis, solution.resistance_ohm),
         iterations: solution.iterations,
         relative_residual: solution.relative_residual,
+        setup_s: solution.setup_s,
         resistors: resistor_count,
         free_nodes: solution.free_nodes,
         site_current_a,
@@ -468,6 +479,7 @@ fn superconducting(axis: usize) -> AxisResistance {
         resistivity_ohm_m: 0.0,
         iterations: 0,
         relative_residual: 0.0,
+        setup_s: 0.0,
         resistors: 0,
         free_nodes: 0,
         site_current_a: None,

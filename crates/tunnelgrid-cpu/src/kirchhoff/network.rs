@@ -9,13 +9,14 @@
 //!    component) and cutting them would cost a biconnected-component pass;
 //! 2. *assemble*: the Laplacian of the kept free nodes in CSR, the electrode potentials moved to
 //!    the right-hand side;
-//! 3. *solve*: Jacobi-preconditioned CG (`cg.rs`);
+//! 3. *solve*: CG preconditioned by multigrid (`amg/`) or Jacobi (`cg.rs`);
 //! 4. *currents*: the current leaving the electrode at 1 and the one entering the electrode at 0,
 //!    from the currents of the bonds that touch them, checked against each other; the reported
 //!    current is the source's corrected to second order in the residual (see `Solution`).
 
+use super::amg::Amg;
 use super::cg::{self, Laplacian};
-use super::{KirchhoffError, SolveOptions};
+use super::{KirchhoffError, SolveOptions, Solver};
 
 /// Which electrode a node is tied to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +80,9 @@ pub struct Solution {
     pub iterations: usize,
     /// Final relative residual ‖b − A·x‖/‖b‖ (0 when there was nothing to iterate).
     pub relative_residual: f64,
+    /// Seconds spent building the preconditioner before the first iteration (the multigrid
+    /// hierarchy; 0 for Jacobi).
+    pub setup_s: f64,
     /// Unknown potentials CG solved for (free nodes connected to both electrodes).
     pub free_nodes: usize,
     /// Nodes kept by pruning, electrode nodes included.
@@ -100,6 +104,7 @@ impl Solution {
             resistance_ohm: f64::INFINITY,
             iterations: 0,
             relative_residual: 0.0,
+            setup_s: 0.0,
             free_nodes: 0,
             connected_nodes: 0,
             node_current_a: options.node_currents.then(|| vec![0.0; nodes]),
@@ -183,10 +188,16 @@ impl ResistorNetwork {
     /// Bytes `solve` needs beyond the network itself, at most (every node free and kept): the
     /// union-find/index map (4 B per node), the CSR Laplacian (8 B per row start and per
     /// diagonal, 24 B per resistor), six f64 vectors per free node (x, b, r, p, q, D⁻¹) and the
-    /// optional node currents.
-    pub fn solve_bytes(nodes: u64, resistors: u64, node_currents: bool) -> u64 {
+    /// optional node currents; with multigrid also its hierarchy (prolongator and restriction,
+    /// ≈ one entry per node and two per resistor each; coarse matrices, about 60 B per fine
+    /// node in all; three more vectors per node).
+    pub fn solve_bytes(nodes: u64, resistors: u64, node_currents: bool, solver: Solver) -> u64 {
         let per_node = 4 + 8 + 8 + 6 * 8 + if node_currents { 8 } else { 0 };
-        nodes * per_node + resistors * 24
+        let hierarchy = match solver {
+            Solver::Amg => nodes * (2 * 12 + 60 + 3 * 8) + resistors * 2 * 2 * 12,
+            Solver::Jacobi => 0,
+        };
+        nodes * per_node + resistors * 24 + hierarchy
     }
 
     pub(crate) fn validate(&self, options: &SolveOptions) -> Result<(), KirchhoffError> {
@@ -248,6 +259,7 @@ impl ResistorNetwork {
             self.nodes as u64,
             self.resistors.len() as u64,
             options.node_currents,
+            options.solver,
         ))?;
         let Some((index, free)) = self.prune() else {
             return Ok(Solution::insulating(self.nodes, options));
@@ -262,14 +274,31 @@ impl ResistorNetwork {
             }
         }
         let max_iterations = options.max_iterations.unwrap_or(4 * free + 1000);
-        let converged = cg::solve(
-            &laplacian,
-            &rhs,
-            &mut x,
-            options.tolerance,
-            max_iterations,
-            &mut progress,
-        )?;
+        let mut setup_s = 0.0;
+        let converged = match options.solver {
+            Solver::Jacobi => cg::solve(
+                &laplacian,
+                &rhs,
+                &mut x,
+                options.tolerance,
+                max_iterations,
+                &mut progress,
+            )?,
+            Solver::Amg => {
+                let start = std::time::Instant::now();
+                let mut hierarchy = Amg::new(&laplacian);
+                setup_s = start.elapsed().as_secs_f64();
+                cg::solve_preconditioned(
+                    &laplacian,
+                    &rhs,
+                    &mut x,
+                    options.tolerance,
+                    max_iterations,
+                    &mut |r, z| hierarchy.precondition(&laplacian, r, z),
+                    &mut progress,
+                )?
+            }
+        };
         drop(laplacian);
         drop(rhs);
 
@@ -345,6 +374,7 @@ impl ResistorNetwork {
             },
             iterations: converged.iterations,
             relative_residual: converged.relative_residual,
+            setup_s,
             free_nodes: free,
             connected_nodes,
             node_current_a,

@@ -367,6 +367,7 @@ impl AxisStencil {
             } else {
                 rr.sqrt() / b_norm
             },
+            setup_s: 0.0,
             resistors: self.resistors,
             free_nodes: self.free_nodes,
             site_current_a: None,
@@ -386,6 +387,7 @@ impl AxisStencil {
             resistivity_ohm_m: super::resistivity(&self.lattice, params, self.axis, resistance_ohm),
             iterations: 0,
             relative_residual: 0.0,
+            setup_s: 0.0,
             resistors: self.resistors,
             free_nodes: 0,
             site_current_a: None,
