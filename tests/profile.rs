@@ -163,6 +163,30 @@ fn a_hand_written_path_gives_the_states_of_run() {
     for row in &rows {
         assert_matches_run(&dir, "default", "12", row);
     }
+    // The conducting layer's resistivity is run's (the same CPU solver, printed to 10 digits).
+    ok(
+        &[
+            "run",
+            "--engine",
+            "cpu",
+            "--size",
+            "12",
+            "--pressure",
+            "100",
+            "--temperature",
+            "400",
+            "--resistance",
+            "--out",
+            "out",
+        ],
+        &dir,
+    );
+    let by_run = report(&dir)["resistivity_ohm_m"]["x"].as_f64().unwrap();
+    let by_profile: f64 = rows[1]["resistivity_x_ohm_m"].parse().unwrap();
+    assert!(
+        (by_run - by_profile).abs() <= 1e-8 * by_run,
+        "run {by_run}, profile {by_profile}"
+    );
     assert!(dir.join("p/profile.png").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
