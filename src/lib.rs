@@ -5,6 +5,8 @@ pub mod engines;
 pub mod fields;
 pub mod output;
 pub mod picture;
+pub mod point;
+pub mod profile;
 pub mod research;
 pub mod sweep;
 pub mod transport;

@@ -329,10 +329,14 @@ pub fn field_heatmap(
             nx: nu,
             ny: nv,
             cells: out,
+            hatched: Vec::new(),
         }],
         colour_bar,
         legend,
         boundaries: false,
+        overlays: Vec::new(),
+        annotations: Vec::new(),
+        hatch_legend: None,
     })
 }
 

@@ -6,7 +6,9 @@
 //! `sweep.csv` starts with one `#` line that identifies the sweep (material fingerprint, lattice
 //! size, grid, seeds, axes, resistance; a shard adds ` shard=I/N`), then the CSV header, then one
 //! row per point. Every number is written with a fixed format (`{:.9e}` for observables, Rust's
-//! shortest round-trip form for P and T), so the same sweep gives the same bytes.
+//! shortest round-trip form for P and T), so the same sweep gives the same bytes. The last
+//! column, `conventional_state`, is solid, liquid or gas by the material's `[phases]` lines
+//! (empty without them); files of v1, which lack it, are refused with a message saying so.
 //!
 //! # Order
 //! Points are evaluated one after another in grid order (`index = i_t·n_p + i_p`, pressure
@@ -30,20 +32,20 @@
 mod figures;
 mod grid;
 mod lock;
+pub mod phase_lines;
 
 pub use figures::{render_sweep, sweep_figures, SweepFigures};
 pub use grid::SweepGrid;
 pub use lock::WriterLock;
 
 use crate::output::write_text;
+use crate::point::{analyze_point, PointOptions};
 use anyhow::{bail, ensure, Context, Result};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use tunnelgrid_cpu::kirchhoff::{axis_resistance, SolveOptions};
-use tunnelgrid_cpu::CpuEngine;
-use tunnelgrid_gpu::{GpuEngine, GpuSolveOptions};
-use tunnelgrid_model::{BondParams, Conditions, Engine, Model, State};
+use tunnelgrid_gpu::GpuEngine;
+use tunnelgrid_model::{ConventionalState, Engine, Model, State};
 
 /// The file a sweep (or one shard of it) appends to, inside its output folder.
 pub fn csv_name(shard: Option<Shard>) -> String {
@@ -207,13 +209,23 @@ impl SweepPlan {
         )
     }
 
+    /// How each point is analysed.
+    pub fn options(&self) -> PointOptions<'_> {
+        PointOptions {
+            seeds: self.seeds,
+            base_seed: self.base_seed,
+            axes: &self.axes,
+            resistance: self.resistance,
+        }
+    }
+
     /// The first line of the CSV: what the rows depend on. Resuming or merging checks it.
     pub fn identity(&self) -> String {
         let m = &self.model.material;
         let [nx, ny, nz] = self.model.lattice.cells;
         let axes: String = self.axes.iter().map(|&a| ["x", "y", "z"][a]).collect();
         let mut line = format!(
-            "# tunnelgrid sweep v1 material={} fingerprint={:016x} cells={nx}x{ny}x{nz} pressure={} temperature={} seeds={} seed={} axes={axes} resistance={}",
+            "# tunnelgrid sweep v2 material={} fingerprint={:016x} cells={nx}x{ny}x{nz} pressure={} temperature={} seeds={} seed={} axes={axes} resistance={}",
             m.name.replace(char::is_whitespace, "_"),
             material_fingerprint(&self.model),
             self.pressure,
@@ -222,6 +234,9 @@ impl SweepPlan {
             self.base_seed,
             self.resistance
         );
+        if let Some(phases) = &m.phases {
+            line += &phase_lines::identity_fields(phases);
+        }
         if let Some(s) = self.shard {
             line += &format!(" shard={}/{}", s.index, s.count);
         }
@@ -241,7 +256,10 @@ fn material_fingerprint(model: &Model) -> u64 {
 }
 
 /// The CSV header (after the identity line).
-pub const HEADER: &str = "index,i_p,i_t,pressure_gpa,temperature_k,seeds,state_x,state_y,state_z,tunnel_bond_fraction,sc_bond_fraction,largest_cluster_fraction,mean_cluster_size,mean_gap_ev,resistivity_x_ohm_m,resistivity_y_ohm_m,resistivity_z_ohm_m";
+pub const HEADER: &str = "index,i_p,i_t,pressure_gpa,temperature_k,seeds,state_x,state_y,state_z,tunnel_bond_fraction,sc_bond_fraction,largest_cluster_fraction,mean_cluster_size,mean_gap_ev,resistivity_x_ohm_m,resistivity_y_ohm_m,resistivity_z_ohm_m,conventional_state";
+
+/// The header of v1 files (before `conventional_state`), recognised only to refuse them clearly.
+const HEADER_V1: &str = "index,i_p,i_t,pressure_gpa,temperature_k,seeds,state_x,state_y,state_z,tunnel_bond_fraction,sc_bond_fraction,largest_cluster_fraction,mean_cluster_size,mean_gap_ev,resistivity_x_ohm_m,resistivity_y_ohm_m,resistivity_z_ohm_m";
 
 /// One finished grid point (aggregated over its seeds).
 #[derive(Debug, Clone, PartialEq)]
@@ -272,6 +290,8 @@ pub struct SweepRow {
     pub mean_gap_ev: Option<f64>,
     /// Resistivity per axis, Ω·m: `None` when not solved, +∞ insulating, 0 superconducting.
     pub resistivity_ohm_m: [Option<f64>; 3],
+    /// Solid, liquid or gas by the material's `[phases]` lines (`None` without them).
+    pub conventional: Option<ConventionalState>,
 }
 
 fn fmt_f(v: f64) -> String {
@@ -291,7 +311,7 @@ impl SweepRow {
     pub fn to_line(&self) -> String {
         let opt = |v: Option<f64>| v.map(fmt_f).unwrap_or_default();
         format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
             self.index,
             self.i_p,
             self.i_t,
@@ -309,13 +329,14 @@ impl SweepRow {
             opt(self.resistivity_ohm_m[0]),
             opt(self.resistivity_ohm_m[1]),
             opt(self.resistivity_ohm_m[2]),
+            self.conventional.map_or("", ConventionalState::name),
         )
     }
 
     /// Parses a line written by [`SweepRow::to_line`] (without its newline).
     pub fn parse(line: &str) -> Result<Self> {
         let f: Vec<&str> = line.split(',').collect();
-        ensure!(f.len() == 17, "expected 17 fields, found {}", f.len());
+        ensure!(f.len() == 18, "expected 18 fields, found {}", f.len());
         let num = |i: usize| -> Result<f64> {
             let s = f[i];
             if s == "inf" {
@@ -358,16 +379,19 @@ impl SweepRow {
             mean_cluster_size: num(12)?,
             mean_gap_ev: opt(13)?,
             resistivity_ohm_m: [opt(14)?, opt(15)?, opt(16)?],
+            conventional: match f[17] {
+                "" => None,
+                name => {
+                    Some(ConventionalState::from_name(name).with_context(|| {
+                        format!("field 18 '{name}' is not solid, liquid or gas")
+                    })?)
+                }
+            },
         })
     }
 }
 
-/// The states a point's seeds vote for, from the least conducting up (ties go to the first).
-const VOTED: [State; 3] = [State::Insulating, State::Conducting, State::Superconducting];
-
-/// Analyses grid point `index` over the plan's seeds. With `gpu` (the GPU engine, when it is the
-/// one analysing) the resistivity is solved by the GPU Kirchhoff solver on the GPU's bond
-/// masks, else by the CPU solver on the CPU's.
+/// Analyses grid point `index` over the plan's seeds (`point::analyze_point`).
 pub fn evaluate_point(
     engine: &dyn Engine,
     gpu: Option<&GpuEngine>,
@@ -375,120 +399,29 @@ pub fn evaluate_point(
     index: usize,
 ) -> Result<SweepRow> {
     let (i_p, i_t, pressure, temperature) = plan.conditions_of(index);
-    let model = &plan.model;
-    let axes = model.lattice.axes();
-    let k = plan.seeds.max(1);
-    let mut votes = [[0u32; 3]; 3];
-    let (mut tunnel, mut sc, mut largest, mut mean_size) = (0.0, 0.0, 0.0, 0.0);
-    let (mut gap_sum, mut gap_n) = (0.0, 0u32);
-    let mut rho: [Vec<f64>; 3] = Default::default();
-    for s in 0..k {
-        let conditions = Conditions {
-            pressure_gpa: pressure,
-            temperature_k: temperature,
-            // The CLI refuses a first seed whose run would pass u64::MAX.
-            seed: plan.base_seed + u64::from(s),
-            p: model.material.bernoulli.p,
-        };
-        let report = engine
-            .analyze(model, &conditions)
-            .with_context(|| format!("point P = {pressure} GPa, T = {temperature} K"))?;
-        let states = report.states.to_vec();
-        for (a, st) in states.iter().enumerate() {
-            // A thin axis has no state to vote for (its row cell stays empty).
-            if let Some(i) = VOTED.iter().position(|v| v == st) {
-                votes[a][i] += 1;
-            }
-        }
-        tunnel += report.tunnel_bond_fraction;
-        sc += report.sc_bond_fraction;
-        largest += report.largest_cluster_fraction;
-        mean_size += report.mean_cluster_size;
-        if let Some(g) = report.mean_gap_ev {
-            gap_sum += g;
-            gap_n += 1;
-        }
-        if plan.resistance {
-            let masks = match gpu {
-                Some(gpu) => gpu.bond_masks(model, &conditions)?.0,
-                None => {
-                    CpuEngine::default()
-                        .bond_masks(model, &conditions)
-                        .bond_masks
-                }
-            };
-            let params = BondParams::new(&model.material, &model.lattice, &conditions);
-            for &a in plan.axes.iter().filter(|&&a| a < axes) {
-                let value = match states[a] {
-                    // Nothing to solve between faces in one layer.
-                    State::NotApplicable => continue,
-                    State::Insulating => f64::INFINITY,
-                    State::Superconducting => 0.0,
-                    State::Conducting => match gpu {
-                        Some(gpu) => {
-                            gpu.axis_resistance(
-                                &model.lattice,
-                                &params,
-                                &masks,
-                                None,
-                                a,
-                                &GpuSolveOptions::default(),
-                                |_, _| {},
-                            )?
-                            .axis
-                            .resistivity_ohm_m
-                        }
-                        None => {
-                            axis_resistance(
-                                &model.lattice,
-                                &params,
-                                &masks,
-                                None,
-                                a,
-                                &SolveOptions::default(),
-                                |_, _| {},
-                            )?
-                            .resistivity_ohm_m
-                        }
-                    },
-                };
-                rho[a].push(value);
-            }
-        }
-    }
-    let n = f64::from(k);
-    let mut states = [None; 3];
-    for a in 0..axes {
-        let v = votes[a];
-        if v.iter().sum::<u32>() == 0 {
-            continue; // a thin axis: no state
-        }
-        // Most votes; ties go to the less conducting state (the first maximum).
-        let best = (0..3).fold(0, |best, s| if v[s] > v[best] { s } else { best });
-        states[a] = Some(VOTED[best]);
-    }
-    let mut resistivity = [None; 3];
-    for a in 0..3 {
-        let mut values = std::mem::take(&mut rho[a]);
-        if !values.is_empty() {
-            values.sort_by(|x, y| x.total_cmp(y));
-            resistivity[a] = Some(values[(values.len() - 1) / 2]);
-        }
-    }
+    let point = analyze_point(
+        engine,
+        gpu,
+        &plan.model,
+        pressure,
+        temperature,
+        &plan.options(),
+    )?;
     Ok(SweepRow {
         index,
         i_p,
         i_t,
         pressure_gpa: pressure,
         temperature_k: temperature,
-        seeds: k,
-        states,
-        tunnel_bond_fraction: tunnel / n,
-        sc_bond_fraction: sc / n,
-        largest_cluster_fraction: largest / n,
-        mean_cluster_size: mean_size / n,
-        mean_gap_ev: (gap_n > 0).then(|| gap_sum / f64::from(gap_n)),
-        resistivity_ohm_m: resistivity,
+        seeds: point.seeds,
+        states: point.states,
+        tunnel_bond_fraction: point.tunnel_bond_fraction,
+        sc_bond_fraction: point.sc_bond_fraction,
+        largest_cluster_fraction: point.largest_cluster_fraction,
+        mean_cluster_size: point.mean_cluster_size,
+        mean_gap_ev: point.mean_gap_ev,
+        resistivity_ohm_m: point.resistivity_ohm_m,
+        conventional: point.conventional,
     })
 }
 
@@ -528,6 +461,13 @@ pub fn read_sweep(path: &Path, repair: bool) -> Result<SweepFile> {
         path.display()
     );
     let header = lines.next().unwrap_or_default();
+    ensure!(
+        header != HEADER_V1,
+        "{} was written by an older tunnelgrid (sweep v1, without the conventional_state column); \
+         this version neither resumes nor merges it: rerun the sweep into another --out folder, \
+         or finish it with the version that started it",
+        path.display()
+    );
     ensure!(
         header == HEADER,
         "{}: unexpected CSV header (written by another version?)",

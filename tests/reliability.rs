@@ -338,6 +338,14 @@ fn broken_pipe_ends_quietly_after_every_file_is_written() {
                 .to_vec(),
             vec!["replotted"],
         ),
+        (
+            [
+                "profile", "--planet", "earth", "--size", "6", "--engine", "cpu", "--out", "prof",
+            ]
+            .map(String::from)
+            .to_vec(),
+            vec!["prof/profile.csv", "prof/profile.png"],
+        ),
     ];
     let mut commands = std::collections::BTreeSet::new();
     for (args, files) in cases {
@@ -518,6 +526,20 @@ fn unwritable_outputs_are_refused_before_the_work_starts() {
                 "cpu",
                 "--out",
                 "blocker/sw",
+            ],
+            "--out",
+        ),
+        (
+            &[
+                "profile",
+                "--planet",
+                "earth",
+                "--size",
+                "6",
+                "--engine",
+                "cpu",
+                "--out",
+                "blocker/p",
             ],
             "--out",
         ),

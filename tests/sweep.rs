@@ -7,10 +7,10 @@ mod common;
 
 use common::{distinct_colours, gpu_available, pixel, scratch, text, tunnelgrid};
 use std::path::Path;
-use tunnelgrid::model::State;
+use tunnelgrid::model::{ConventionalState, State};
 use tunnelgrid::render::colormap::{BACKGROUND, CONDUCTING, INSULATING, SUPERCONDUCTING};
 use tunnelgrid::render::heatmap::draw_heatmap;
-use tunnelgrid::render::{PanelPixels, Rgb};
+use tunnelgrid::render::{faded, PanelPixels, Rgb};
 use tunnelgrid::sweep::{read_sweep, sweep_figures, SweepRow};
 
 fn sweep_ok(dir: &Path, args: &[&str]) -> String {
@@ -45,6 +45,20 @@ fn geometry(csv: &Path) -> (Vec<PanelPixels>, Option<Vec<PanelPixels>>) {
         .as_ref()
         .map(|(map, size)| draw_heatmap(map, *size).unwrap().1);
     (phase, rho)
+}
+
+/// The phase diagram of a sweep with its cells only (lines and labels taken off), so a
+/// region's colour can be read at any point.
+fn bare_phase_diagram(csv: &Path) -> (image::RgbImage, Vec<PanelPixels>) {
+    let figures = sweep_figures(&read_sweep(csv, false).unwrap()).unwrap();
+    let (mut bare, size) = figures.phase_diagram;
+    bare.overlays.clear();
+    bare.annotations.clear();
+    let (rgb, geom) = draw_heatmap(&bare, size).unwrap();
+    (
+        image::RgbImage::from_raw(size.0, size.1, rgb).unwrap(),
+        geom,
+    )
 }
 
 /// First pressure of a temperature row whose state along x is at least `state`.
@@ -108,17 +122,70 @@ fn default_preset_diagram_has_the_theorys_three_regions() {
     assert_eq!(rho(300.0, 10.0), 0.0);
     assert!(rho(50.0, 400.0).is_finite() && rho(50.0, 400.0) > rho(100.0, 400.0));
 
-    // The pictures: sizes, several colours, and the region colours at known points.
+    // The conventional states of the preset's [phases] lines: the vapour line puts P = 0 in the
+    // gas, T_m(100 GPa) = 150·√6 ≈ 367 K puts (100 GPa, 400 K) in the liquid, the rest is solid.
+    let conventional = |p, t| row_at(&rows, p, t).conventional.unwrap();
+    assert_eq!(conventional(0.0, 10.0), ConventionalState::Gas);
+    assert_eq!(conventional(100.0, 400.0), ConventionalState::Liquid);
+    assert_eq!(conventional(100.0, 205.0), ConventionalState::Solid);
+    assert_eq!(conventional(300.0, 10.0), ConventionalState::Solid);
+
+    // The pictures: the PNG is the figure, sizes, several colours.
+    let figures = sweep_figures(&read_sweep(&csv, false).unwrap()).unwrap();
     let (phase_geom, rho_geom) = geometry(&csv);
     let img = image::open(out.join("phase_diagram.png"))
         .unwrap()
         .to_rgb8();
     assert_eq!(img.dimensions(), (1000, 760));
+    assert_eq!(
+        img.as_raw(),
+        &draw_heatmap(&figures.phase_diagram.0, figures.phase_diagram.1)
+            .unwrap()
+            .0
+    );
     assert!(distinct_colours(&img) > 10);
-    let g = phase_geom[0];
-    assert_eq!(pixel(&img, g.pixel(300.0, 10.0)), SUPERCONDUCTING);
-    assert_eq!(pixel(&img, g.pixel(0.0, 400.0)), INSULATING);
-    assert_eq!(pixel(&img, g.pixel(100.0, 400.0)), CONDUCTING);
+    // The region colours at known points, on the cells alone (labels and lines taken off):
+    // solid points in the state's colour, liquid and gas ones faded and hatched in it.
+    let (cells, geom) = bare_phase_diagram(&csv);
+    let g = geom[0];
+    assert_eq!(pixel(&cells, g.pixel(300.0, 10.0)), SUPERCONDUCTING);
+    assert_eq!(pixel(&cells, g.pixel(100.0, 205.0)), CONDUCTING);
+    let cell_colours = |p: f64, t: f64| {
+        // Every pixel of the cell around (p, t), a few pixels in from its edges.
+        let (a, b) = (g.pixel(p - 10.0, t - 60.0), g.pixel(p + 10.0, t + 60.0));
+        let mut colours = std::collections::HashSet::new();
+        for x in a.0.min(b.0)..=a.0.max(b.0) {
+            for y in a.1.min(b.1)..=a.1.max(b.1) {
+                colours.insert(pixel(&cells, (x, y)));
+            }
+        }
+        colours
+    };
+    for (p, t, colour) in [(0.0, 400.0, INSULATING), (100.0, 400.0, CONDUCTING)] {
+        let seen = cell_colours(p, t);
+        assert!(
+            seen.contains(&faded(colour)) && seen.contains(&colour),
+            "({p}, {t}) is not hatched in {colour:?}: {seen:?}"
+        );
+    }
+    assert_eq!(
+        cell_colours(300.0, 10.0).len(),
+        1,
+        "solid cells are not hatched"
+    );
+    // The lines and labels: the melting line runs through (60 GPa, 300 K) in its colour, and
+    // each conventional state is named once.
+    let map = &figures.phase_diagram.0;
+    let names: Vec<&str> = map.annotations.iter().map(|a| a.text.as_str()).collect();
+    assert_eq!(names, ["solid", "liquid", "gas"]);
+    assert!(map.overlays.iter().any(|o| o.label == "melting line"));
+    assert!(map.overlays.iter().any(|o| o.label == "vapour line"));
+    let melting = map.overlays[0].colour;
+    let (x, y) = phase_geom[0].pixel(60.0, 300.0);
+    let near_line = (x - 12..=x + 12)
+        .flat_map(|x| (y - 12..=y + 12).map(move |y| (x, y)))
+        .any(|at| pixel(&img, at) == melting);
+    assert!(near_line, "no melting line near (60 GPa, 300 K)");
     let rimg = image::open(out.join("resistivity.png")).unwrap().to_rgb8();
     let g = rho_geom.unwrap()[0];
     assert_eq!(pixel(&rimg, g.pixel(0.0, 400.0)), INSULATING);
@@ -176,9 +243,9 @@ fn layered_preset_superconducts_in_plane_but_not_along_z() {
     assert!(rho.is_none(), "--no-resistance draws no resistivity");
     assert!(!out.join("resistivity.png").exists());
     assert_eq!(geom.len(), 3);
-    let img = image::open(out.join("phase_diagram.png"))
-        .unwrap()
-        .to_rgb8();
+    // Read the cells without the melting line and the region labels over them.
+    let (img, geom) = bare_phase_diagram(&csv);
+    assert_eq!(plane.conventional, Some(ConventionalState::Solid));
     let (p, t) = (plane.pressure_gpa, plane.temperature_k);
     assert_eq!(pixel(&img, geom[0].pixel(p, t)), SUPERCONDUCTING);
     assert_eq!(pixel(&img, geom[1].pixel(p, t)), SUPERCONDUCTING);
@@ -459,5 +526,74 @@ fn a_gpu_sweep_solves_the_same_resistivity_as_the_cpu() {
         }
     }
     assert!(solved >= 3, "the grid has conducting points ({solved})");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn sweeps_written_before_the_conventional_state_column_are_refused_clearly() {
+    let dir = scratch("v1");
+    let args = [
+        "--preset",
+        "default",
+        "--size",
+        "8",
+        "--pressure",
+        "0:300:3",
+        "--temperature",
+        "10:400:2",
+    ];
+    let new = dir.join("new");
+    sweep_ok(
+        &dir,
+        &with_out(&args, new.to_str().unwrap(), &["--shard", "1/2"]),
+    );
+    // The same rows as the previous version wrote them: v1, without the last column.
+    let written = std::fs::read_to_string(new.join("sweep-shard-1-of-2.csv")).unwrap();
+    let v1: String = written
+        .lines()
+        .enumerate()
+        .map(|(i, line)| match i {
+            0 => line.replace(" v2 ", " v1 ") + "\n",
+            _ => line[..line.rfind(',').unwrap()].to_string() + "\n",
+        })
+        .collect();
+    assert!(v1.lines().nth(1).unwrap().ends_with("resistivity_z_ohm_m"));
+    let old = dir.join("old");
+    std::fs::create_dir_all(&old).unwrap();
+    std::fs::write(old.join("sweep-shard-1-of-2.csv"), &v1).unwrap();
+    let expect_refusal = |out: std::process::Output| {
+        assert!(!out.status.success());
+        let err = text(&out.stderr);
+        for needle in [
+            "sweep-shard-1-of-2.csv",
+            "older tunnelgrid",
+            "conventional_state",
+        ] {
+            assert!(err.contains(needle), "'{needle}' not in: {err}");
+        }
+        assert!(!err.contains("panicked"), "{err}");
+    };
+    let mut resume = vec!["sweep", "--engine", "cpu"];
+    resume.extend(with_out(
+        &args,
+        old.to_str().unwrap(),
+        &["--shard", "1/2", "--resume"],
+    ));
+    expect_refusal(tunnelgrid(&resume, &dir));
+    // The old file is left as it was.
+    assert_eq!(
+        std::fs::read_to_string(old.join("sweep-shard-1-of-2.csv")).unwrap(),
+        v1
+    );
+    let merged = dir.join("merged");
+    expect_refusal(tunnelgrid(
+        &[
+            "merge",
+            "--out",
+            merged.to_str().unwrap(),
+            old.to_str().unwrap(),
+        ],
+        &dir,
+    ));
     let _ = std::fs::remove_dir_all(&dir);
 }

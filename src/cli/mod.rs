@@ -5,6 +5,7 @@ mod export;
 mod info;
 mod model_args;
 mod presets;
+mod profile;
 mod progress;
 mod render;
 mod research;
@@ -72,6 +73,10 @@ enum Command {
     Render(render::RenderArgs),
     /// Join the shard CSVs of a sharded sweep into one sweep.csv and render its pictures.
     Merge(sweep::MergeArgs),
+    /// Evaluate a material along a planet's pressure–temperature path (--planet earth, or a CSV
+    /// of depth_km,pressure_gpa,temperature_k): profile.csv with the state per axis, resistivity
+    /// and conventional phase per depth, and profile.png with the states as bands against depth.
+    Profile(profile::ProfileArgs),
 }
 
 /// Parses the arguments, runs the command, and turns errors into a message and exit code 1.
@@ -101,6 +106,7 @@ pub fn main() -> ExitCode {
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Merge(args) => sweep::merge(&args),
         Command::Render(args) => render::render(&args),
+        Command::Profile(args) => profile::profile(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,4 +1,18 @@
-//! Progress lines on stderr for long solves.
+//! Progress on stderr: a bar over the points of a sweep or profile, and lines for long solves.
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// A bar with elapsed time, count and ETA over `total` `unit` (e.g. "points", "depths").
+pub fn point_bar(total: usize, unit: &str) -> ProgressBar {
+    let bar = ProgressBar::new(total as u64);
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{spinner}} [{{elapsed_precise}}] {{wide_bar}} {{pos}}/{{len}} {unit}, ETA {{eta}} {{msg}}"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
 
 /// CG progress on stderr, at most once a second and only after the first second.
 pub struct SolveProgress {

@@ -156,6 +156,16 @@ fn summary(model: &Model, r: &Report, engine_reason: &str) -> String {
                 "spacing",
                 format!("cell edge a = ({ax:.4}, {ay:.4}, {az:.4}) Å"),
             );
+            if let Some(phases) = &model.material.phases {
+                // The conventional state never changes the tunnel states below.
+                let state = phases.state(r.pressure_gpa, r.temperature_k);
+                let t_m = phases.melting.melting_temperature_k(r.pressure_gpa);
+                line(
+                    &mut s,
+                    "phase",
+                    format!("{state} by the [phases] lines (melting line at {t_m:.1} K at this pressure)"),
+                );
+            }
         }
     }
     line(

@@ -1,15 +1,15 @@
 //! `tunnelgrid sweep` and `tunnelgrid merge`: pressure–temperature grids, their CSV and pictures.
 //! The work is in the library (`tunnelgrid::sweep`); this module parses flags and shows progress.
 
+use super::progress::point_bar;
 use super::stdout::outln;
 use super::ModelArgs;
 use anyhow::{ensure, Context, Result};
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use tunnelgrid::engines::{self, EngineChoice};
 use tunnelgrid::model::report::MIN_CELLS_FOR_A_STATE;
-use tunnelgrid::model::Conditions;
+use tunnelgrid::model::{Conditions, Model};
 use tunnelgrid::output::check_output_dir;
 use tunnelgrid::sweep::{
     csv_name, merge_shards, render_sweep, run_sweep, GridAxis, Shard, SweepPlan,
@@ -26,6 +26,81 @@ pub enum AxisChoice {
     Z,
     /// Every axis of the lattice (one panel per axis when their states differ).
     All,
+}
+
+impl AxisChoice {
+    /// The axes chosen, refusing z on a 2D lattice.
+    pub fn axes(self, model: &Model) -> Result<Vec<usize>> {
+        Ok(match self {
+            AxisChoice::All => (0..model.lattice.axes()).collect(),
+            one => {
+                let a = one as usize;
+                ensure!(
+                    a < model.lattice.axes(),
+                    "--axis z: the {} lattice is two-dimensional",
+                    model.material.lattice.kind.name()
+                );
+                vec![a]
+            }
+        })
+        .and_then(|axes| {
+            let cells = model.lattice.cells;
+            ensure!(
+                axes.iter().any(|&a| cells[a] >= MIN_CELLS_FOR_A_STATE),
+                "the lattice is {}×{}×{} cells: no swept axis is at least {MIN_CELLS_FOR_A_STATE} cells thick, so no point would have a state (--size, --axis)",
+                cells[0],
+                cells[1],
+                cells[2]
+            );
+            Ok(axes)
+        })
+    }
+}
+
+/// Refuses `--seed S --seeds K` when S + K − 1 would pass u64::MAX (it would wrap to seed 0).
+pub fn check_seed_run(seed: u64, seeds: u32) -> Result<()> {
+    let last = u64::from(seeds.max(1)) - 1;
+    ensure!(
+        seed.checked_add(last).is_some(),
+        "--seed {seed} --seeds {seeds}: the seeds would pass 2^64 − 1 = {}; allowed a first seed up to {}",
+        u64::MAX,
+        u64::MAX - last
+    );
+    Ok(())
+}
+
+/// The model of a command that varies pressure and temperature (`sweep`, `profile`): a preset
+/// or config with `--size` and `--seed` applied, refused in the Bernoulli and volume modes,
+/// where P and T have no effect.
+pub fn pressure_temperature_model(
+    preset: &Option<String>,
+    config: &Option<PathBuf>,
+    size: Option<u32>,
+    seed: Option<u64>,
+    command: &str,
+) -> Result<(Model, Conditions)> {
+    let model_args = ModelArgs {
+        preset: preset.clone(),
+        config: config.clone(),
+        size,
+        cells: None,
+        pressure: None,
+        temperature: None,
+        seed,
+        p: None,
+        volume: None,
+        phase: None,
+        voxel: 1e-6,
+        connectivity: None,
+    };
+    let (model, conditions) = model_args.build()?;
+    ensure!(
+        !model.material.mode.is_bernoulli(),
+        "{command} varies pressure and temperature; material '{}' is in {} mode, where they have no effect",
+        model.material.name,
+        model.material.mode.name()
+    );
+    Ok((model, conditions))
 }
 
 /// Arguments of `sweep`.
@@ -77,27 +152,8 @@ pub struct SweepArgs {
 /// Builds the plan, runs the remaining points with a progress bar, and renders the pictures.
 pub fn sweep(args: &SweepArgs) -> Result<()> {
     check_output_dir(&args.out, "--out")?;
-    let model_args = ModelArgs {
-        preset: args.preset.clone(),
-        config: args.config.clone(),
-        size: args.size,
-        cells: None,
-        pressure: None,
-        temperature: None,
-        seed: args.seed,
-        p: None,
-        volume: None,
-        phase: None,
-        voxel: 1e-6,
-        connectivity: None,
-    };
-    let (model, conditions) = model_args.build()?;
-    ensure!(
-        !model.material.mode.is_bernoulli(),
-        "sweep varies pressure and temperature; material '{}' is in {} mode, where they have no effect",
-        model.material.name,
-        model.material.mode.name()
-    );
+    let (model, conditions) =
+        pressure_temperature_model(&args.preset, &args.config, args.size, args.seed, "sweep")?;
     let pressure = GridAxis::parse(&args.pressure, "--pressure")?;
     let temperature = GridAxis::parse(&args.temperature, "--temperature")?;
     for p in [pressure.start, pressure.stop] {
@@ -111,37 +167,8 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
                 .with_context(|| format!("--pressure {pressure} / --temperature {temperature}"))?;
         }
     }
-    let axes: Vec<usize> = match args.axis {
-        AxisChoice::All => (0..model.lattice.axes()).collect(),
-        one => {
-            let a = one as usize;
-            ensure!(
-                a < model.lattice.axes(),
-                "--axis z: the {} lattice is two-dimensional",
-                model.material.lattice.kind.name()
-            );
-            vec![a]
-        }
-    };
-    ensure!(
-        conditions
-            .seed
-            .checked_add(u64::from(args.seeds) - 1)
-            .is_some(),
-        "--seed {} --seeds {}: the seeds would pass 2^64 − 1 = {}; allowed a first seed up to {}",
-        conditions.seed,
-        args.seeds,
-        u64::MAX,
-        u64::MAX - (u64::from(args.seeds) - 1)
-    );
-    let cells = model.lattice.cells;
-    ensure!(
-        axes.iter().any(|&a| cells[a] >= MIN_CELLS_FOR_A_STATE),
-        "the lattice is {}×{}×{} cells: no swept axis is at least {MIN_CELLS_FOR_A_STATE} cells thick, so no point would have a state (--size, --axis)",
-        cells[0],
-        cells[1],
-        cells[2]
-    );
+    let axes = args.axis.axes(&model)?;
+    check_seed_run(conditions.seed, args.seeds)?;
     let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
     let plan = SweepPlan {
         model,
@@ -163,13 +190,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         selected.reason
     );
     let path = args.out.join(csv_name(shard));
-    let bar = ProgressBar::new(plan.indices().len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} points, ETA {eta} {msg}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    let bar = point_bar(plan.indices().len(), "points");
     let rows = run_sweep(
         selected.engine.as_ref(),
         selected.gpu.as_deref(),

@@ -1,10 +1,10 @@
 //! The pictures of a sweep: the phase diagram, the resistivity heat map and the line plots of
 //! the observables, drawn from the rows of a sweep file (so `sweep` and `merge` draw alike).
 
-use super::{GridAxis, SweepFile, SweepRow};
+use super::{phase_lines, GridAxis, SweepFile, SweepRow};
 use anyhow::{ensure, Context, Result};
 use std::path::{Path, PathBuf};
-use tunnelgrid_model::State;
+use tunnelgrid_model::{ConventionalState, State};
 use tunnelgrid_render::heatmap::write_heatmap;
 use tunnelgrid_render::plot::{write_line_chart, LineChart};
 use tunnelgrid_render::Heatmap;
@@ -96,6 +96,14 @@ pub fn sweep_figures(file: &SweepFile) -> Result<SweepFigures> {
     let subtitle = format!("{material}, {cells} cells, {seeds} seed(s) per point");
     let size = (1000 * shown.len().max(1) as u32).min(2400);
 
+    // Points where the lattice would be liquid or gas keep their tunnel state, drawn hatched.
+    let hatched: Vec<bool> = by_index
+        .iter()
+        .map(|r| {
+            r.and_then(|r| r.conventional)
+                .is_some_and(|c| c != ConventionalState::Solid)
+        })
+        .collect();
     let panels = shown
         .iter()
         .map(|&a| {
@@ -106,12 +114,29 @@ pub fn sweep_figures(file: &SweepFile) -> Result<SweepFigures> {
             (panel_title(a), regions)
         })
         .collect();
-    let diagram = phase_diagram(
+    let mut diagram = phase_diagram(
         &format!("Phase diagram — {subtitle}"),
         &pressures,
         &temperatures,
         panels,
     );
+    let phases = phase_lines::from_identity(&file.identity)?;
+    let overlays = phases
+        .as_ref()
+        .map(|p| phase_lines::overlays(p, diagram.x_range, diagram.y_range))
+        .unwrap_or_default();
+    if phases.is_some() {
+        for panel in &mut diagram.panels {
+            panel.hatched = hatched.clone();
+        }
+        let conventional: Vec<Option<ConventionalState>> = by_index
+            .iter()
+            .map(|r| r.and_then(|r| r.conventional))
+            .collect();
+        diagram.annotations = phase_lines::region_labels(&conventional, &pressures, &temperatures);
+        diagram.overlays = overlays.clone();
+        diagram.hatch_legend = Some("liquid or gas (hatched)".into());
+    }
 
     let solved = file
         .rows
@@ -155,6 +180,7 @@ pub fn sweep_figures(file: &SweepFile) -> Result<SweepFigures> {
                     .iter()
                     .map(|r| cell(r.and_then(|r| r.resistivity_ohm_m[a])))
                     .collect(),
+                hatched: Vec::new(),
             })
             .collect();
         map.colour_bar = Some(ColourBar {
@@ -168,6 +194,8 @@ pub fn sweep_figures(file: &SweepFile) -> Result<SweepFigures> {
             ("superconducting (ρ = 0)".into(), colormap::SUPERCONDUCTING),
         ];
         map.boundaries = false;
+        // The conventional lines, without hatching or labels: the colour bar needs the cells.
+        map.overlays = overlays;
         resistivity = Some((map, (size + 160, 760)));
     }
 

@@ -5,6 +5,7 @@
 //! (`deny_unknown_fields`), so a typo never silently falls back to a default.
 
 use crate::lattice::{Boundary, LatticeKind};
+use crate::phases::PhasesConfig;
 use serde::{Deserialize, Serialize};
 
 /// What decides whether a bond exists.
@@ -87,6 +88,10 @@ pub struct Material {
     /// Bernoulli-mode parameters.
     #[serde(default)]
     pub bernoulli: BernoulliConfig,
+    /// Conventional phase lines (melting, vapour), if the material has them; they mark points
+    /// solid, liquid or gas and never change a tunnel state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phases: Option<PhasesConfig>,
     /// Occupancy of volume mode, handed over at run time (the model crate does no I/O).
     #[serde(skip)]
     pub volume: Option<Occupancy>,
@@ -751,6 +756,9 @@ impl Material {
             1.0,
             "a probability in [0, 1]",
         )?;
+        if let Some(phases) = &self.phases {
+            phases.validate()?;
+        }
         Ok(())
     }
 }

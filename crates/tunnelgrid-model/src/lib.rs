@@ -8,6 +8,7 @@ pub mod eos;
 pub mod hash;
 pub mod lattice;
 pub mod params;
+pub mod phases;
 pub mod presets;
 pub mod report;
 
@@ -15,4 +16,5 @@ pub use config::{ConfigError, Material, Mode, Occupancy, SpeciesPattern};
 pub use engine::{Engine, EngineError, Model};
 pub use lattice::{Boundary, Lattice, LatticeKind};
 pub use params::{BondClass, BondParams, Conditions};
+pub use phases::{ConventionalState, PhasesConfig};
 pub use report::{ClusterStats, PerAxis, Report, State, Timings, Transport};

@@ -5,6 +5,7 @@
 
 use crate::colormap::{Colormap, Rgb};
 use crate::font::{ensure_registered, FAMILY};
+use crate::overlay::{draw_hatching, draw_overlays, faded, Annotation, Overlay};
 use crate::png::{check_size, write_rgb_png};
 use crate::RenderError;
 use plotters::coord::Shift;
@@ -34,6 +35,9 @@ pub struct Panel {
     pub ny: usize,
     /// The cells.
     pub cells: Vec<Cell>,
+    /// Cells drawn faded and hatched in their own colour (e.g. points where the lattice would be
+    /// liquid or gas), same order as `cells`; empty when none is.
+    pub hatched: Vec<bool>,
 }
 
 /// The continuous colour scale of a heat map.
@@ -70,6 +74,12 @@ pub struct Heatmap {
     pub legend: Vec<(String, Rgb)>,
     /// Draw black lines between neighbouring cells of different fixed colour.
     pub boundaries: bool,
+    /// Labelled lines drawn over every panel (e.g. the conventional melting line).
+    pub overlays: Vec<Overlay>,
+    /// Text labels drawn over every panel (e.g. "solid", "liquid").
+    pub annotations: Vec<Annotation>,
+    /// Legend entry for hatched cells (e.g. "liquid or gas (hatched)"), if any.
+    pub hatch_legend: Option<String>,
 }
 
 /// Where the cells of each panel landed: pixel rectangle of the plotting area and data ranges,
@@ -127,7 +137,11 @@ pub fn draw_heatmap(
             .titled(&map.title, (FAMILY, px(20.0)))
             .map_err(RenderError::drawing)?;
         let (w, h) = root.dim_in_pixel();
-        let legend_h = if map.legend.is_empty() { 0 } else { px(36.0) };
+        let legend_h = if map.legend.is_empty() && map.hatch_legend.is_none() {
+            0
+        } else {
+            px(36.0)
+        };
         let bar_w = if map.colour_bar.is_some() {
             px(170.0)
         } else {
@@ -142,8 +156,13 @@ pub fn draw_heatmap(
         if let Some(bar) = &map.colour_bar {
             draw_colour_bar(bar, &bar_area, scale)?;
         }
-        if !map.legend.is_empty() {
-            draw_legend(&map.legend, &legend_area, scale)?;
+        if !map.legend.is_empty() || map.hatch_legend.is_some() {
+            draw_legend(
+                &map.legend,
+                map.hatch_legend.as_deref(),
+                &legend_area,
+                scale,
+            )?;
         }
         root.present().map_err(RenderError::drawing)?;
     }
@@ -163,6 +182,14 @@ fn validate(map: &Heatmap) -> Result<(), RenderError> {
                 p.cells.len(),
                 p.nx,
                 p.ny
+            ));
+        }
+        if !p.hatched.is_empty() && p.hatched.len() != p.cells.len() {
+            return bad(format!(
+                "panel '{}': {} hatch marks for {} cells",
+                p.title,
+                p.hatched.len(),
+                p.cells.len()
             ));
         }
     }
@@ -238,7 +265,13 @@ fn draw_panel(
             (x0 + dx * (i + 1) as f64, y0 + dy * (j + 1) as f64),
         ]
     };
-    let colours: Vec<Option<Rgb>> = panel.cells.iter().map(|&c| cell_colour(map, c)).collect();
+    let hatched = |k: usize| panel.hatched.get(k).copied().unwrap_or(false);
+    let colours: Vec<Option<Rgb>> = panel
+        .cells
+        .iter()
+        .enumerate()
+        .map(|(k, &c)| cell_colour(map, c).map(|c| if hatched(k) { faded(c) } else { c }))
+        .collect();
     chart
         .draw_series((0..panel.ny).flat_map(|j| {
             let colours = &colours;
@@ -248,6 +281,24 @@ fn draw_panel(
             })
         }))
         .map_err(RenderError::drawing)?;
+    let (xr, yr) = chart.plotting_area().get_pixel_range();
+    let frame = PanelPixels {
+        x_px: (xr.start, xr.end - 1),
+        y_px: (yr.start, yr.end - 1),
+        x_range: map.x_range,
+        y_range: map.y_range,
+    };
+    let hatch_rects: Vec<_> = (0..panel.cells.len())
+        .filter(|&k| hatched(k))
+        .filter_map(|k| {
+            let colour = cell_colour(map, panel.cells[k])?;
+            let [a, b] = rect(k % panel.nx, k / panel.nx);
+            let (l, bottom) = frame.pixel_f(a);
+            let (r, top) = frame.pixel_f(b);
+            Some((l, top, r, bottom, colour))
+        })
+        .collect();
+    draw_hatching(area, &hatch_rects, scale)?;
     if map.boundaries {
         let fixed = |i: usize, j: usize| match panel.cells[j * panel.nx + i] {
             Cell::Colour(c) => Some(c),
@@ -276,13 +327,8 @@ fn draw_panel(
             )
             .map_err(RenderError::drawing)?;
     }
-    let (xr, yr) = chart.plotting_area().get_pixel_range();
-    Ok(PanelPixels {
-        x_px: (xr.start, xr.end - 1),
-        y_px: (yr.start, yr.end - 1),
-        x_range: map.x_range,
-        y_range: map.y_range,
-    })
+    draw_overlays(area, &frame, &map.overlays, &map.annotations, scale)?;
+    Ok(frame)
 }
 
 fn draw_colour_bar(
@@ -332,11 +378,20 @@ fn draw_colour_bar(
     Ok(())
 }
 
-fn draw_legend(
+/// The legend row: a swatch and a name per entry, centred; the hatched entry last.
+pub(crate) fn draw_legend(
     entries: &[(String, Rgb)],
+    hatch: Option<&str>,
     area: &DrawingArea<BitMapBackend<'_>, Shift>,
     scale: f64,
 ) -> Result<(), RenderError> {
+    // The hatched entry comes last, drawn as a grey swatch with its hatching.
+    let hatch_colour = crate::colormap::INSULATING;
+    let mut entries = entries.to_vec();
+    if let Some(name) = hatch {
+        entries.push((name.to_string(), faded(hatch_colour)));
+    }
+    let entries = &entries[..];
     let px = |v: f64| (v * scale).round() as i32;
     let (w, h) = area.dim_in_pixel();
     let style = TextStyle::from((FAMILY, px(15.0) as u32).into_font()).color(&BLACK);
@@ -357,12 +412,20 @@ fn draw_legend(
         - gap;
     let mut x = ((w as i32 - total) / 2).max(0);
     let y = (h as i32 - swatch) / 2;
-    for ((name, colour), tw) in entries.iter().zip(widths) {
+    let hatched_entry = hatch.map(|_| entries.len() - 1);
+    for (k, ((name, colour), tw)) in entries.iter().zip(widths).enumerate() {
         area.draw(&Rectangle::new(
             [(x, y), (x + swatch, y + swatch)],
             colour.to_plotters().filled(),
         ))
         .map_err(RenderError::drawing)?;
+        if hatched_entry == Some(k) {
+            let (xr, yr) = area.get_pixel_range();
+            let l = f64::from(xr.start) + f64::from(x);
+            let t = f64::from(yr.start) + f64::from(y);
+            let s = f64::from(swatch);
+            draw_hatching(area, &[(l, t, l + s, t + s, hatch_colour)], scale)?;
+        }
         area.draw(&Rectangle::new(
             [(x, y), (x + swatch, y + swatch)],
             BLACK.stroke_width(1),

@@ -6,14 +6,17 @@
 
 pub mod colormap;
 pub mod heatmap;
+pub mod overlay;
 pub mod phase;
 pub mod plot;
 pub mod png;
+pub mod profile;
 
 mod font;
 
 pub use colormap::{Colormap, Rgb};
 pub use heatmap::{Cell, ColourBar, Heatmap, Panel, PanelPixels};
+pub use overlay::{faded, Annotation, Overlay};
 pub use phase::{phase_diagram, Region};
 
 /// Why a picture could not be made or written.

@@ -68,6 +68,7 @@ pub fn phase_diagram(
                     .into_iter()
                     .map(|r| r.map_or(Cell::Empty, |r| Cell::Colour(r.colour())))
                     .collect(),
+                hatched: Vec::new(),
             })
             .collect(),
         colour_bar: None,
@@ -77,5 +78,8 @@ pub fn phase_diagram(
             ("superconducting".into(), SUPERCONDUCTING),
         ],
         boundaries: true,
+        overlays: Vec::new(),
+        annotations: Vec::new(),
+        hatch_legend: None,
     }
 }

@@ -82,6 +82,7 @@ fn colour_bar_maps_values_through_the_colormap() {
             nx: n,
             ny: n,
             cells,
+            hatched: Vec::new(),
         }],
         colour_bar: Some(ColourBar {
             colormap: Colormap::Magma,
@@ -91,6 +92,9 @@ fn colour_bar_maps_values_through_the_colormap() {
         }),
         legend: vec![],
         boundaries: false,
+        overlays: vec![],
+        annotations: vec![],
+        hatch_legend: None,
     };
     let dir = std::env::temp_dir().join(format!("tunnelgrid-heatmap-{}", std::process::id()));
     let path = dir.join("v.png");

@@ -15,6 +15,9 @@
 //! row in a fixed order, and the smoother's blocks are of a fixed size, so the solve gives the
 //! same bits whatever the thread count, like the Jacobi path it replaces.
 
+// The kernels index several arrays by one node number at once; range loops say that plainest.
+#![allow(clippy::needless_range_loop)]
+
 mod aggregate;
 mod coarse;
 mod prolongator;
