@@ -82,14 +82,32 @@ pub fn check_output_file(path: &Path, flag: &str) -> Result<()> {
     check_output_dir(dir, flag)
 }
 
-/// Checks before any work that files can be written into folder `dir` (made if missing).
+/// Checks before any work that files can be written into folder `dir`, which need not exist
+/// yet: its nearest existing ancestor must be a folder that takes a new entry. Nothing is left
+/// behind, so a command refused later leaves no empty folder.
 pub fn check_output_dir(dir: &Path, flag: &str) -> Result<()> {
-    fs::create_dir_all(dir)
-        .with_context(|| format!("{flag}: cannot create the folder {}", dir.display()))?;
-    // Permissions alone do not tell (root, read-only mounts): try a file and remove it.
-    let probe = dir.join(format!(".tunnelgrid-probe.{}.tmp", std::process::id()));
-    File::create(&probe)
-        .with_context(|| format!("{flag}: cannot write into the folder {}", dir.display()))?;
+    let mut existing = dir;
+    while !existing.exists() {
+        existing = match existing.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+    }
+    anyhow::ensure!(
+        existing.is_dir(),
+        "{flag} {}: cannot create the folder: {} is a file",
+        dir.display(),
+        existing.display()
+    );
+    // Permissions alone do not tell (root, read-only mounts): try an entry and remove it.
+    let probe = existing.join(format!(".tunnelgrid-probe.{}.tmp", std::process::id()));
+    File::create(&probe).with_context(|| {
+        format!(
+            "{flag} {}: cannot write into the folder {}",
+            dir.display(),
+            existing.display()
+        )
+    })?;
     let _ = fs::remove_file(&probe);
     Ok(())
 }

@@ -7,7 +7,7 @@
 use anyhow::Result;
 use std::borrow::Cow;
 use std::time::Instant;
-use tunnelgrid_cpu::kirchhoff::{resistances, AxisResistance, Conduction, SolveOptions};
+use tunnelgrid_cpu::kirchhoff::{resistances, AxisResistance, Conduction, SolveOptions, Solver};
 use tunnelgrid_cpu::maxflow::critical_current;
 use tunnelgrid_cpu::CpuEngine;
 use tunnelgrid_gpu::{GpuEngine, GpuSolveOptions};
@@ -46,6 +46,7 @@ pub fn transport(
     model: &Model,
     conditions: &Conditions,
     gpu: Option<&GpuEngine>,
+    solver: Solver,
     mut progress: impl FnMut(usize, usize, f64),
 ) -> Result<Transport> {
     let start = Instant::now();
@@ -61,7 +62,10 @@ pub fn transport(
                 lattice,
                 &params,
                 &masks,
-                &SolveOptions::default(),
+                &SolveOptions {
+                    solver,
+                    ..SolveOptions::default()
+                },
                 &mut progress,
             )?;
             (masks, axes, None)
@@ -137,6 +141,11 @@ pub fn transport(
             &axes.iter().map(|a| a.relative_residual).collect::<Vec<_>>(),
             n,
         ),
+        solver: match gpu {
+            Some(_) => "gpu-jacobi".to_string(),
+            None => solver.name().to_string(),
+        },
+        solver_setup_s: PerAxis::from_slice(&axes.iter().map(|a| a.setup_s).collect::<Vec<_>>(), n),
         solver_refinements: gpu_counts.as_ref().map(|(r, _)| PerAxis::from_slice(r, n)),
         solver_slabs: gpu_counts.as_ref().map(|(_, s)| PerAxis::from_slice(s, n)),
         transport_s: start.elapsed().as_secs_f64(),

@@ -528,3 +528,65 @@ fn current_and_min_cut_fields_are_consistent_with_the_report() {
         }
     }
 }
+
+#[test]
+fn both_solvers_give_the_same_resistance_and_the_report_says_which_ran() {
+    let dir = scratch("solvers");
+    let model = [
+        "--preset",
+        "bernoulli-bond",
+        "--p",
+        "0.6",
+        "--size",
+        "24",
+        "--engine",
+        "cpu",
+    ];
+    let mut reports = Vec::new();
+    for solver in ["amg", "jacobi"] {
+        let out = format!("out-{solver}");
+        let args = [
+            &["run"][..],
+            &model,
+            &["--resistance", "--solver", solver, "--out", &out],
+        ]
+        .concat();
+        let summary = text(&tunnelgrid(&args, &dir).stdout);
+        assert!(
+            summary.contains(&format!("CG iterations, {solver}")),
+            "{summary}"
+        );
+        let report: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(&out).join("report.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(report["solver"], solver);
+        reports.push(report);
+    }
+    let (amg, jacobi) = (&reports[0], &reports[1]);
+    for axis in ["x", "y", "z"] {
+        let (a, j) = (
+            amg["resistance_ohm"][axis].as_f64().unwrap(),
+            jacobi["resistance_ohm"][axis].as_f64().unwrap(),
+        );
+        assert!((a - j).abs() <= 1e-9 * j, "{axis}: {a} vs {j}");
+        let (ia, ij) = (
+            amg["solver_iterations"][axis].as_u64().unwrap(),
+            jacobi["solver_iterations"][axis].as_u64().unwrap(),
+        );
+        assert!(
+            ia * 5 < ij,
+            "{axis}: multigrid {ia} iterations, Jacobi {ij}"
+        );
+        assert!(amg["solver_setup_s"][axis].as_f64().unwrap() > 0.0);
+        assert_eq!(jacobi["solver_setup_s"][axis].as_f64().unwrap(), 0.0);
+    }
+    let err = text(
+        &tunnelgrid(
+            &[&["run"][..], &model, &["--resistance", "--solver", "lu"]].concat(),
+            &dir,
+        )
+        .stderr,
+    );
+    assert!(err.contains("--solver") && err.contains("amg"), "{err}");
+}

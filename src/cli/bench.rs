@@ -1,5 +1,6 @@
 //! `tunnelgrid bench`: per-stage times and sites per second of an engine.
 
+use super::solver::SolverChoice;
 use super::stdout::outln;
 use super::ModelArgs;
 use anyhow::{bail, Result};
@@ -9,7 +10,7 @@ use std::path::PathBuf;
 use tunnelgrid::engines::EngineChoice;
 use tunnelgrid::gpu::{timer::Stage, GpuEngine};
 use tunnelgrid::model::{Conditions, Engine, Model, Report};
-use tunnelgrid::output::{check_output_file_opt, write_text};
+use tunnelgrid::output::{check_output_dir_opt, check_output_file_opt, write_npy, write_text};
 
 /// Arguments of `bench`.
 #[derive(Args, Debug)]
@@ -34,6 +35,14 @@ pub struct BenchArgs {
     /// warm-up (the pipelines are compiled before the first).
     #[arg(long)]
     pub resistance: bool,
+    /// With --resistance on the CPU: the preconditioner, amg (default) or jacobi.
+    #[arg(long, value_enum, default_value_t = SolverChoice::Amg)]
+    pub solver: SolverChoice,
+    /// With --resistance on the CPU: also write the linear system of the last size's solve
+    /// (reduced Laplacian as scipy CSR indptr/indices/data, rhs, system.json) into DIR, for
+    /// peers to solve the same network (`scripts/peers --kirchhoff`).
+    #[arg(long, value_name = "DIR")]
+    pub export_system: Option<PathBuf>,
 }
 
 impl BenchArgs {
@@ -83,6 +92,7 @@ enum Bencher {
 /// Runs the benchmark and prints a table.
 pub fn bench(args: &BenchArgs) -> Result<()> {
     check_output_file_opt(&args.json, "--json")?;
+    check_output_dir_opt(&args.export_system, "--export-system")?;
     if args.model.size.is_some() || args.model.cells.is_some() {
         bail!("bench takes --sizes N,N,...; --size and --cells are for run and export");
     }
@@ -206,6 +216,10 @@ struct SolveRecord {
     /// Building the network (CPU: resistor list and CSR are inside the solve; GPU: the stencil,
     /// uploads and f64 residuals on the host).
     setup_s: Option<f64>,
+    /// "amg", "jacobi" (CPU f64 CG by preconditioner) or "gpu-jacobi".
+    solver: &'static str,
+    /// Building the preconditioner (the multigrid hierarchy), inside `time_to_solution_s`.
+    preconditioner_setup_s: f64,
     /// The whole solve, wall clock.
     time_to_solution_s: f64,
     /// GPU: wall clock of the device's CG batches (submission to readback).
@@ -217,7 +231,8 @@ struct SolveRecord {
 /// `bench --resistance`: the Kirchhoff solve along x per size.
 fn bench_resistance(args: &BenchArgs, bencher: &Bencher) -> Result<()> {
     use super::progress::SolveProgress;
-    use tunnelgrid::cpu::kirchhoff::{axis_resistance, SolveOptions};
+    use tunnelgrid::cpu::kirchhoff::{axis_linear_system, axis_resistance, SolveOptions, Solver};
+    use tunnelgrid::cpu::CpuEngine;
     use tunnelgrid::gpu::GpuSolveOptions;
     use tunnelgrid::model::BondParams;
     outln!(
@@ -247,7 +262,10 @@ fn bench_resistance(args: &BenchArgs, bencher: &Bencher) -> Result<()> {
             // The GPU's extra counts: refinements, slabs and seconds in the device's CG batches.
             let (axis, gpu_counts) = match bencher {
                 Bencher::Cpu(_) => {
-                    let options = SolveOptions::default();
+                    let options = SolveOptions {
+                        solver: args.solver.into(),
+                        ..SolveOptions::default()
+                    };
                     let show = |i, r| progress.show(0, i, r);
                     let axis = axis_resistance(lattice, &params, &masks, None, 0, &options, show)?;
                     (axis, None)
@@ -274,6 +292,11 @@ fn bench_resistance(args: &BenchArgs, bencher: &Bencher) -> Result<()> {
                 refinements: gpu_counts.map(|(n, _, _)| n),
                 slabs: gpu_counts.map(|(_, n, _)| n),
                 setup_s: device_cg_s.map(|s| total - s),
+                solver: match bencher {
+                    Bencher::Cpu(_) => Solver::from(args.solver).name(),
+                    Bencher::Gpu(_) => "gpu-jacobi",
+                },
+                preconditioner_setup_s: axis.setup_s,
                 time_to_solution_s: total,
                 device_cg_s,
                 // CPU: over the whole solve; GPU: over the device's CG batches.
@@ -298,16 +321,58 @@ fn bench_resistance(args: &BenchArgs, bencher: &Bencher) -> Result<()> {
             r.time_to_solution_s,
             r.iterations_per_s
         );
+        if r.preconditioner_setup_s > 0.0 {
+            outln!(
+                "       {}: {:.3} s of the solution building the hierarchy",
+                r.solver,
+                r.preconditioner_setup_s
+            );
+        }
         if let (Some(setup), Some(cg), Some(slabs)) = (r.setup_s, r.device_cg_s, r.slabs) {
             outln!(
                 "       GPU: {cg:.3} s in CG batches over {slabs} z slab(s), {setup:.3} s on the host (stencil, uploads, f64 residuals)"
             );
         }
         records.push(r);
+        if let Some(dir) = &args.export_system {
+            let masks = CpuEngine::default()
+                .bond_masks(&model, &conditions)
+                .bond_masks;
+            export_system(dir, &axis_linear_system(lattice, &params, &masks, 0)?)?;
+            outln!("system  {}", dir.display());
+        }
     }
     if let Some(path) = &args.json {
         write_text(path, &(serde_json::to_string_pretty(&records)? + "\n"))?;
         outln!("json    {}", path.display());
     }
     Ok(())
+}
+
+/// Writes a linear system for peers: scipy CSR arrays, the right-hand side and system.json.
+fn export_system(
+    dir: &std::path::Path,
+    system: &Option<tunnelgrid::cpu::kirchhoff::LinearSystem>,
+) -> Result<()> {
+    let Some(s) = system else {
+        bail!("--export-system: the x axis has no linear system to export (its bus bars are joined by a superconducting cluster or not connected)");
+    };
+    let n = s.rhs.len() as u64;
+    write_npy(&dir.join("indptr.npy"), &[n + 1], &s.row_start)?;
+    write_npy(
+        &dir.join("indices.npy"),
+        &[s.columns.len() as u64],
+        &s.columns,
+    )?;
+    write_npy(&dir.join("data.npy"), &[s.values.len() as u64], &s.values)?;
+    write_npy(&dir.join("rhs.npy"), &[n], &s.rhs)?;
+    let meta = serde_json::json!({
+        "free_nodes": n,
+        "direct_conductance_s": s.direct_conductance_s,
+        "axis": "x",
+    });
+    write_text(
+        &dir.join("system.json"),
+        &(serde_json::to_string_pretty(&meta)? + "\n"),
+    )
 }

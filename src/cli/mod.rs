@@ -10,6 +10,7 @@ mod progress;
 mod render;
 mod research;
 mod run;
+mod solver;
 mod stdout;
 mod sweep;
 

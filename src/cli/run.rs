@@ -1,5 +1,6 @@
 //! `tunnelgrid run`: one analysis, a readable summary and `DIR/report.json`.
 
+use super::solver::SolverChoice;
 use super::stdout::{out, outln};
 use super::ModelArgs;
 use anyhow::Result;
@@ -32,6 +33,11 @@ pub struct RunArgs {
     /// critical current along superconducting axes (CPU; can take minutes above 100³).
     #[arg(long)]
     pub resistance: bool,
+    /// Preconditioner of the CPU Kirchhoff solver: amg (smoothed-aggregation multigrid,
+    /// iterations nearly independent of size) or jacobi (the older path, for comparison). The
+    /// GPU engine's solver is Jacobi either way.
+    #[arg(long, value_enum, default_value_t = SolverChoice::Amg)]
+    pub solver: SolverChoice,
     /// Also write |current| per site (f32, amperes at 1 V, shaped as `export`) along each axis
     /// that conducts, to DIR/current_x.npy, current_y.npy, current_z.npy (the run engine's
     /// solver; the same field as `export --field current`, for `render` and ParaView).
@@ -64,6 +70,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
             &model,
             &conditions,
             selected.gpu.as_deref(),
+            args.solver.into(),
             |a, i, r| progress.show(a, i, r),
         )?);
         progress.finish();
@@ -255,6 +262,7 @@ fn summary(model: &Model, r: &Report, engine_reason: &str) -> String {
         let rho = tr.resistivity_ohm_m.to_vec();
         let ic = tr.critical_current_a.to_vec();
         let its = tr.solver_iterations.to_vec();
+        let setups = tr.solver_setup_s.to_vec();
         let refinements = tr.solver_refinements.as_ref().map(|r| r.to_vec());
         let slabs = tr.solver_slabs.as_ref().map(|s| s.to_vec());
         for i in 0..res.len() {
@@ -268,7 +276,13 @@ fn summary(model: &Model, r: &Report, engine_reason: &str) -> String {
                             slabs[i], outer[i]
                         );
                     }
-                    _ => text += &format!(" ({} CG iterations)", its[i]),
+                    _ => {
+                        text += &format!(" ({} CG iterations, {}", its[i], tr.solver);
+                        if setups[i] > 0.0 {
+                            text += &format!("; setup {:.3} s", setups[i]);
+                        }
+                        text += ")";
+                    }
                 }
             }
             if let Some(c) = ic[i] {

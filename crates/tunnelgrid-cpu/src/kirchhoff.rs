@@ -20,10 +20,10 @@ mod network;
 pub mod stencil;
 
 pub use lattice::{
-    axis_resistance, bond_gap_ratio, resistances, resistivity, AxisResistance, Conduction,
-    MIN_GAP_RATIO,
+    axis_linear_system, axis_resistance, bond_gap_ratio, resistances, resistivity, AxisResistance,
+    Conduction, MIN_GAP_RATIO,
 };
-pub use network::{Electrode, Resistor, ResistorNetwork, Solution, MAX_NODES};
+pub use network::{Electrode, LinearSystem, Resistor, ResistorNetwork, Solution, MAX_NODES};
 
 pub(crate) use lattice::{check_axis, collect_axis_bonds, face_sites};
 

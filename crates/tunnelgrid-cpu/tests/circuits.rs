@@ -18,7 +18,7 @@ use tunnelgrid_model::{BondParams, Boundary, Lattice, LatticeKind, Mode, Model};
 
 #[path = "common/dense.rs"]
 mod dense;
-use dense::{dense_current, dense_lattice_resistance};
+use dense::{dense_current, dense_lattice_resistance, lu_solve};
 #[path = "common/lattices.rs"]
 mod lattices;
 use lattices::{build, material, tunnel_network};
@@ -354,6 +354,39 @@ fn random_networks_agree_with_a_dense_solve() {
             assert!(s.connected_nodes < nodes, "the islands are pruned");
         }
     }
+}
+
+#[test]
+fn the_exported_linear_system_gives_the_solved_current() {
+    // What `bench --resistance --export-system` hands to peers: solving it independently
+    // (dense LU) must give the current of the network, direct source–sink resistors included.
+    let mut rng = Rng(5);
+    let (mut edges, fixed) = random_network(&mut rng, 300, 4);
+    let source = fixed.iter().position(|f| *f == Some(1.0)).unwrap();
+    let sink = fixed.iter().position(|f| *f == Some(0.0)).unwrap();
+    edges.push((source, sink, 0.125));
+    let network = network_of(300, &edges, &fixed);
+    let system = network
+        .linear_system()
+        .expect("the electrodes are connected");
+    let n = system.rhs.len();
+    let mut dense = vec![0.0; n * n];
+    for i in 0..n {
+        for k in system.row_start[i] as usize..system.row_start[i + 1] as usize {
+            dense[i * n + system.columns[k] as usize] += system.values[k];
+        }
+    }
+    let x = lu_solve(dense, system.rhs.clone());
+    let b_dot_x: f64 = system.rhs.iter().zip(&x).map(|(b, x)| b * x).sum();
+    let current = system.direct_conductance_s + system.rhs.iter().sum::<f64>() - b_dot_x;
+    assert_eq!(system.direct_conductance_s, 0.125);
+    assert_rel(current, solve(&network).current_a, 1e-9, "exported system");
+    assert_rel(
+        current,
+        dense_current(300, &edges, &fixed),
+        1e-9,
+        "dense network",
+    );
 }
 
 #[test]

@@ -234,6 +234,14 @@ pub struct Transport {
     pub solver_iterations: PerAxis<usize>,
     /// Final relative residual per axis (0 without a solve).
     pub solver_residual: PerAxis<f64>,
+    /// The solver that ran: "amg" or "jacobi" (f64 CG on the CPU, by its preconditioner), or
+    /// "gpu-jacobi" (f32 Jacobi CG on the GPU inside f64 refinement).
+    #[serde(default)]
+    pub solver: String,
+    /// Seconds building the preconditioner per axis (the multigrid hierarchy), apart from the
+    /// iterations; 0 for Jacobi and without a solve.
+    #[serde(default)]
+    pub solver_setup_s: PerAxis<f64>,
     /// GPU solver: f64 refinements per axis (outer iterations around the f32 CG, whose
     /// iterations `solver_iterations` counts in all). Absent on the CPU solver.
     #[serde(default, skip_serializing_if = "Option::is_none")]

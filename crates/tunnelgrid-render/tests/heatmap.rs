@@ -116,3 +116,23 @@ fn colour_bar_maps_values_through_the_colormap() {
     let e = draw_heatmap(&bad, (900, 700)).unwrap_err().to_string();
     assert!(e.contains("p1"), "{e}");
 }
+
+#[test]
+fn a_failed_write_says_its_os_error_once() {
+    // A file where the folder should be: the write fails on every system, root or not.
+    let dir = std::env::temp_dir().join(format!("tunnelgrid-render-io-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("blocker"), "a file").unwrap();
+    let err = tunnelgrid_render::png::write_rgb_png(&dir.join("blocker/x.png"), 1, 1, &[0, 0, 0])
+        .unwrap_err();
+    // The message names the file; the OS error is its source, so an error chain ({:#} in the
+    // command line) shows it once.
+    let message = err.to_string();
+    assert!(
+        message.contains("blocker") && !message.contains("os error"),
+        "{message}"
+    );
+    let source = std::error::Error::source(&err).expect("the OS error is the source");
+    assert!(source.to_string().contains("os error"), "{source}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -11,7 +11,7 @@
 //! - Bonds that cross a periodic boundary along the axis are left out, superconducting ones
 //!   included (the electrodes cut the sample there); periodic bonds across the other axes stay.
 
-use super::network::{Electrode, Resistor, ResistorNetwork};
+use super::network::{Electrode, LinearSystem, Resistor, ResistorNetwork};
 use super::{KirchhoffError, SolveOptions, Solver};
 use crate::labels::{label_clusters, Network};
 use rayon::prelude::*;
@@ -363,21 +363,36 @@ fn lattice_bytes(
         + ResistorNetwork::solve_bytes(sites, normal_bonds, currents, solver)
 }
 
-/// The resistance of the sample along `axis` (MODEL.md §7) from its bond masks.
-///
-/// `sc_labels` are the superconducting labels of `label_clusters(.., Network::Superconducting,
-/// ..)` for these masks, if the caller has them; they are used for open axes and ignored (the
-/// axis is relabelled with its periodic bonds cut) for a periodic one. `progress(iteration,
-/// relative residual)` is called after every CG iteration.
-pub fn axis_resistance(
+/// The resistor network of one axis: nodes are sites, or whole superconducting clusters
+/// contracted to their label; the axis's faces are the bus bars.
+struct AxisNetwork<'a> {
+    network: ResistorNetwork,
+    /// Node of each site when superconducting clusters are contracted (tunnel mode).
+    labels: Option<Cow<'a, [u32]>>,
+    /// Resistors before pruning.
+    resistors: usize,
+}
+
+impl AxisNetwork<'_> {
+    /// The node a site belongs to.
+    fn node(&self, site: u64) -> u32 {
+        match &self.labels {
+            Some(l) => l[site as usize],
+            None => site as u32,
+        }
+    }
+}
+
+/// Builds the network of `axis` (see `axis_resistance`); `None` when a superconducting cluster
+/// joins the bus bars (R = 0).
+fn axis_network<'a>(
     lattice: &Lattice,
     params: &BondParams,
     masks: &[u32],
-    sc_labels: Option<&[u32]>,
+    sc_labels: Option<&'a [u32]>,
     axis: usize,
     options: &SolveOptions,
-    progress: impl FnMut(usize, f64),
-) -> Result<AxisResistance, KirchhoffError> {
+) -> Result<Option<AxisNetwork<'a>>, KirchhoffError> {
     check_solve_inputs(
         lattice,
         masks,
@@ -405,7 +420,7 @@ pub fn axis_resistance(
     };
 
     let Some(mut network) = network_with_bus_bars(lattice, masks, axis, node) else {
-        return Ok(superconducting(axis));
+        return Ok(None);
     };
 
     let r0 = params.r0_ohm;
@@ -435,7 +450,48 @@ pub fn axis_resistance(
     );
     let resistor_count = resistors.len();
     network.add_resistors(resistors);
+    Ok(Some(AxisNetwork {
+        network,
+        labels,
+        resistors: resistor_count,
+    }))
+}
 
+/// The linear system `axis_resistance` solves along `axis` (for comparisons with other
+/// solvers, `bench --resistance --export-system`); `None` when the bus bars are joined by a
+/// superconducting cluster or not connected at all.
+pub fn axis_linear_system(
+    lattice: &Lattice,
+    params: &BondParams,
+    masks: &[u32],
+    axis: usize,
+) -> Result<Option<LinearSystem>, KirchhoffError> {
+    let options = SolveOptions::default();
+    Ok(axis_network(lattice, params, masks, None, axis, &options)?
+        .and_then(|built| built.network.linear_system()))
+}
+
+/// The resistance of the sample along `axis` (MODEL.md §7) from its bond masks.
+///
+/// `sc_labels` are the superconducting labels of `label_clusters(.., Network::Superconducting,
+/// ..)` for these masks, if the caller has them; they are used for open axes and ignored (the
+/// axis is relabelled with its periodic bonds cut) for a periodic one. `progress(iteration,
+/// relative residual)` is called after every CG iteration.
+pub fn axis_resistance(
+    lattice: &Lattice,
+    params: &BondParams,
+    masks: &[u32],
+    sc_labels: Option<&[u32]>,
+    axis: usize,
+    options: &SolveOptions,
+    progress: impl FnMut(usize, f64),
+) -> Result<AxisResistance, KirchhoffError> {
+    let Some(built) = axis_network(lattice, params, masks, sc_labels, axis, options)? else {
+        return Ok(superconducting(axis));
+    };
+    let (network, resistor_count) = (&built.network, built.resistors);
+    let node = |site: u64| built.node(site);
+    let sites = lattice.sites();
     let span = (lattice.cells[axis] - 1) as f64;
     let guess_of_site = |site: u32| 1.0 - lattice.coords(site as u64).0[axis] as f64 / span;
     let solution = network.solve_with_guess(options, guess_of_site, progress)?;

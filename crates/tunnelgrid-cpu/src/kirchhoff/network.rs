@@ -59,6 +59,23 @@ pub struct ResistorNetwork {
     role: Vec<u8>,
 }
 
+/// The reduced Laplacian system of a network (see [`ResistorNetwork::linear_system`]), in the
+/// CSR layout of scipy (`indptr`, `indices`, `data`); a pair of nodes joined by several
+/// resistors has one entry per resistor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinearSystem {
+    /// Row i's entries are `row_start[i]..row_start[i + 1]`.
+    pub row_start: Vec<u64>,
+    /// Column of each entry.
+    pub columns: Vec<u32>,
+    /// A_ij of each entry, siemens.
+    pub values: Vec<f64>,
+    /// Right-hand side: the conductance from each free node to the electrode at 1 V.
+    pub rhs: Vec<f64>,
+    /// Conductance of the resistors joining the electrodes directly, siemens.
+    pub direct_conductance_s: f64,
+}
+
 /// The solved network.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Solution {
@@ -378,6 +395,44 @@ impl ResistorNetwork {
             free_nodes: free,
             connected_nodes,
             node_current_a,
+        })
+    }
+
+    /// The linear system a solve works on: the reduced Laplacian of the free nodes kept by
+    /// pruning, in CSR with its diagonal (A_ii = sum of the node's conductances, A_ij = −g), the
+    /// right-hand side (the conductance from each free node to the electrode at 1 V) and the
+    /// conductance joining the two electrodes directly. The current at 1 V of the solution x is
+    /// `direct_conductance_s + Σ rhs − rhs·x`. `None` when the electrodes are not connected.
+    pub fn linear_system(&self) -> Option<LinearSystem> {
+        let (index, free) = self.prune()?;
+        let (laplacian, rhs) = self.assemble(&index, free);
+        let direct_conductance_s = self
+            .live_resistors()
+            .filter(|r| {
+                let (a, b) = (index[r.a as usize], index[r.b as usize]);
+                (a == FIXED_SOURCE && b == FIXED_SINK) || (a == FIXED_SINK && b == FIXED_SOURCE)
+            })
+            .map(|r| r.conductance_s)
+            .sum();
+        let mut row_start = Vec::with_capacity(free + 1);
+        let mut columns = Vec::with_capacity(laplacian.columns.len() + free);
+        let mut values = Vec::with_capacity(laplacian.columns.len() + free);
+        row_start.push(0);
+        for i in 0..free {
+            columns.push(i as u32);
+            values.push(laplacian.diagonal[i]);
+            for k in laplacian.row_start[i]..laplacian.row_start[i + 1] {
+                columns.push(laplacian.columns[k]);
+                values.push(-laplacian.conductances[k]);
+            }
+            row_start.push(columns.len() as u64);
+        }
+        Some(LinearSystem {
+            row_start,
+            columns,
+            values,
+            rhs,
+            direct_conductance_s,
         })
     }
 
