@@ -242,7 +242,9 @@ fn default_resistivity_falls_with_pressure_and_cooling() {
             temperature_k: t,
             ..model.default_conditions()
         };
-        let tr = tunnelgrid::transport::transport(&model, &c, None, |_, _, _| {}).unwrap();
+        let tr =
+            tunnelgrid::transport::transport(&model, &c, None, Default::default(), |_, _, _| {})
+                .unwrap();
         (tr.resistivity_ohm_m.x, tr.resistance_ohm.x)
     };
     let values: Vec<f64> = [40.0, 60.0, 80.0, 100.0]
