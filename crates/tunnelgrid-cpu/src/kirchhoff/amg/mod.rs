@@ -7,9 +7,9 @@
 //! aggregates ([`aggregate`]), the smoothed prolongator P maps the next level's values back
 //! ([`prolongator`]), R = Pᵀ restricts, and the next matrix is the Galerkin product R·A·P
 //! ([`sparse`]). Coarsening stops at a few hundred nodes, which are solved exactly
-//! ([`coarse`]). One V-cycle is a forward Gauss–Seidel sweep, the residual restricted, the
-//! V-cycle of the next level, its correction prolongated, and a backward sweep ([`smoother`]):
-//! a symmetric positive definite preconditioner.
+//! ([`coarse`]). One V-cycle is a symmetric Gauss–Seidel pair (forward, then backward), the
+//! residual restricted, the V-cycle of the next level, its correction prolongated, and another
+//! symmetric pair ([`smoother`]): a symmetric positive definite preconditioner.
 //!
 //! Everything is reproducible: aggregation runs in node order, the sparse products build each
 //! row in a fixed order, and the smoother's blocks are of a fixed size, so the solve gives the
@@ -166,7 +166,7 @@ impl Amg {
         z.fill(0.0);
         {
             let w = &mut self.work[0];
-            smoother::sweep(fine, r, z, &mut w.scratch, true);
+            smoother::presmooth(fine, r, z, &mut w.scratch);
             smoother::residual(fine, r, z, &mut w.r);
         }
         for l in 0..levels - 1 {
@@ -176,7 +176,7 @@ impl Amg {
             if l + 1 < levels - 1 {
                 let a = &self.coarse[l];
                 next.x.fill(0.0);
-                smoother::sweep(a, &next.b, &mut next.x, &mut next.scratch, true);
+                smoother::presmooth(a, &next.b, &mut next.x, &mut next.scratch);
                 smoother::residual(a, &next.b, &next.x, &mut next.r);
             }
         }
@@ -189,28 +189,21 @@ impl Amg {
                 Bottom::Sweeps => {
                     w.x.fill(0.0);
                     for _ in 0..STALLED_SWEEPS {
-                        smoother::sweep(a, &w.b, &mut w.x, &mut w.scratch, true);
-                        smoother::sweep(a, &w.b, &mut w.x, &mut w.scratch, false);
+                        smoother::presmooth(a, &w.b, &mut w.x, &mut w.scratch);
                     }
                 }
             }
         }
-        // Up: prolongate the correction, smooth backwards.
+        // Up: prolongate the correction, smooth again.
         for l in (1..levels - 1).rev() {
             let (upper, lower) = self.work.split_at_mut(l + 1);
             let (this, next) = (&mut upper[l], &lower[0]);
             self.transfers[l].p.multiply_add(&next.x, &mut this.x);
-            smoother::sweep(
-                &self.coarse[l - 1],
-                &this.b,
-                &mut this.x,
-                &mut this.scratch,
-                false,
-            );
+            smoother::postsmooth(&self.coarse[l - 1], &this.b, &mut this.x, &mut this.scratch);
         }
         let (upper, lower) = self.work.split_at_mut(1);
         self.transfers[0].p.multiply_add(&lower[0].x, z);
-        smoother::sweep(fine, r, z, &mut upper[0].scratch, false);
+        smoother::postsmooth(fine, r, z, &mut upper[0].scratch);
     }
 
     /// The whole problem fits the bottom: solve it there.
@@ -221,8 +214,7 @@ impl Amg {
                 z.fill(0.0);
                 let scratch = &mut self.work[0].scratch;
                 for _ in 0..STALLED_SWEEPS {
-                    smoother::sweep(fine, r, z, scratch, true);
-                    smoother::sweep(fine, r, z, scratch, false);
+                    smoother::presmooth(fine, r, z, scratch);
                 }
             }
         }

@@ -8,7 +8,7 @@
 //! (T·1 = 1), so no coarse basis has to be carried along.
 
 use super::super::cg::Laplacian;
-use super::sparse::Csr;
+use super::sparse::{rows_by_gustavson, Csr};
 use rayon::prelude::*;
 
 /// Power iterations for ρ(D⁻¹A): the estimate only sets ω, so a few percent is plenty.
@@ -69,42 +69,18 @@ pub(crate) fn smoothed_prolongator(
     aggregates: usize,
     omega: f64,
 ) -> Csr {
-    let n = a.len();
-    let rows: Vec<Vec<(u32, f64)>> = (0..n)
-        .into_par_iter()
-        .map(|i| {
-            let mut row: Vec<(u32, f64)> = vec![(of[i], 1.0 - omega)];
+    rows_by_gustavson(
+        a.len(),
+        aggregates,
+        |i, add| {
+            add(of[i], 1.0 - omega);
             let scale = omega / a.diagonal[i];
             for k in a.row_start[i]..a.row_start[i + 1] {
-                let g = of[a.columns[k] as usize];
-                let v = scale * a.conductances[k];
-                match row.iter_mut().find(|(c, _)| *c == g) {
-                    Some(entry) => entry.1 += v,
-                    None => row.push((g, v)),
-                }
+                add(of[a.columns[k] as usize], scale * a.conductances[k]);
             }
-            row.retain(|&(_, v)| v != 0.0);
-            row
-        })
-        .collect();
-    let mut p = Csr {
-        cols: aggregates,
-        row_start: Vec::with_capacity(n + 1),
-        columns: Vec::new(),
-        values: Vec::new(),
-    };
-    p.row_start.push(0);
-    let entries = rows.iter().map(Vec::len).sum();
-    p.columns.reserve(entries);
-    p.values.reserve(entries);
-    for row in rows {
-        for (c, v) in row {
-            p.columns.push(c);
-            p.values.push(v);
-        }
-        p.row_start.push(p.columns.len());
-    }
-    p
+        },
+        |_, _, v| v != 0.0,
+    )
 }
 
 #[cfg(test)]

@@ -139,7 +139,7 @@ impl Accumulator {
 /// A sparse product row by row: `terms(i, add)` calls `add(column, value)` for every term of
 /// output row i; terms with equal columns are summed. `keep(i, column, value)` filters the
 /// summed entries (to split off a diagonal or drop exact zeros).
-fn rows_by_gustavson(
+pub(crate) fn rows_by_gustavson(
     rows: usize,
     cols: usize,
     terms: impl Fn(usize, &mut dyn FnMut(u32, f64)) + Sync,
