@@ -155,6 +155,27 @@ pub(super) struct Converged {
     pub x_dot_residual: f64,
 }
 
+impl Converged {
+    /// The answer when the right-hand side is zero.
+    const NOTHING_TO_SOLVE: Converged = Converged {
+        iterations: 0,
+        relative_residual: 0.0,
+        residual_norm: 0.0,
+        x_dot_residual: 0.0,
+    };
+}
+
+/// ‖b‖, or `None` with x = 0 when b = 0: no free node touches the electrode at potential 1,
+/// so every free potential is 0.
+fn rhs_norm(b: &[f64], x: &mut [f64]) -> Option<f64> {
+    let norm = ordered_sum(b.par_chunks(CHUNK).map(|c| c.iter().map(|v| v * v).sum())).sqrt();
+    if norm == 0.0 {
+        x.fill(0.0);
+        return None;
+    }
+    Some(norm)
+}
+
 /// x·y with the ordered chunked sum.
 fn dot(x: &[f64], y: &[f64]) -> f64 {
     ordered_sum(
@@ -177,17 +198,9 @@ pub(super) fn solve(
     progress: &mut dyn FnMut(usize, f64),
 ) -> Result<Converged, KirchhoffError> {
     let n = a.len();
-    let b_norm = ordered_sum(b.par_chunks(CHUNK).map(|c| c.iter().map(|v| v * v).sum())).sqrt();
-    if b_norm == 0.0 {
-        // No free node touches the electrode at potential 1: every free potential is 0.
-        x.fill(0.0);
-        return Ok(Converged {
-            iterations: 0,
-            relative_residual: 0.0,
-            residual_norm: 0.0,
-            x_dot_residual: 0.0,
-        });
-    }
+    let Some(b_norm) = rhs_norm(b, x) else {
+        return Ok(Converged::NOTHING_TO_SOLVE);
+    };
     let inv_diag: Vec<f64> = a.diagonal.par_iter().map(|d| 1.0 / d).collect();
     let mut r = vec![0.0; n];
     let mut q = vec![0.0; n];
@@ -299,16 +312,9 @@ pub(super) fn solve_preconditioned(
     progress: &mut dyn FnMut(usize, f64),
 ) -> Result<Converged, KirchhoffError> {
     let n = a.len();
-    let b_norm = ordered_sum(b.par_chunks(CHUNK).map(|c| c.iter().map(|v| v * v).sum())).sqrt();
-    if b_norm == 0.0 {
-        x.fill(0.0);
-        return Ok(Converged {
-            iterations: 0,
-            relative_residual: 0.0,
-            residual_norm: 0.0,
-            x_dot_residual: 0.0,
-        });
-    }
+    let Some(b_norm) = rhs_norm(b, x) else {
+        return Ok(Converged::NOTHING_TO_SOLVE);
+    };
     let mut r = vec![0.0; n];
     let rr = plain_residual(a, b, x, &mut r);
     let mut residual = rr.sqrt() / b_norm;
