@@ -692,12 +692,12 @@ fn a_second_sweep_writer_is_refused_naming_the_first() {
     let still_running = first.try_wait().unwrap().is_none();
     let _ = first.kill();
     let _ = first.wait();
-    assert!(
-        still_running,
-        "the first sweep ended before the second started: make it longer"
-    );
     let err = text(&second.stderr);
     assert!(!second.status.success(), "a second writer was let in");
+    assert!(
+        still_running,
+        "the first sweep ended before the second was refused: make it longer"
+    );
     assert!(err.contains(&format!("PID {}", first.id())), "{err}");
     // The rows are each point once.
     let text = std::fs::read_to_string(&csv).unwrap();
