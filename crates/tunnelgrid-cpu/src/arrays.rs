@@ -46,3 +46,42 @@ fn advise_huge_pages(start: usize, bytes: usize) {
 
 #[cfg(not(target_os = "linux"))]
 fn advise_huge_pages(_start: usize, _bytes: usize) {}
+
+/// Per-site arrays an engine keeps between calls, so that repeated work on one shape (sweep
+/// points, threshold samples, calls from a script) pays the page faults of first touch once,
+/// not once per call. It holds at most two arrays (8 bytes per site) of the last shape used.
+#[derive(Debug, Default)]
+pub struct ArrayPool {
+    free: std::sync::Mutex<Vec<Vec<u32>>>,
+}
+
+/// A clone starts empty: kept arrays are a cache, not state.
+impl Clone for ArrayPool {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl ArrayPool {
+    /// An array of `len` u32 with *arbitrary contents* (the caller overwrites every entry): a
+    /// kept one of that length, or a fresh one.
+    pub fn take(&self, len: usize) -> Vec<u32> {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        match free.iter().position(|a| a.len() == len) {
+            Some(i) => free.swap_remove(i),
+            None => {
+                drop(free);
+                site_array(len)
+            }
+        }
+    }
+
+    /// Keeps `array` for a later `take`; arrays of another length (an old shape) are dropped.
+    pub fn give(&self, array: Vec<u32>) {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        free.retain(|a| a.len() == array.len());
+        if free.len() < 2 {
+            free.push(array);
+        }
+    }
+}
