@@ -64,9 +64,9 @@ impl Selected {
 /// Picks an engine.
 pub fn select(choice: EngineChoice, slabs: SlabOptions) -> Result<Selected> {
     let cpu = || {
-        Box::new(CpuEngine {
-            slabs: slabs.cpu_slabs,
-        })
+        let mut engine = CpuEngine::default();
+        engine.slabs = slabs.cpu_slabs;
+        Box::new(engine)
     };
     let gpu = || {
         GpuEngine::new().map(|mut engine| {

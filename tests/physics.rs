@@ -133,12 +133,12 @@ fn the_same_seed_gives_the_same_report_twice() {
             r
         };
         let a = strip(
-            CpuEngine { slabs: Some(1) }
+            CpuEngine::with_slabs(1)
                 .analyze(&model, &conditions)
                 .unwrap(),
         );
         let b = strip(
-            CpuEngine { slabs: Some(6) }
+            CpuEngine::with_slabs(6)
                 .analyze(&model, &conditions)
                 .unwrap(),
         );

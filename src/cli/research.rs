@@ -5,6 +5,7 @@
 use super::stdout::{out, outln};
 use anyhow::{bail, ensure, Context, Result};
 use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use tunnelgrid::cpu::newman_ziff::Percolation;
@@ -20,7 +21,7 @@ use tunnelgrid::research::plots::plot_study;
 use tunnelgrid::research::reference;
 use tunnelgrid::research::scaling::{scaling_study, ScalingOptions, ScalingStudy};
 use tunnelgrid::research::threshold::{
-    threshold_study, Criterion, ThresholdOptions, ThresholdStudy,
+    default_sizes, sample_work, threshold_study, Criterion, ThresholdOptions, ThresholdStudy,
 };
 
 /// Site or bond percolation on the command line.
@@ -95,9 +96,10 @@ pub struct ThresholdArgs {
     /// Site or bond percolation.
     #[arg(long, value_enum, default_value_t = PercolationArg::Site)]
     pub mode: PercolationArg,
-    /// Linear sizes L (cells per axis), comma separated.
-    #[arg(long, value_delimiter = ',', default_value = "16,32,64,128")]
-    pub sizes: Vec<u32>,
+    /// Linear sizes L (cells per axis), comma separated. Default: four doubling sizes, the
+    /// largest with at most 2^22 sites (bonds) occupied at random (sc site: 16,32,64,128).
+    #[arg(long, value_delimiter = ',')]
+    pub sizes: Option<Vec<u32>>,
     /// Samples (independent sweeps) per size: one number for every size, or one per size.
     #[arg(long, value_delimiter = ',', default_value = "400")]
     pub samples: Vec<u64>,
@@ -131,19 +133,25 @@ pub fn threshold(args: &ThresholdArgs) -> Result<()> {
     check_output_file_opt(&args.json, "--json")?;
     check_output_file_opt(&args.curves, "--curves")?;
     check_output_dir_opt(&args.plots, "--plots")?;
+    let percolation: Percolation = args.mode.into();
+    let sizes = match &args.sizes {
+        Some(sizes) => sizes.clone(),
+        None => default_sizes(args.lattice, percolation, args.criterion),
+    };
     let options = ThresholdOptions {
         kind: args.lattice,
-        percolation: args.mode.into(),
-        sizes: check_sizes(&args.sizes)?,
-        samples: samples_per_size(&args.samples, &args.sizes)?,
+        percolation,
+        sizes: check_sizes(&sizes)?,
+        samples: samples_per_size(&args.samples, &sizes)?,
         criterion: args.criterion,
         seed: args.seed,
     };
     outln!(
-        "threshold    {} {} percolation, criterion {}, samples {:?}, {} threads",
+        "threshold    {} {} percolation, criterion {}, sizes {:?}, samples {:?}, {} threads",
         options.kind,
         options.percolation.name(),
         options.criterion.name(),
+        options.sizes,
         options.samples,
         rayon::current_num_threads()
     );
@@ -156,17 +164,37 @@ pub fn threshold(args: &ThresholdArgs) -> Result<()> {
         "width",
         "seconds"
     );
-    let study = threshold_study(&options, |s| {
-        outln!(
-            "{:>6} {:>10} {:>12.7} {:>10.7} {:>10.6} {:>8.1}",
-            s.size,
-            s.sites,
-            s.mean,
-            s.mean_se,
-            s.width,
-            s.seconds
-        );
-    })?;
+    // The bar counts items to shuffle (each sample shuffles all of its lattice's), so that its
+    // ETA weighs a large size's samples by their cost.
+    let work = sample_work(&options);
+    let total: u64 = work.iter().zip(&options.samples).map(|(w, s)| w * s).sum();
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {percent}%, ETA {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let study = threshold_study(
+        &options,
+        |s| {
+            // `suspend`, not `println`: the line must appear where no bar is drawn too.
+            bar.suspend(|| {
+                outln!(
+                    "{:>6} {:>10} {:>12.7} {:>10.7} {:>10.6} {:>8.1}",
+                    s.size,
+                    s.sites,
+                    s.mean,
+                    s.mean_se,
+                    s.width,
+                    s.seconds
+                )
+            })
+        },
+        |size| bar.inc(work[size]),
+    );
+    bar.finish_and_clear();
+    let study = study?;
     out!("{}", threshold_summary(&study));
     if let Some(path) = &args.json {
         write_text(path, &(serde_json::to_string_pretty(&study)? + "\n"))?;

@@ -12,7 +12,9 @@ use super::fss::{jackknife_se, mean_sd_se, ThresholdFit};
 use super::reference::{self, Reference};
 use anyhow::{bail, Result};
 use std::time::Instant;
-use tunnelgrid_cpu::newman_ziff::{run_samples, BinomialWeights, Percolation, SweepGraph};
+use tunnelgrid_cpu::newman_ziff::{
+    run_samples_with_progress, BinomialWeights, Percolation, SweepGraph,
+};
 use tunnelgrid_model::{Boundary, Lattice, LatticeKind};
 
 /// The event whose probability R_L(p) the threshold is read from.
@@ -50,6 +52,34 @@ impl Criterion {
 pub fn lattice_of(kind: LatticeKind, size: u32, boundary: Boundary) -> Lattice {
     let nz = if kind.is_2d() { 1 } else { size };
     Lattice::new(kind, [size, size, nz], [boundary; 3])
+}
+
+/// Items (sites or bonds) occupied at random in the largest lattice of the default sizes: 2^22,
+/// about 4 M, so that the default study (four sizes, 400 samples) takes tens of seconds on a
+/// two-core laptop whatever the lattice (a sample's sweep costs about one cache miss per item).
+pub const DEFAULT_LARGEST_ITEMS: u64 = 1 << 22;
+
+/// The default linear sizes of a study: four doubling sizes, the largest the biggest power of
+/// two whose sweep occupies at most [`DEFAULT_LARGEST_ITEMS`] items (sc site: 16 … 128; fcc
+/// bond: 4 … 32; square: 128 … 1024).
+pub fn default_sizes(
+    kind: LatticeKind,
+    percolation: Percolation,
+    criterion: Criterion,
+) -> Vec<u32> {
+    let items = |size: u32| {
+        let lattice = lattice_of(kind, size, criterion.boundary());
+        match percolation {
+            Percolation::Site => lattice.sites(),
+            Percolation::Bond => lattice.possible_bonds(),
+        }
+    };
+    // Between 32 and 1024 (the largest size `threshold` accepts), so the smallest is at least 4.
+    let mut largest = 32u32;
+    while largest < 1024 && items(largest * 2) <= DEFAULT_LARGEST_ITEMS {
+        largest *= 2;
+    }
+    (0..4).rev().map(|i| largest >> i).collect()
 }
 
 /// Refuses sizes whose sweep would not fit in the memory the system can give.
@@ -117,6 +147,8 @@ pub struct SizeEstimate {
     pub width_se: f64,
     /// Seconds spent on this size.
     pub seconds: f64,
+    /// Items (sites or bonds) the sweeps occupied in all, each stopping at its last event.
+    pub occupied: u64,
     /// R_L(p) on a grid around p_L.
     pub curve: Vec<CurvePoint>,
     /// First occupation count of the event per sample.
@@ -248,10 +280,27 @@ fn fit_with(sizes: &[SizeEstimate], keep: impl Fn(usize) -> bool) -> Option<Thre
     ThresholdFit::new(&l, &m, &mse, &w, &wse)
 }
 
-/// Runs the study; `progress` hears about each finished size.
+/// Work of one sample of each size, in items to shuffle: what a progress bar should count.
+pub fn sample_work(options: &ThresholdOptions) -> Vec<u64> {
+    options
+        .sizes
+        .iter()
+        .map(|&size| {
+            let lattice = lattice_of(options.kind, size, options.criterion.boundary());
+            match options.percolation {
+                Percolation::Site => lattice.sites(),
+                Percolation::Bond => lattice.possible_bonds(),
+            }
+        })
+        .collect()
+}
+
+/// Runs the study; `progress` hears about each finished size, `sample_done(size index)` about
+/// each finished sample (from worker threads).
 pub fn threshold_study(
     options: &ThresholdOptions,
     mut progress: impl FnMut(&SizeEstimate),
+    sample_done: impl Fn(usize) + Sync,
 ) -> Result<ThresholdStudy> {
     let start = Instant::now();
     let boundary = options.criterion.boundary();
@@ -262,13 +311,16 @@ pub fn threshold_study(
         )?;
     }
     let mut sizes = Vec::new();
-    for (&size, &samples) in options.sizes.iter().zip(&options.samples) {
+    for (index, (&size, &samples)) in options.sizes.iter().zip(&options.samples).enumerate() {
         let t = Instant::now();
         let lattice = lattice_of(options.kind, size, boundary);
         let axes = lattice.axes();
         let graph = SweepGraph::new(lattice, options.percolation).map_err(anyhow::Error::msg)?;
         let n_total = graph.order_len();
-        let events: Vec<u32> = run_samples(&graph, samples, options.seed, None)
+        let sweeps =
+            run_samples_with_progress(&graph, samples, options.seed, None, || sample_done(index));
+        let occupied = sweeps.iter().map(|e| e.occupied as u64).sum();
+        let events: Vec<u32> = sweeps
             .iter()
             .map(|e| event_of(options.criterion, axes, e, n_total))
             .collect();
@@ -283,6 +335,7 @@ pub fn threshold_study(
             width,
             width_se,
             seconds: 0.0,
+            occupied,
             curve: curve(&events, n_total, mean, width, 81),
             events,
         };

@@ -32,6 +32,8 @@ pub use labels::{label_clusters, Network};
 pub struct CpuEngine {
     /// Number of z-slabs labelled in parallel; `None` picks 4 per rayon thread.
     pub slabs: Option<usize>,
+    /// The mask and label arrays of the last analysis, kept for the next one of the same shape.
+    arrays: arrays::ArrayPool,
 }
 
 /// Per-site fields an analysis can hand out for export and rendering.
@@ -44,6 +46,14 @@ pub struct Fields {
 }
 
 impl CpuEngine {
+    /// An engine that labels `slabs` z-slabs in parallel.
+    pub fn with_slabs(slabs: usize) -> Self {
+        Self {
+            slabs: Some(slabs),
+            ..Self::default()
+        }
+    }
+
     /// Slab count used for a lattice with `nz` layers.
     fn slab_count(&self) -> usize {
         self.slabs
@@ -206,9 +216,10 @@ impl Engine for CpuEngine {
 
         let t = Instant::now();
         let params = BondParams::new(&model.material, lattice, conditions);
-        let mut masks = arrays::site_array(sites);
+        // Both arrays are overwritten entirely, so kept ones of an earlier call serve as they are.
+        let mut masks = self.arrays.take(sites);
         // The labels array is the presence scratch of the bond pass: the labelling overwrites it.
-        let mut labels = arrays::site_array(sites);
+        let mut labels = self.arrays.take(sites);
         let totals = evaluate_bonds(lattice, &params, &mut masks, &mut labels);
         timings.bonds_s = t.elapsed().as_secs_f64();
 
@@ -232,6 +243,8 @@ impl Engine for CpuEngine {
         );
         timings.sc_labels_s = label_s;
         timings.stats_s += stats_s;
+        self.arrays.give(masks);
+        self.arrays.give(labels);
 
         Ok(build_report(
             model,

@@ -143,7 +143,7 @@ fn labels_do_not_depend_on_the_slab_count_at_scale() {
         label_clusters(&lattice, &masks, Network::Tunnel, slabs, &mut labels);
         assert_eq!(labels, reference, "{slabs} slabs");
     }
-    let engine = CpuEngine { slabs: Some(5) };
+    let engine = CpuEngine::with_slabs(5);
     let model = tunnelgrid_model::Model::new(material).unwrap();
     let exported = tunnelgrid_cpu::export_labels(
         &masks,

@@ -129,3 +129,33 @@ fn sweeps_agree_with_direct_labelling() {
         "{spanning} of {axes}"
     );
 }
+
+/// The packed (i8) shifts and the wide (i32) ones give the same events on every lattice kind,
+/// boundary and mode, with and without weights (the wide path is what an i8 overflow falls back
+/// to, so it must be right even though random samples almost never reach it).
+#[test]
+fn packed_and_wide_shifts_agree() {
+    use tunnelgrid_cpu::newman_ziff::sample_seed;
+    use Boundary::{Open, Periodic};
+    for kind in LatticeKind::ALL {
+        for boundary in [[Open; 3], [Periodic; 3], [Periodic, Open, Periodic]] {
+            for percolation in [Percolation::Site, Percolation::Bond] {
+                let n = if kind.is_2d() { 16 } else { 5 };
+                let cells = [n, n + 1, if kind.is_2d() { 1 } else { n - 1 }];
+                let graph =
+                    SweepGraph::new(Lattice::new(kind, cells, boundary), percolation).unwrap();
+                let weights = BinomialWeights::new(graph.order_len(), 0.4);
+                let mut sweep = Sweep::new(&graph);
+                let mut order = Vec::new();
+                for sample in 0..4 {
+                    Sweep::shuffled_order(graph.order_len(), sample_seed(3, sample), &mut order);
+                    for w in [None, Some(&weights)] {
+                        let narrow = sweep.run_order(&graph, &order, w);
+                        let wide = sweep.run_order_wide(&graph, &order, w);
+                        assert_eq!(narrow, wide, "{kind} {boundary:?} {percolation:?}");
+                    }
+                }
+            }
+        }
+    }
+}
