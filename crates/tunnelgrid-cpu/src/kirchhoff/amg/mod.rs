@@ -121,7 +121,7 @@ impl Amg {
             let p = prolongator::smoothed_prolongator(a, &of, aggregates, omega);
             drop(of);
             let r = p.transpose();
-            let next = sparse::galerkin(&r, &sparse::level_times(a, &p));
+            let next = sparse::galerkin(&r, a, &p);
             transfers.push(Transfer { p, r });
             coarse.push(next);
         }

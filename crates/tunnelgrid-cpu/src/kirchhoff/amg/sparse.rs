@@ -189,65 +189,69 @@ pub(crate) fn rows_by_gustavson(
     }
 }
 
-/// A·P for a level matrix A = D − C (`Laplacian`: diagonal D, off-diagonal entries C ≥ or ≤ 0).
-pub(crate) fn level_times(a: &Laplacian, p: &Csr) -> Csr {
-    rows_by_gustavson(
-        a.len(),
-        p.cols,
-        |i, add| {
-            for (j, v) in p.row(i) {
-                add(j, a.diagonal[i] * v);
-            }
-            let range = a.row_start[i]..a.row_start[i + 1];
-            for (&k, &c) in a.columns[range.clone()].iter().zip(&a.conductances[range]) {
-                for (j, v) in p.row(k as usize) {
-                    add(j, -c * v);
-                }
-            }
-        },
-        |_, _, _| true,
-    )
-}
-
-/// The Galerkin coarse matrix R·(A·P) in the level form D − C, exact zeros dropped.
-pub(crate) fn galerkin(r: &Csr, ap: &Csr) -> Laplacian {
+/// The Galerkin coarse matrix R·A·P of a level matrix A = D − C (`Laplacian`), in the level
+/// form, exact zeros dropped. Each coarse row is summed straight from R, A and P: the product
+/// A·P is never stored, since on a fine level it would be the largest array of the whole
+/// setup (about ten entries per fine node).
+pub(crate) fn galerkin(r: &Csr, a: &Laplacian, p: &Csr) -> Laplacian {
     let product = rows_by_gustavson(
         r.rows(),
-        ap.cols,
-        |i, add| {
-            for (k, rv) in r.row(i) {
-                for (j, v) in ap.row(k as usize) {
-                    add(j, rv * v);
+        p.cols,
+        |coarse_row, add| {
+            for (i, rv) in r.row(coarse_row) {
+                let i = i as usize;
+                let scaled = rv * a.diagonal[i];
+                for (j, v) in p.row(i) {
+                    add(j, scaled * v);
+                }
+                for k in a.row_start[i]..a.row_start[i + 1] {
+                    let coupling = -rv * a.conductances[k];
+                    for (j, v) in p.row(a.columns[k] as usize) {
+                        add(j, coupling * v);
+                    }
                 }
             }
         },
         |_, _, v| v != 0.0,
     );
-    split_diagonal(&product)
+    split_diagonal(product)
 }
 
-/// A square matrix as diagonal D and off-diagonal part C of D − C.
-pub(crate) fn split_diagonal(m: &Csr) -> Laplacian {
+/// A square matrix as diagonal D and off-diagonal part C of D − C, compacted in place (the
+/// coarse matrices are the setup's largest arrays, so no second copy is made).
+pub(crate) fn split_diagonal(m: Csr) -> Laplacian {
     let n = m.rows();
+    let Csr {
+        row_start: mut starts,
+        mut columns,
+        values: mut conductances,
+        ..
+    } = m;
     let mut diagonal = vec![0.0; n];
-    let mut row_start = Vec::with_capacity(n + 1);
-    row_start.push(0);
-    let mut columns = Vec::with_capacity(m.entries());
-    let mut conductances = Vec::with_capacity(m.entries());
+    let mut kept = 0;
+    let mut row_begin = 0;
     for i in 0..n {
-        for (j, v) in m.row(i) {
+        let row_end = starts[i + 1];
+        for k in row_begin..row_end {
+            let (j, v) = (columns[k], conductances[k]);
             if j as usize == i {
                 diagonal[i] += v;
             } else {
-                columns.push(j);
-                conductances.push(-v);
+                columns[kept] = j;
+                conductances[kept] = -v;
+                kept += 1;
             }
         }
-        row_start.push(columns.len());
+        row_begin = row_end;
+        starts[i + 1] = kept;
     }
+    columns.truncate(kept);
+    conductances.truncate(kept);
+    columns.shrink_to_fit();
+    conductances.shrink_to_fit();
     Laplacian {
         diagonal,
-        row_start,
+        row_start: starts,
         columns,
         conductances,
     }
@@ -353,9 +357,7 @@ mod tests {
             }
         }
         let a = chain(5);
-        let ap = level_times(&a, &p);
-        assert_eq!(dense(&ap), matmul(&dense_level(&a), &pd));
-        let coarse = galerkin(&t, &ap);
+        let coarse = galerkin(&t, &a, &p);
         let expected = matmul(&td, &matmul(&dense_level(&a), &pd));
         let got = dense_level(&coarse);
         for i in 0..2 {
