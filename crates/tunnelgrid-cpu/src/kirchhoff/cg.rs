@@ -163,6 +163,17 @@ impl Converged {
         residual_norm: 0.0,
         x_dot_residual: 0.0,
     };
+
+    /// The answer x after `iterations`, with r = b − A·x its true residual (relative residual
+    /// `relative`, ‖r‖² = `rr`).
+    fn at(iterations: usize, relative: f64, rr: f64, x: &[f64], r: &[f64]) -> Self {
+        Converged {
+            iterations,
+            relative_residual: relative,
+            residual_norm: rr.sqrt(),
+            x_dot_residual: dot(x, r),
+        }
+    }
 }
 
 /// ‖b‖, or `None` with x = 0 when b = 0: no free node touches the electrode at potential 1,
@@ -207,12 +218,7 @@ pub(super) fn solve(
     let (rr, mut rz) = true_residual(a, b, x, &inv_diag, &mut r);
     let mut residual = rr.sqrt() / b_norm;
     if residual <= tolerance {
-        return Ok(Converged {
-            iterations: 0,
-            relative_residual: residual,
-            residual_norm: rr.sqrt(),
-            x_dot_residual: dot(x, &r),
-        });
+        return Ok(Converged::at(0, residual, rr, x, &r));
     }
     let mut p: Vec<f64> = vec![0.0; n];
     new_direction(&mut p, &r, &inv_diag, 0.0);
@@ -236,12 +242,7 @@ pub(super) fn solve(
             let (rr_true, rz_true) = true_residual(a, b, x, &inv_diag, &mut r);
             residual = rr_true.sqrt() / b_norm;
             if residual <= tolerance {
-                return Ok(Converged {
-                    iterations,
-                    relative_residual: residual,
-                    residual_norm: rr_true.sqrt(),
-                    x_dot_residual: dot(x, &r),
-                });
+                return Ok(Converged::at(iterations, residual, rr_true, x, &r));
             }
             rz = rz_true;
             new_direction(&mut p, &r, &inv_diag, 0.0);
@@ -319,12 +320,7 @@ pub(super) fn solve_preconditioned(
     let rr = plain_residual(a, b, x, &mut r);
     let mut residual = rr.sqrt() / b_norm;
     if residual <= tolerance {
-        return Ok(Converged {
-            iterations: 0,
-            relative_residual: residual,
-            residual_norm: rr.sqrt(),
-            x_dot_residual: dot(x, &r),
-        });
+        return Ok(Converged::at(0, residual, rr, x, &r));
     }
     let mut z = vec![0.0; n];
     let mut q = vec![0.0; n];
@@ -348,12 +344,7 @@ pub(super) fn solve_preconditioned(
             let rr_true = plain_residual(a, b, x, &mut r);
             residual = rr_true.sqrt() / b_norm;
             if residual <= tolerance {
-                return Ok(Converged {
-                    iterations,
-                    relative_residual: residual,
-                    residual_norm: rr_true.sqrt(),
-                    x_dot_residual: dot(x, &r),
-                });
+                return Ok(Converged::at(iterations, residual, rr_true, x, &r));
             }
             // The recurrence drifted: restart from the true residual.
             precondition(&r, &mut z);
