@@ -5,7 +5,8 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
-use tunnelgrid::cpu::{evaluate_bonds, label_clusters, CpuEngine, Network};
+use tunnelgrid::cpu::{evaluate_bonds, label_clusters, CpuEngine};
+use tunnelgrid::model::Network;
 use tunnelgrid::model::{presets::preset, BondParams, Conditions, Engine, Model};
 
 fn model(name: &str, n: u32) -> (Model, Conditions) {

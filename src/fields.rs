@@ -2,61 +2,39 @@
 //! bond masks, cluster labels and current from the chosen engine, the minimum cut from the CPU
 //! max-flow, and the per-site tunnel density and gap.
 
-use crate::engines::{auto_gpu, EngineChoice};
 use crate::transport::conduction_model;
 use anyhow::{bail, Result};
 use std::borrow::Cow;
-use std::rc::Rc;
-use tunnelgrid_cpu::kirchhoff::{axis_resistance, bond_gap_ratio, SolveOptions};
+use tunnelgrid_cpu::export_labels;
+use tunnelgrid_cpu::kirchhoff::bond_gap_ratio;
 use tunnelgrid_cpu::maxflow::critical_current;
-use tunnelgrid_cpu::{export_labels, CpuEngine, Network};
-use tunnelgrid_gpu::{GpuEngine, GpuSolveOptions};
 use tunnelgrid_model::params::{sc_bit, tunnel_bit, PRESENT_BIT};
-use tunnelgrid_model::{BondParams, Conditions, Model};
+use tunnelgrid_model::{BondParams, Conditions, Engine, Model, Network, ResistanceOptions};
 
-/// A model at its conditions with its bond masks computed; fields are derived on request.
-pub struct Fields {
+/// A model at its conditions with its bond masks computed; fields are derived on request, all
+/// on one engine.
+pub struct Fields<'e> {
     /// The model.
     pub model: Model,
     /// Its conditions.
     pub conditions: Conditions,
-    /// u32 bond mask per site (MODEL.md §2), from the chosen engine.
+    /// u32 bond mask per site (MODEL.md §2), from the engine.
     pub masks: Vec<u32>,
-    gpu: Option<Rc<GpuEngine>>,
-    cpu: CpuEngine,
+    engine: &'e dyn Engine,
 }
 
-impl Fields {
-    /// Computes the bond masks on the engine `choice` names (`auto`: a hardware GPU, else CPU).
-    pub fn new(model: Model, conditions: Conditions, choice: EngineChoice) -> Result<Self> {
-        let gpu = match choice {
-            EngineChoice::Cpu => None,
-            EngineChoice::Gpu => Some(GpuEngine::new()?),
-            EngineChoice::Auto => auto_gpu().ok(),
-        };
-        Self::with_gpu(model, conditions, gpu.map(Rc::new))
-    }
-
-    /// As `new`, on the given GPU engine (`None`: the CPU engine), e.g. the one a run used.
-    pub fn with_gpu(
-        model: Model,
-        conditions: Conditions,
-        gpu: Option<Rc<GpuEngine>>,
-    ) -> Result<Self> {
+impl<'e> Fields<'e> {
+    /// Computes the bond masks on `engine` (e.g. the one a run used).
+    pub fn new(model: Model, conditions: Conditions, engine: &'e dyn Engine) -> Result<Self> {
         if let Some(available) = tunnelgrid_cpu::available_memory() {
             model.check_memory(available)?;
         }
-        let cpu = CpuEngine::default();
-        let masks = match &gpu {
-            Some(gpu) => gpu.bond_masks(&model, &conditions)?.0,
-            None => cpu.bond_masks(&model, &conditions).bond_masks,
-        };
+        let masks = engine.bond_masks(&model, &conditions)?.masks;
         Ok(Self {
             model,
             conditions,
             masks,
-            gpu,
-            cpu,
+            engine,
         })
     }
 
@@ -75,10 +53,9 @@ impl Fields {
     /// Exported cluster labels of `network`: 0 for absent sites, else the smallest site index of
     /// the cluster plus one (canonical on every engine).
     pub fn labels(&self, network: Network) -> Result<Vec<u32>> {
-        let roots = match &self.gpu {
-            Some(gpu) => gpu.labels(&self.model, &self.conditions, network)?,
-            None => self.cpu.cluster_roots(&self.model, &self.masks, network),
-        };
+        let roots =
+            self.engine
+                .cluster_roots(&self.model, &self.conditions, &self.masks, network)?;
         Ok(export_labels(&self.masks, roots))
     }
 
@@ -92,31 +69,28 @@ impl Fields {
         let face_masks;
         let masks = match &network {
             Cow::Owned(faces) => {
-                face_masks = self.cpu.bond_masks(faces, &self.conditions).bond_masks;
+                face_masks = self.engine.bond_masks(faces, &self.conditions)?.masks;
                 &face_masks
             }
             Cow::Borrowed(_) => &self.masks,
         };
         let params = BondParams::new(&network.material, &network.lattice, &self.conditions);
-        let solved = match &self.gpu {
-            Some(gpu) => {
-                let options = GpuSolveOptions {
-                    node_currents: true,
-                    ..GpuSolveOptions::default()
-                };
-                let lattice = &network.lattice;
-                gpu.axis_resistance(lattice, &params, masks, None, axis, &options, |_, _| {})?
-                    .axis
-            }
-            None => {
-                let options = SolveOptions {
-                    node_currents: true,
-                    ..SolveOptions::default()
-                };
-                let lattice = &network.lattice;
-                axis_resistance(lattice, &params, masks, None, axis, &options, |_, _| {})?
-            }
+        let options = ResistanceOptions {
+            currents: true,
+            ..ResistanceOptions::default()
         };
+        let solved = self
+            .engine
+            .axis_resistance(
+                &network.lattice,
+                &params,
+                masks,
+                None,
+                axis,
+                &options,
+                &mut |_, _| {},
+            )?
+            .axis;
         match solved.site_current_a {
             Some(map) => Ok(map),
             None => bail!("--field current: the sample superconducts along axis {axis}: the current at 1 V is unbounded (its critical current is in the report of `run --resistance`; `export --field min-cut` writes the bonds that limit it)"),

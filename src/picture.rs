@@ -15,7 +15,7 @@ use crate::output::write_atomic;
 use anyhow::{bail, ensure, Context, Result};
 use std::io::Write;
 use std::path::Path;
-use tunnelgrid_cpu::Network;
+use tunnelgrid_model::Network;
 use tunnelgrid_render::colormap::{categorical, Colormap, Rgb, BACKGROUND};
 use tunnelgrid_render::{Cell, ColourBar, Heatmap, Panel};
 

@@ -5,10 +5,9 @@
 //! point.
 
 use anyhow::{Context, Result};
-use tunnelgrid_cpu::kirchhoff::{axis_resistance, SolveOptions};
-use tunnelgrid_cpu::CpuEngine;
-use tunnelgrid_gpu::{GpuEngine, GpuSolveOptions};
-use tunnelgrid_model::{BondParams, Conditions, ConventionalState, Engine, Model, State};
+use tunnelgrid_model::{
+    BondParams, Conditions, ConventionalState, Engine, Model, ResistanceOptions, State,
+};
 
 /// How a point is analysed.
 #[derive(Debug, Clone, Copy)]
@@ -51,12 +50,10 @@ pub struct PointAnalysis {
 /// The states a point's seeds vote for, from the least conducting up (ties go to the first).
 const VOTED: [State; 3] = [State::Insulating, State::Conducting, State::Superconducting];
 
-/// Analyses `model` at (P, T) over `options.seeds` seeds. With `gpu` (the GPU engine, when it is
-/// the one analysing) the resistivity is solved by the GPU Kirchhoff solver on the GPU's bond
-/// masks, else by the CPU solver on the CPU's.
+/// Analyses `model` at (P, T) over `options.seeds` seeds on `engine`, whose Kirchhoff solver
+/// gives the resistivity (on its own bond masks).
 pub fn analyze_point(
     engine: &dyn Engine,
-    gpu: Option<&GpuEngine>,
     model: &Model,
     pressure: f64,
     temperature: f64,
@@ -95,14 +92,7 @@ pub fn analyze_point(
             gap_n += 1;
         }
         if options.resistance {
-            let masks = match gpu {
-                Some(gpu) => gpu.bond_masks(model, &conditions)?.0,
-                None => {
-                    CpuEngine::default()
-                        .bond_masks(model, &conditions)
-                        .bond_masks
-                }
-            };
+            let masks = engine.bond_masks(model, &conditions)?.masks;
             let params = BondParams::new(&model.material, &model.lattice, &conditions);
             for &a in options.axes.iter().filter(|&&a| a < axes) {
                 let value = match states[a] {
@@ -110,33 +100,20 @@ pub fn analyze_point(
                     State::NotApplicable => continue,
                     State::Insulating => f64::INFINITY,
                     State::Superconducting => 0.0,
-                    State::Conducting => match gpu {
-                        Some(gpu) => {
-                            gpu.axis_resistance(
+                    State::Conducting => {
+                        engine
+                            .axis_resistance(
                                 &model.lattice,
                                 &params,
                                 &masks,
                                 None,
                                 a,
-                                &GpuSolveOptions::default(),
-                                |_, _| {},
+                                &ResistanceOptions::default(),
+                                &mut |_, _| {},
                             )?
                             .axis
                             .resistivity_ohm_m
-                        }
-                        None => {
-                            axis_resistance(
-                                &model.lattice,
-                                &params,
-                                &masks,
-                                None,
-                                a,
-                                &SolveOptions::default(),
-                                |_, _| {},
-                            )?
-                            .resistivity_ohm_m
-                        }
-                    },
+                    }
                 };
                 rho[a].push(value);
             }

@@ -22,7 +22,6 @@ use crate::output::write_text;
 use crate::point::{analyze_point, PointAnalysis, PointOptions};
 use anyhow::{bail, ensure, Context, Result};
 use std::path::Path;
-use tunnelgrid_gpu::GpuEngine;
 use tunnelgrid_model::{Conditions, ConventionalState, Engine, Model, State};
 
 /// The built-in planets.
@@ -171,7 +170,6 @@ pub struct ProfileRow {
 /// Evaluates every point in order; `on_point(done, total, row)` after each (progress bars).
 pub fn run_profile(
     engine: &dyn Engine,
-    gpu: Option<&GpuEngine>,
     model: &Model,
     points: &[ProfilePoint],
     options: &PointOptions<'_>,
@@ -181,7 +179,6 @@ pub fn run_profile(
     for &point in points {
         let analysis = analyze_point(
             engine,
-            gpu,
             model,
             point.pressure_gpa,
             point.temperature_k,

@@ -44,7 +44,6 @@ use anyhow::{bail, ensure, Context, Result};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use tunnelgrid_gpu::GpuEngine;
 use tunnelgrid_model::{ConventionalState, Engine, Model, State};
 
 /// The file a sweep (or one shard of it) appends to, inside its output folder.
@@ -392,21 +391,9 @@ impl SweepRow {
 }
 
 /// Analyses grid point `index` over the plan's seeds (`point::analyze_point`).
-pub fn evaluate_point(
-    engine: &dyn Engine,
-    gpu: Option<&GpuEngine>,
-    plan: &SweepPlan,
-    index: usize,
-) -> Result<SweepRow> {
+pub fn evaluate_point(engine: &dyn Engine, plan: &SweepPlan, index: usize) -> Result<SweepRow> {
     let (i_p, i_t, pressure, temperature) = plan.conditions_of(index);
-    let point = analyze_point(
-        engine,
-        gpu,
-        &plan.model,
-        pressure,
-        temperature,
-        &plan.options(),
-    )?;
+    let point = analyze_point(engine, &plan.model, pressure, temperature, &plan.options())?;
     Ok(SweepRow {
         index,
         i_p,
@@ -550,7 +537,6 @@ impl SweepWriter {
 /// row)` is called after each (for progress bars). Returns all rows of the file, sorted by index.
 pub fn run_sweep(
     engine: &dyn Engine,
-    gpu: Option<&GpuEngine>,
     plan: &SweepPlan,
     path: &Path,
     resume: bool,
@@ -563,7 +549,7 @@ pub fn run_sweep(
     let total = indices.len();
     on_point(finished.len(), total, None);
     for index in indices.into_iter().filter(|i| !finished.contains(i)) {
-        let row = evaluate_point(engine, gpu, plan, index)?;
+        let row = evaluate_point(engine, plan, index)?;
         writer.append(&row)?;
         rows.push(row);
         on_point(rows.len(), total, rows.last());

@@ -1,17 +1,17 @@
 //! Resistance and critical current of a run (MODEL.md §7, §8).
 //!
-//! The resistance is solved on the GPU (f32 CG with f64 refinement to 1e-6) when a GPU engine
-//! is given, else on the CPU (f64 CG to 1e-10); the bond masks come from the same engine (both
-//! engines produce the same masks, MODEL.md §5). The critical current's max-flow runs on the CPU.
+//! The resistance is solved by the engine's Kirchhoff solver (the GPU's: f32 CG with f64
+//! refinement to 1e-6; the CPU's: f64 CG to 1e-10) on the same engine's bond masks (every engine
+//! produces the same masks, MODEL.md §5). The critical current's max-flow runs on the host.
 
 use anyhow::Result;
 use std::borrow::Cow;
 use std::time::Instant;
-use tunnelgrid_cpu::kirchhoff::{resistances, AxisResistance, Conduction, SolveOptions, Solver};
 use tunnelgrid_cpu::maxflow::critical_current;
-use tunnelgrid_cpu::CpuEngine;
-use tunnelgrid_gpu::{GpuEngine, GpuSolveOptions};
-use tunnelgrid_model::{BondParams, Conditions, Mode, Model, PerAxis, Transport};
+use tunnelgrid_model::{
+    AxisResistance, AxisSolution, BondParams, Boundary, Conditions, Conduction, Engine, Mode,
+    Model, Network, PerAxis, ResistanceOptions, Solver, Transport,
+};
 
 /// Conductance of the full block of `cells` along `axis` with R0 per bond: (ny·nz) parallel
 /// chains of (nx − 1) bonds along x (the bus bars short the transverse bonds). Infinite for a
@@ -39,13 +39,13 @@ pub fn conduction_model(model: &Model) -> Result<Cow<'_, Model>> {
     }
 }
 
-/// Resistance, resistivity and (along superconducting axes) critical current per axis, with
-/// the resistance solved on `gpu` when given. `progress(axis, iteration, residual)` is called
+/// Resistance, resistivity and (along superconducting axes) critical current per axis, on
+/// `engine`'s bond masks and Kirchhoff solver. `progress(axis, iteration, residual)` is called
 /// during long solves. Volumes are solved on their face-connected network (`conduction_model`).
 pub fn transport(
     model: &Model,
     conditions: &Conditions,
-    gpu: Option<&GpuEngine>,
+    engine: &dyn Engine,
     solver: Solver,
     mut progress: impl FnMut(usize, usize, f64),
 ) -> Result<Transport> {
@@ -53,44 +53,38 @@ pub fn transport(
     let model = &*conduction_model(model)?;
     let lattice = &model.lattice;
     let params = BondParams::new(&model.material, lattice, conditions);
-    let (masks, axes, gpu_counts) = match gpu {
-        None => {
-            let masks = CpuEngine::default()
-                .bond_masks(model, conditions)
-                .bond_masks;
-            let axes = resistances(
-                lattice,
-                &params,
-                &masks,
-                &SolveOptions {
-                    solver,
-                    ..SolveOptions::default()
-                },
-                &mut progress,
-            )?;
-            (masks, axes, None)
-        }
-        Some(gpu) => {
-            let (masks, _) = gpu.bond_masks(model, conditions)?;
-            let mut axes: Vec<AxisResistance> = Vec::new();
-            let mut counts = (Vec::new(), Vec::new());
-            for axis in 0..lattice.axes() {
-                let solved = gpu.axis_resistance(
-                    lattice,
-                    &params,
-                    &masks,
-                    None,
-                    axis,
-                    &GpuSolveOptions::default(),
-                    |i, r| progress(axis, i, r),
-                )?;
-                axes.push(solved.axis);
-                counts.0.push(solved.refinements);
-                counts.1.push(solved.slabs);
-            }
-            (masks, axes, Some(counts))
-        }
+    let masks = engine.bond_masks(model, conditions)?.masks;
+    // The superconducting network is labelled once for every open axis (a periodic axis is
+    // relabelled with its periodic bonds cut inside the solve). Bernoulli modes have none.
+    let any_open = (0..lattice.axes()).any(|a| lattice.boundary[a] == Boundary::Open);
+    let sc_roots = if !params.mode.is_bernoulli() && any_open {
+        Some(engine.cluster_roots(model, conditions, &masks, Network::Superconducting)?)
+    } else {
+        None
     };
+    let options = ResistanceOptions {
+        solver,
+        currents: false,
+    };
+    let mut solutions: Vec<AxisSolution> = Vec::new();
+    for axis in 0..lattice.axes() {
+        solutions.push(engine.axis_resistance(
+            lattice,
+            &params,
+            &masks,
+            sc_roots.as_deref(),
+            axis,
+            &options,
+            &mut |i, r| progress(axis, i, r),
+        )?);
+    }
+    // Engines that iterate on a device report refinements and slabs; the CPU reports none.
+    let counts = |count: fn(&AxisSolution) -> Option<usize>| -> Option<Vec<usize>> {
+        solutions.iter().map(count).collect()
+    };
+    let refinements = counts(|s| s.refinements);
+    let slabs = counts(|s| s.slabs);
+    let axes: Vec<AxisResistance> = solutions.into_iter().map(|s| s.axis).collect();
     let finite = |v: f64| v.is_finite().then_some(v);
     let mut critical = Vec::with_capacity(axes.len());
     for axis in &axes {
@@ -141,13 +135,10 @@ pub fn transport(
             &axes.iter().map(|a| a.relative_residual).collect::<Vec<_>>(),
             n,
         ),
-        solver: match gpu {
-            Some(_) => "gpu-jacobi".to_string(),
-            None => solver.name().to_string(),
-        },
+        solver: engine.solver_name(&options),
         solver_setup_s: PerAxis::from_slice(&axes.iter().map(|a| a.setup_s).collect::<Vec<_>>(), n),
-        solver_refinements: gpu_counts.as_ref().map(|(r, _)| PerAxis::from_slice(r, n)),
-        solver_slabs: gpu_counts.as_ref().map(|(_, s)| PerAxis::from_slice(s, n)),
+        solver_refinements: refinements.map(|r| PerAxis::from_slice(&r, n)),
+        solver_slabs: slabs.map(|s| PerAxis::from_slice(&s, n)),
         transport_s: start.elapsed().as_secs_f64(),
     })
 }

@@ -242,8 +242,9 @@ fn default_resistivity_falls_with_pressure_and_cooling() {
             temperature_k: t,
             ..model.default_conditions()
         };
+        let engine = tunnelgrid::cpu::CpuEngine::default();
         let tr =
-            tunnelgrid::transport::transport(&model, &c, None, Default::default(), |_, _, _| {})
+            tunnelgrid::transport::transport(&model, &c, &engine, Default::default(), |_, _, _| {})
                 .unwrap();
         (tr.resistivity_ohm_m.x, tr.resistance_ohm.x)
     };

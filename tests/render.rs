@@ -7,7 +7,7 @@ mod common;
 use common::{distinct_colours, pixel, scratch, text, tunnelgrid};
 use std::collections::HashMap;
 use std::path::Path;
-use tunnelgrid::engines::EngineChoice;
+use tunnelgrid::cpu::CpuEngine;
 use tunnelgrid::fields::Fields;
 use tunnelgrid::picture::{
     field_heatmap, picture_size, PictureField, Plane, ISOLATED_SITE, LARGEST_CLUSTER,
@@ -82,7 +82,8 @@ fn cluster_picture_matches_the_exported_labels() {
         let c = model.default_conditions();
         (model, c)
     };
-    let fields = Fields::new(model, conditions, EngineChoice::Cpu).unwrap();
+    let engine = CpuEngine::default();
+    let fields = Fields::new(model, conditions, &engine).unwrap();
     let map = field_heatmap(
         &fields,
         PictureField::Clusters,

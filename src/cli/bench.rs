@@ -7,8 +7,7 @@ use anyhow::{bail, Result};
 use clap::Args;
 use serde::Serialize;
 use std::path::PathBuf;
-use tunnelgrid::engines::EngineChoice;
-use tunnelgrid::gpu::{timer::Stage, GpuEngine};
+use tunnelgrid::engines::{self, EngineChoice};
 use tunnelgrid::model::{Conditions, Engine, Model, Report};
 use tunnelgrid::output::{check_output_dir_opt, check_output_file_opt, write_npy, write_text};
 
@@ -84,11 +83,6 @@ struct Record {
     whole: StageTime,
 }
 
-enum Bencher {
-    Cpu(tunnelgrid::cpu::CpuEngine),
-    Gpu(Box<GpuEngine>),
-}
-
 /// Runs the benchmark and prints a table.
 pub fn bench(args: &BenchArgs) -> Result<()> {
     check_output_file_opt(&args.json, "--json")?;
@@ -96,31 +90,18 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
     if args.model.size.is_some() || args.model.cells.is_some() {
         bail!("bench takes --sizes N,N,...; --size and --cells are for run and export");
     }
-    let bencher = match args.engine {
-        EngineChoice::Cpu => Bencher::Cpu(Default::default()),
-        EngineChoice::Gpu => Bencher::Gpu(Box::new(GpuEngine::new()?)),
-        EngineChoice::Auto => match tunnelgrid::engines::auto_gpu() {
-            Ok(gpu) => Bencher::Gpu(Box::new(gpu)),
-            Err(_) => Bencher::Cpu(Default::default()),
-        },
-    };
-    let (engine, timing): (&dyn Engine, &'static str) = match &bencher {
-        Bencher::Cpu(cpu) => (cpu, "wall clock"),
-        Bencher::Gpu(gpu) => {
-            let timestamps = gpu.set_profiling(true);
-            (
-                gpu.as_ref(),
-                if timestamps {
-                    "GPU timestamp queries (device) and wall clock"
-                } else {
-                    "wall clock (adapter has no timestamp queries)"
-                },
-            )
-        }
+    let selected = engines::select(args.engine, Default::default())?;
+    let engine = selected.engine.as_ref();
+    // Engines that time their device (the GPU with timestamp queries) report device seconds.
+    let device_timing = engine.set_profiling(true);
+    let timing = if device_timing {
+        "GPU timestamp queries (device) and wall clock"
+    } else {
+        "wall clock"
     };
     outln!("engine  {}\ntiming  {timing}", engine.name());
     if args.resistance {
-        return bench_resistance(args, &bencher);
+        return bench_resistance(args, engine);
     }
     outln!(
         "{:>6} {:>12}  {:>22} {:>22} {:>22} {:>22}",
@@ -137,17 +118,14 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
         let mut best: Option<(Report, [Option<f64>; 4])> = None;
         for run in 0..=args.repeat {
             let report = engine.analyze(&model, &conditions)?;
-            let device = match &bencher {
-                Bencher::Gpu(gpu) if gpu.context().timestamps => {
-                    let t = gpu.take_device_times();
-                    [
-                        Some(t.of(Stage::Bonds)),
-                        Some(t.of(Stage::Labels)),
-                        Some(t.of(Stage::Merge) + t.of(Stage::Stats)),
-                        Some(t.seconds.iter().sum()),
-                    ]
-                }
-                _ => [None; 4],
+            let device = match engine.take_device_times() {
+                Some(t) => [
+                    Some(t.bonds_s),
+                    Some(t.labels_s),
+                    Some(t.stats_s),
+                    Some(t.total_s),
+                ],
+                None => [None; 4],
             };
             let better = best
                 .as_ref()
@@ -189,7 +167,7 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
         );
         records.push(record);
     }
-    if matches!(bencher, Bencher::Gpu(_)) && timing.starts_with("GPU") {
+    if device_timing {
         outln!("(GPU columns are device time from timestamp queries; wall clock adds submission and readback)");
     }
     if let Some(path) = &args.json {
@@ -217,7 +195,7 @@ struct SolveRecord {
     /// uploads and f64 residuals on the host).
     setup_s: Option<f64>,
     /// "amg", "jacobi" (CPU f64 CG by preconditioner) or "gpu-jacobi".
-    solver: &'static str,
+    solver: String,
     /// Building the preconditioner (the multigrid hierarchy), inside `time_to_solution_s`.
     preconditioner_setup_s: f64,
     /// The whole solve, wall clock.
@@ -229,12 +207,14 @@ struct SolveRecord {
 }
 
 /// `bench --resistance`: the Kirchhoff solve along x per size.
-fn bench_resistance(args: &BenchArgs, bencher: &Bencher) -> Result<()> {
+fn bench_resistance(args: &BenchArgs, engine: &dyn Engine) -> Result<()> {
     use super::progress::SolveProgress;
-    use tunnelgrid::cpu::kirchhoff::{axis_linear_system, axis_resistance, SolveOptions, Solver};
-    use tunnelgrid::cpu::CpuEngine;
-    use tunnelgrid::gpu::GpuSolveOptions;
-    use tunnelgrid::model::BondParams;
+    use tunnelgrid::cpu::kirchhoff::axis_linear_system;
+    use tunnelgrid::model::{BondParams, ResistanceOptions};
+    let options = ResistanceOptions {
+        solver: args.solver.into(),
+        currents: false,
+    };
     outln!(
         "{:>6} {:>12} {:>12} {:>10} {:>7} {:>12} {:>11} {:>14} {:>14}",
         "size",
@@ -253,49 +233,35 @@ fn bench_resistance(args: &BenchArgs, bencher: &Bencher) -> Result<()> {
         let params = BondParams::new(&model.material, lattice, &conditions);
         let mut best: Option<SolveRecord> = None;
         for _ in 0..args.repeat {
-            let (masks, engine) = match bencher {
-                Bencher::Cpu(cpu) => (cpu.bond_masks(&model, &conditions).bond_masks, cpu.name()),
-                Bencher::Gpu(gpu) => (gpu.bond_masks(&model, &conditions)?.0, gpu.name()),
-            };
+            let masks = engine.bond_masks(&model, &conditions)?.masks;
             let start = std::time::Instant::now();
             let mut progress = SolveProgress::default();
-            // The GPU's extra counts: refinements, slabs and seconds in the device's CG batches.
-            let (axis, gpu_counts) = match bencher {
-                Bencher::Cpu(_) => {
-                    let options = SolveOptions {
-                        solver: args.solver.into(),
-                        ..SolveOptions::default()
-                    };
-                    let show = |i, r| progress.show(0, i, r);
-                    let axis = axis_resistance(lattice, &params, &masks, None, 0, &options, show)?;
-                    (axis, None)
-                }
-                Bencher::Gpu(gpu) => {
-                    let options = GpuSolveOptions::default();
-                    let show = |i, r| progress.show(0, i, r);
-                    let r =
-                        gpu.axis_resistance(lattice, &params, &masks, None, 0, &options, show)?;
-                    (r.axis, Some((r.refinements, r.slabs, r.device_s)))
-                }
-            };
+            let solved = engine.axis_resistance(
+                lattice,
+                &params,
+                &masks,
+                None,
+                0,
+                &options,
+                &mut |i, r| progress.show(0, i, r),
+            )?;
+            let axis = &solved.axis;
             progress.finish();
             let total = start.elapsed().as_secs_f64();
-            let device_cg_s = gpu_counts.map(|(_, _, s)| s);
+            // Engines that iterate on a device (GPU) add refinements, slabs and device seconds.
+            let device_cg_s = solved.device_s;
             let record = SolveRecord {
                 size,
                 sites: lattice.sites(),
-                engine,
+                engine: engine.name(),
                 free_nodes: axis.free_nodes,
                 resistance_ohm: axis.resistance_ohm,
                 relative_residual: axis.relative_residual,
                 iterations: axis.iterations,
-                refinements: gpu_counts.map(|(n, _, _)| n),
-                slabs: gpu_counts.map(|(_, n, _)| n),
+                refinements: solved.refinements,
+                slabs: solved.slabs,
                 setup_s: device_cg_s.map(|s| total - s),
-                solver: match bencher {
-                    Bencher::Cpu(_) => Solver::from(args.solver).name(),
-                    Bencher::Gpu(_) => "gpu-jacobi",
-                },
+                solver: engine.solver_name(&options),
                 preconditioner_setup_s: axis.setup_s,
                 time_to_solution_s: total,
                 device_cg_s,
@@ -335,9 +301,7 @@ fn bench_resistance(args: &BenchArgs, bencher: &Bencher) -> Result<()> {
         }
         records.push(r);
         if let Some(dir) = &args.export_system {
-            let masks = CpuEngine::default()
-                .bond_masks(&model, &conditions)
-                .bond_masks;
+            let masks = engine.bond_masks(&model, &conditions)?.masks;
             export_system(dir, &axis_linear_system(lattice, &params, &masks, 0)?)?;
             outln!("system  {}", dir.display());
         }

@@ -5,10 +5,10 @@ use super::ModelArgs;
 use anyhow::{ensure, Result};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
-use tunnelgrid::cpu::Network;
-use tunnelgrid::engines::EngineChoice;
+use tunnelgrid::engines::{self, EngineChoice};
 use tunnelgrid::fields::{cluster_summary, largest_label, Fields};
 use tunnelgrid::model::params::PRESENT_BIT;
+use tunnelgrid::model::Network;
 use tunnelgrid::output::{check_output_file, write_npy};
 
 /// Which per-site field to write.
@@ -85,7 +85,8 @@ pub fn export(args: &ExportArgs) -> Result<()> {
         "--keep applies to --field occupancy only"
     );
     let (model, conditions) = args.model.build()?;
-    let fields = Fields::new(model, conditions, args.model.engine_choice(args.engine)?)?;
+    let selected = engines::select(args.model.engine_choice(args.engine)?, Default::default())?;
+    let fields = Fields::new(model, conditions, selected.engine.as_ref())?;
     let model = &fields.model;
     let masks = &fields.masks;
     let shape = fields.npy_shape();

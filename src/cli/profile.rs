@@ -84,7 +84,6 @@ pub fn profile(args: &ProfileArgs) -> Result<()> {
     let bar = point_bar(points.len(), "depths");
     let rows = run_profile(
         selected.engine.as_ref(),
-        selected.gpu.as_deref(),
         &model,
         &points,
         &options,

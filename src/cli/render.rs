@@ -7,7 +7,7 @@ use super::ModelArgs;
 use anyhow::{ensure, Result};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
-use tunnelgrid::engines::EngineChoice;
+use tunnelgrid::engines::{self, EngineChoice};
 use tunnelgrid::fields::Fields;
 use tunnelgrid::output::check_output_file;
 use tunnelgrid::picture::{field_heatmap, picture_size, write_vti, PictureField, Plane};
@@ -90,7 +90,8 @@ pub fn render(args: &RenderArgs) -> Result<()> {
             index: model.lattice.cells[2] / 2,
         },
     };
-    let fields = Fields::new(model, conditions, args.model.engine_choice(args.engine)?)?;
+    let selected = engines::select(args.model.engine_choice(args.engine)?, Default::default())?;
+    let fields = Fields::new(model, conditions, selected.engine.as_ref())?;
     let field = match args.field {
         RenderField::Tunnels => PictureField::Tunnels,
         RenderField::Gap => PictureField::Gap,

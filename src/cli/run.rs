@@ -69,7 +69,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         report.transport = Some(transport(
             &model,
             &conditions,
-            selected.gpu.as_deref(),
+            selected.engine.as_ref(),
             args.solver.into(),
             |a, i, r| progress.show(a, i, r),
         )?);
@@ -77,7 +77,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     }
     out!("{}", summary(&model, &report, &selected.reason));
     if args.current_map {
-        let fields = Fields::with_gpu(model.clone(), conditions, selected.gpu.clone())?;
+        let fields = Fields::new(model.clone(), conditions, selected.engine.as_ref())?;
         write_current_maps(&fields, &report, &args.out)?;
     }
     let path = args.out.join("report.json");

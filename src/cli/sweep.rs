@@ -193,7 +193,6 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let bar = point_bar(plan.indices().len(), "points");
     let rows = run_sweep(
         selected.engine.as_ref(),
-        selected.gpu.as_deref(),
         &plan,
         &path,
         args.resume,

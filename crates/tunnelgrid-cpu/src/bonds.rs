@@ -8,40 +8,9 @@
 
 use crate::geometry::{LayerWalker, NeighbourSteps, SiteRef};
 use rayon::prelude::*;
+pub use tunnelgrid_model::network::BondTotals;
 use tunnelgrid_model::params::{sc_bit, tunnel_bit, ALL_SC_BITS, ALL_TUNNEL_BITS, PRESENT_BIT};
 use tunnelgrid_model::{BondClass, BondParams, Boundary, Lattice, Mode};
-
-/// Totals gathered while evaluating bonds.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct BondTotals {
-    /// Present sites.
-    pub present_sites: u64,
-    /// Bonds that tunnel (normal or superconducting).
-    pub tunnel_bonds: u64,
-    /// Bonds that superconduct.
-    pub sc_bonds: u64,
-    /// Sum of the lifting energy Δ over normal tunnels, eV.
-    pub gap_sum_ev: f64,
-    /// Bonds whose d² lies within MODEL.md §5's tolerance of a threshold.
-    pub near_threshold_bonds: u64,
-}
-
-impl BondTotals {
-    fn add(self, o: Self) -> Self {
-        Self {
-            present_sites: self.present_sites + o.present_sites,
-            tunnel_bonds: self.tunnel_bonds + o.tunnel_bonds,
-            sc_bonds: self.sc_bonds + o.sc_bonds,
-            gap_sum_ev: self.gap_sum_ev + o.gap_sum_ev,
-            near_threshold_bonds: self.near_threshold_bonds + o.near_threshold_bonds,
-        }
-    }
-
-    /// Normal (non-superconducting) tunnels.
-    pub fn normal_tunnels(&self) -> u64 {
-        self.tunnel_bonds - self.sc_bonds
-    }
-}
 
 /// Computes the bond mask of every site into `masks` and returns the totals. `presence` is
 /// scratch of the same length (one u32 per site), overwritten.
@@ -87,7 +56,7 @@ pub fn evaluate_bonds(
                 general_layer(lattice, &steps, params, presence, z as u32, layer_masks)
             }
         })
-        .reduce(BondTotals::default, BondTotals::add)
+        .reduce(BondTotals::default, std::ops::Add::add)
 }
 
 /// Writes `draw(site)` as 0/1 for every site, in parallel over layers.

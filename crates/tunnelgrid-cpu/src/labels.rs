@@ -19,27 +19,8 @@ use crate::wrap::{join_periodic_bonds, WrapFlags};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::ops::Range;
-use tunnelgrid_model::params::{ALL_SC_BITS, ALL_TUNNEL_BITS};
+pub use tunnelgrid_model::network::Network;
 use tunnelgrid_model::{Boundary, Lattice};
-
-/// Which bonds connect sites.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Network {
-    /// Every tunnel, normal or superconducting.
-    Tunnel,
-    /// Superconducting bonds only.
-    Superconducting,
-}
-
-impl Network {
-    /// The mask bits of this network's bonds.
-    pub fn bits(self) -> u32 {
-        match self {
-            Network::Tunnel => ALL_TUNNEL_BITS,
-            Network::Superconducting => ALL_SC_BITS,
-        }
-    }
-}
 
 /// Labels every site with the smallest site index of its cluster (absent sites are their own
 /// cluster) and returns the wrapping flags of clusters that wrap a periodic axis.

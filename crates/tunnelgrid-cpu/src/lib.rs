@@ -20,12 +20,12 @@ pub mod wrap;
 use std::time::Instant;
 use tunnelgrid_model::params::PRESENT_BIT;
 use tunnelgrid_model::{
-    BondParams, ClusterStats, Conditions, Engine, EngineError, Model, PerAxis, Report, State,
-    Timings,
+    build_report, AxisSolution, BondMasks, BondParams, ClusterStats, Conditions, Engine,
+    EngineError, Lattice, Model, Network, Report, ResistanceOptions, Timings,
 };
 
-pub use bonds::{evaluate_bonds, BondTotals};
-pub use labels::{label_clusters, Network};
+pub use bonds::evaluate_bonds;
+pub use labels::label_clusters;
 
 /// The CPU engine.
 #[derive(Debug, Clone, Default)]
@@ -37,14 +37,6 @@ pub struct CpuEngine {
 }
 
 /// Per-site fields an analysis can hand out for export and rendering.
-#[derive(Debug, Clone)]
-pub struct Fields {
-    /// Bond mask per site.
-    pub bond_masks: Vec<u32>,
-    /// Totals gathered while evaluating the bonds.
-    pub totals: BondTotals,
-}
-
 impl CpuEngine {
     /// An engine that labels `slabs` z-slabs in parallel.
     pub fn with_slabs(slabs: usize) -> Self {
@@ -59,28 +51,6 @@ impl CpuEngine {
         self.slabs
             .unwrap_or(4 * rayon::current_num_threads())
             .max(1)
-    }
-
-    /// Evaluates the bond masks of a run.
-    pub fn bond_masks(&self, model: &Model, conditions: &Conditions) -> Fields {
-        let params = BondParams::new(&model.material, &model.lattice, conditions);
-        let mut bond_masks = arrays::site_array(model.lattice.sites() as usize);
-        let mut presence = arrays::site_array(bond_masks.len());
-        let totals = evaluate_bonds(&model.lattice, &params, &mut bond_masks, &mut presence);
-        Fields { bond_masks, totals }
-    }
-
-    /// Cluster roots of every site (the smallest site index of its cluster).
-    pub fn cluster_roots(&self, model: &Model, masks: &[u32], network: Network) -> Vec<u32> {
-        let mut labels = arrays::site_array(masks.len());
-        label_clusters(
-            &model.lattice,
-            masks,
-            network,
-            self.slab_count(),
-            &mut labels,
-        );
-        labels
     }
 
     /// Labels one network into `labels` and computes its statistics (which consumes the
@@ -204,6 +174,57 @@ impl Engine for CpuEngine {
         format!("cpu (rayon, {} threads)", rayon::current_num_threads())
     }
 
+    fn bond_masks(&self, model: &Model, conditions: &Conditions) -> Result<BondMasks, EngineError> {
+        model.check_conditions(conditions)?;
+        let params = BondParams::new(&model.material, &model.lattice, conditions);
+        let mut masks = arrays::site_array(model.lattice.sites() as usize);
+        let mut presence = arrays::site_array(masks.len());
+        let totals = evaluate_bonds(&model.lattice, &params, &mut masks, &mut presence);
+        Ok(BondMasks { masks, totals })
+    }
+
+    fn cluster_roots(
+        &self,
+        model: &Model,
+        _conditions: &Conditions,
+        masks: &[u32],
+        network: Network,
+    ) -> Result<Vec<u32>, EngineError> {
+        let mut labels = arrays::site_array(masks.len());
+        label_clusters(
+            &model.lattice,
+            masks,
+            network,
+            self.slab_count(),
+            &mut labels,
+        );
+        Ok(labels)
+    }
+
+    fn axis_resistance(
+        &self,
+        lattice: &Lattice,
+        params: &BondParams,
+        masks: &[u32],
+        sc_roots: Option<&[u32]>,
+        axis: usize,
+        options: &ResistanceOptions,
+        progress: &mut dyn FnMut(usize, f64),
+    ) -> Result<AxisSolution, EngineError> {
+        let options = kirchhoff::SolveOptions {
+            solver: options.solver,
+            node_currents: options.currents,
+            ..kirchhoff::SolveOptions::default()
+        };
+        let solved =
+            kirchhoff::axis_resistance(lattice, params, masks, sc_roots, axis, &options, progress)?;
+        Ok(AxisSolution::host(solved))
+    }
+
+    fn solver_name(&self, options: &ResistanceOptions) -> String {
+        options.solver.name().to_string()
+    }
+
     fn analyze(&self, model: &Model, conditions: &Conditions) -> Result<Report, EngineError> {
         let start = Instant::now();
         if let Some(available) = available_memory() {
@@ -257,73 +278,5 @@ impl Engine for CpuEngine {
             timings,
             start.elapsed().as_secs_f64(),
         ))
-    }
-}
-
-/// Assembles a report from the engine-independent pieces; shared with the GPU engine.
-#[allow(clippy::too_many_arguments)]
-pub fn build_report(
-    model: &Model,
-    conditions: &Conditions,
-    params: &BondParams,
-    totals: &BondTotals,
-    tunnel: ClusterStats,
-    sc: ClusterStats,
-    engine: String,
-    timings: Timings,
-    elapsed_s: f64,
-) -> Report {
-    let lattice = &model.lattice;
-    let bonds = lattice.possible_bonds();
-    let fraction = |n: u64| {
-        if bonds == 0 {
-            0.0
-        } else {
-            n as f64 / bonds as f64
-        }
-    };
-    let tunnel_spans = tunnel.spans.to_vec();
-    let sc_spans = sc.spans.to_vec();
-    let states: Vec<State> = tunnel_spans
-        .iter()
-        .zip(&sc_spans)
-        .zip(lattice.cells)
-        .map(|((&t, &s), cells)| State::of_axis(cells, t, s))
-        .collect();
-    let normal = totals.normal_tunnels();
-    let bernoulli = model.material.mode.is_bernoulli();
-    Report {
-        material: model.material.name.clone(),
-        mode: model.material.mode.name().to_string(),
-        lattice: lattice.kind.name().to_string(),
-        cells: lattice.cells,
-        boundary: lattice.boundary,
-        sites: lattice.sites(),
-        present_sites: totals.present_sites,
-        bonds,
-        engine,
-        pressure_gpa: conditions.pressure_gpa,
-        temperature_k: conditions.temperature_k,
-        seed: conditions.seed,
-        p: bernoulli.then_some(conditions.p),
-        cell_edge_angstrom: params.cell_edge,
-        tunnel_bonds: totals.tunnel_bonds,
-        sc_bonds: totals.sc_bonds,
-        tunnel_bond_fraction: fraction(totals.tunnel_bonds),
-        sc_bond_fraction: fraction(totals.sc_bonds),
-        near_threshold_bonds: totals.near_threshold_bonds,
-        clusters: tunnel.clusters,
-        singletons: tunnel.singletons,
-        largest_cluster: tunnel.largest_cluster,
-        largest_cluster_fraction: tunnel.largest_cluster_fraction,
-        mean_cluster_size: tunnel.mean_cluster_size,
-        spans: tunnel.spans,
-        sc_spans: sc.spans,
-        states: PerAxis::from_slice(&states, lattice.axes()),
-        sc_network: sc,
-        mean_gap_ev: (!bernoulli && normal > 0).then(|| totals.gap_sum_ev / normal as f64),
-        timings,
-        elapsed_s,
-        transport: None,
     }
 }

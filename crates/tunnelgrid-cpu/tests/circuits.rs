@@ -11,9 +11,10 @@ use tunnelgrid_cpu::kirchhoff::{
     axis_resistance, resistances, AxisResistance, Conduction, Electrode, KirchhoffError,
     ResistorNetwork, SolveOptions, Solver,
 };
+use tunnelgrid_cpu::label_clusters;
 use tunnelgrid_cpu::maxflow::{critical_current, FlowNetwork, MaxFlowError, Terminal};
-use tunnelgrid_cpu::{label_clusters, Network};
 use tunnelgrid_model::params::{sc_bit, tunnel_bit, PRESENT_BIT};
+use tunnelgrid_model::Network;
 use tunnelgrid_model::{BondParams, Boundary, Lattice, LatticeKind, Mode, Model};
 
 #[path = "common/dense.rs"]

@@ -3,9 +3,10 @@
 
 use proptest::prelude::*;
 use std::collections::{HashMap, VecDeque};
-use tunnelgrid_cpu::{evaluate_bonds, label_clusters, CpuEngine, Network};
+use tunnelgrid_cpu::{evaluate_bonds, label_clusters, CpuEngine};
 use tunnelgrid_model::params::{tunnel_bit, PRESENT_BIT};
 use tunnelgrid_model::{BondParams, Boundary, Conditions, Lattice, LatticeKind, Material, Mode};
+use tunnelgrid_model::{Engine, Network};
 
 /// A Bernoulli material on `kind` (the labelling does not care where masks come from).
 fn bernoulli(
@@ -147,7 +148,9 @@ fn labels_do_not_depend_on_the_slab_count_at_scale() {
     let model = tunnelgrid_model::Model::new(material).unwrap();
     let exported = tunnelgrid_cpu::export_labels(
         &masks,
-        engine.cluster_roots(&model, &masks, Network::Tunnel),
+        engine
+            .cluster_roots(&model, &model.default_conditions(), &masks, Network::Tunnel)
+            .unwrap(),
     );
     for (i, (&e, &m)) in exported.iter().zip(&masks).enumerate() {
         if m & PRESENT_BIT == 0 {
@@ -267,12 +270,14 @@ fn physical_networks_equal_bfs() {
     material.lattice.boundary = [Boundary::Periodic, Boundary::Open, Boundary::Periodic];
     let model = tunnelgrid_model::Model::new(material).unwrap();
     let conditions = model.default_conditions();
-    let fields = CpuEngine::default().bond_masks(&model, &conditions);
+    let fields = CpuEngine::default()
+        .bond_masks(&model, &conditions)
+        .unwrap();
     assert!(fields.totals.sc_bonds > 0 && fields.totals.sc_bonds < fields.totals.tunnel_bonds);
     for network in [Network::Tunnel, Network::Superconducting] {
-        let mut labels = vec![0u32; fields.bond_masks.len()];
-        label_clusters(&model.lattice, &fields.bond_masks, network, 3, &mut labels);
-        let bfs = bfs_components(&model.lattice, &fields.bond_masks, network.bits());
+        let mut labels = vec![0u32; fields.masks.len()];
+        label_clusters(&model.lattice, &fields.masks, network, 3, &mut labels);
+        let bfs = bfs_components(&model.lattice, &fields.masks, network.bits());
         assert!(same_partition(&labels, &bfs), "{network:?}");
     }
 }

@@ -10,14 +10,16 @@
 
 use crate::context::Context;
 use crate::host::{cluster_stats, join};
+use crate::kirchhoff::GpuSolveOptions;
 use crate::pipelines::Pipelines;
 use crate::run::{describe, Run};
+use crate::timer::Stage;
 use crate::GpuError;
 use std::time::Instant;
 use tunnelgrid_cpu::stats::bondless;
-use tunnelgrid_cpu::{BondTotals, Network};
 use tunnelgrid_model::{
-    BondParams, ClusterStats, Conditions, Engine, EngineError, Model, Report, Timings,
+    build_report, AxisSolution, BondMasks, BondParams, ClusterStats, Conditions, DeviceStageTimes,
+    Engine, EngineError, Lattice, Model, Network, Report, ResistanceOptions, Timings,
 };
 
 /// The GPU engine.
@@ -59,36 +61,32 @@ impl GpuEngine {
     pub fn context(&self) -> &Context {
         &self.ctx
     }
+}
 
-    /// Turns per-stage device timing on or off; returns whether the adapter supports it.
-    pub fn set_profiling(&self, on: bool) -> bool {
-        self.ctx.timer.set_profiling(on);
-        self.ctx.timer.supported()
+impl Engine for GpuEngine {
+    fn name(&self) -> String {
+        format!("gpu ({})", self.ctx.describe())
     }
 
-    /// Device seconds per stage since the last call (zeros unless profiling).
-    pub fn take_device_times(&self) -> crate::timer::DeviceTimes {
-        self.ctx.timer.take()
-    }
-
-    /// Bond masks of the whole lattice, read back (for tests and export).
-    pub fn bond_masks(
-        &self,
-        model: &Model,
-        conditions: &Conditions,
-    ) -> Result<(Vec<u32>, BondTotals), EngineError> {
+    /// Bond masks of the whole lattice, evaluated on the device and read back.
+    fn bond_masks(&self, model: &Model, conditions: &Conditions) -> Result<BondMasks, EngineError> {
+        model.check_conditions(conditions)?;
         let params = BondParams::new(&model.material, &model.lattice, conditions);
         let run = Run::new(self, model, &params)?;
         let totals = run.evaluate_bonds()?;
-        Ok((run.read_all(false)?, totals))
+        Ok(BondMasks {
+            masks: run.read_all(false)?,
+            totals,
+        })
     }
 
-    /// Cluster labels of the whole lattice after slab merge and wrapping, read back: each site's
-    /// label is the smallest site index of its cluster (as the CPU engine's `label_clusters`).
-    pub fn labels(
+    /// Cluster roots after slab merge and wrapping, read back. The masks are evaluated again on
+    /// the device (cheaper than uploading them, and equal to the caller's by MODEL.md §5).
+    fn cluster_roots(
         &self,
         model: &Model,
         conditions: &Conditions,
+        _masks: &[u32],
         network: Network,
     ) -> Result<Vec<u32>, EngineError> {
         let params = BondParams::new(&model.material, &model.lattice, conditions);
@@ -99,11 +97,52 @@ impl GpuEngine {
         run.set_remap(&joined.remap)?;
         run.read_all(true)
     }
-}
 
-impl Engine for GpuEngine {
-    fn name(&self) -> String {
-        format!("gpu ({})", self.ctx.describe())
+    fn axis_resistance(
+        &self,
+        lattice: &Lattice,
+        params: &BondParams,
+        masks: &[u32],
+        sc_roots: Option<&[u32]>,
+        axis: usize,
+        options: &ResistanceOptions,
+        progress: &mut dyn FnMut(usize, f64),
+    ) -> Result<AxisSolution, EngineError> {
+        // The GPU has one solver; `options.solver` chooses the CPU's preconditioner only.
+        let options = GpuSolveOptions {
+            node_currents: options.currents,
+            ..GpuSolveOptions::default()
+        };
+        let solved = self.solve_axis(lattice, params, masks, sc_roots, axis, &options, progress)?;
+        Ok(AxisSolution {
+            axis: solved.axis,
+            refinements: Some(solved.refinements),
+            slabs: Some(solved.slabs),
+            device_s: Some(solved.device_s),
+        })
+    }
+
+    fn solver_name(&self, _options: &ResistanceOptions) -> String {
+        "gpu-jacobi".to_string()
+    }
+
+    /// Timestamp queries around each stage, where the adapter has them.
+    fn set_profiling(&self, on: bool) -> bool {
+        self.ctx.timer.set_profiling(on);
+        self.ctx.timer.supported()
+    }
+
+    fn take_device_times(&self) -> Option<DeviceStageTimes> {
+        if !self.ctx.timestamps {
+            return None;
+        }
+        let t = self.ctx.timer.take();
+        Some(DeviceStageTimes {
+            bonds_s: t.of(Stage::Bonds),
+            labels_s: t.of(Stage::Labels),
+            stats_s: t.of(Stage::Merge) + t.of(Stage::Stats),
+            total_s: t.seconds.iter().sum(),
+        })
     }
 
     fn analyze(&self, model: &Model, conditions: &Conditions) -> Result<Report, EngineError> {
@@ -136,7 +175,7 @@ impl Engine for GpuEngine {
         let (sc, label_s, stats_s) = network_stats(Network::Superconducting, totals.sc_bonds)?;
         timings.sc_labels_s = label_s;
         timings.stats_s += stats_s;
-        Ok(tunnelgrid_cpu::build_report(
+        Ok(build_report(
             model,
             conditions,
             &params,

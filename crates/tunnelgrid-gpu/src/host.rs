@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use tunnelgrid_cpu::geometry::{for_each_face_site, LayerWalker};
 use tunnelgrid_cpu::stats::SizeTotals;
 use tunnelgrid_cpu::wrap::{join_periodic_faces, ShiftForest, WrapFlags};
-use tunnelgrid_cpu::Network;
+use tunnelgrid_model::Network;
 use tunnelgrid_model::{ClusterStats, EngineError};
 
 /// Root flag: the cluster was joined across slabs or periodic faces (summed on the host).

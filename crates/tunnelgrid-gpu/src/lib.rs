@@ -66,6 +66,15 @@ pub enum GpuError {
 
 impl From<GpuError> for tunnelgrid_model::EngineError {
     fn from(e: GpuError) -> Self {
-        tunnelgrid_model::EngineError::Failed(e.to_string())
+        tunnelgrid_model::EngineError::Device(Box::new(e))
+    }
+}
+
+impl From<GpuSolveError> for tunnelgrid_model::EngineError {
+    fn from(e: GpuSolveError) -> Self {
+        match e {
+            GpuSolveError::Kirchhoff(k) => k.into(),
+            GpuSolveError::Gpu(g) => g.into(),
+        }
     }
 }

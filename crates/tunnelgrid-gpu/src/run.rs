@@ -16,9 +16,9 @@ use crate::timer::Stage;
 use crate::GpuError;
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
-use tunnelgrid_cpu::{BondTotals, Network};
 use tunnelgrid_model::engine::human_bytes;
 use tunnelgrid_model::{BondParams, EngineError, Lattice, Mode, Model};
+use tunnelgrid_model::{BondTotals, Network};
 
 /// Device memory of a resident run, bytes per site (bond mask and label, both u32).
 const RESIDENT_BYTES_PER_SITE: u64 = 8;
@@ -60,7 +60,7 @@ impl<'a> Run<'a> {
         let lattice = &model.lattice;
         // The bond shader knows each lattice's own neighbour shell only (face bonds of a voxel).
         if bond.mode == Mode::Volume && lattice.connectivity() != 6 {
-            return Err(EngineError::Failed(format!(
+            return Err(EngineError::Unsupported(format!(
                 "--connectivity {} runs on the CPU engine only; the GPU engine supports --connectivity 6 (use --engine cpu)",
                 lattice.connectivity()
             )));

@@ -7,11 +7,11 @@
 
 use proptest::prelude::*;
 use std::sync::{Mutex, OnceLock};
-use tunnelgrid_cpu::{label_clusters, CpuEngine, Network};
+use tunnelgrid_cpu::{label_clusters, CpuEngine};
 use tunnelgrid_gpu::GpuEngine;
 use tunnelgrid_model::presets::preset;
 use tunnelgrid_model::{
-    BondParams, Boundary, Conditions, Engine, LatticeKind, Mode, Model, Occupancy, Report,
+    BondParams, Boundary, Conditions, Engine, LatticeKind, Mode, Model, Network, Occupancy, Report,
 };
 
 fn engine() -> Option<&'static Mutex<GpuEngine>> {
@@ -82,11 +82,12 @@ fn assert_engines_agree_streaming(
         model.material.name, model.lattice.kind, model.lattice.cells, model.lattice.boundary
     );
 
-    let (gpu_masks, gpu_totals) = gpu.bond_masks(model, conditions).unwrap();
-    let fields = cpu.bond_masks(model, conditions);
+    let gpu_bonds = gpu.bond_masks(model, conditions).unwrap();
+    let (gpu_masks, gpu_totals) = (gpu_bonds.masks, gpu_bonds.totals);
+    let fields = cpu.bond_masks(model, conditions).unwrap();
     let differing = gpu_masks
         .iter()
-        .zip(&fields.bond_masks)
+        .zip(&fields.masks)
         .filter(|(g, c)| g != c)
         .count() as u64;
     if model.material.mode.is_bernoulli() {
@@ -111,7 +112,9 @@ fn assert_engines_agree_streaming(
     for blocks in [true, false] {
         gpu.block_labelling = blocks;
         for network in [Network::Tunnel, Network::Superconducting] {
-            let gpu_labels = gpu.labels(model, conditions, network).unwrap();
+            let gpu_labels = gpu
+                .cluster_roots(model, conditions, &fields.masks, network)
+                .unwrap();
             // Label the GPU's own masks on the CPU, so near-threshold differences cannot matter.
             let mut cpu_labels = vec![0u32; gpu_masks.len()];
             label_clusters(&model.lattice, &gpu_masks, network, 3, &mut cpu_labels);

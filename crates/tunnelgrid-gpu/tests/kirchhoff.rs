@@ -72,7 +72,7 @@ fn gpu_resistance_with(
     options: &GpuSolveOptions,
 ) -> GpuResistance {
     let result = gpu
-        .axis_resistance(lattice, params, masks, None, axis, options, |_, _| {})
+        .solve_axis(lattice, params, masks, None, axis, options, |_, _| {})
         .unwrap();
     assert!(!result.axis.resistance_ohm.is_nan());
     assert!(result.axis.relative_residual <= 1e-6);
@@ -592,7 +592,7 @@ fn a_lattice_whose_thinnest_slab_exceeds_one_binding_is_refused_with_the_limit()
     // The masks are never read: the refusal comes before the network is built.
     let masks = vec![0u32; model.lattice.sites() as usize];
     let error = gpu
-        .axis_resistance(
+        .solve_axis(
             &model.lattice,
             &params,
             &masks,

@@ -2,8 +2,10 @@
 
 use crate::config::{ConfigError, Material, Mode};
 use crate::lattice::{Boundary, Lattice, LatticeKind};
-use crate::params::Conditions;
+use crate::network::{BondMasks, Network};
+use crate::params::{BondParams, Conditions};
 use crate::report::Report;
+use crate::resistance::{AxisSolution, KirchhoffError, ResistanceOptions};
 
 /// A material with its lattice built and validated: what every engine analyses.
 #[derive(Debug, Clone)]
@@ -109,21 +111,92 @@ pub fn human_bytes(bytes: u64) -> String {
     format!("{value:.2} {}", UNITS[unit])
 }
 
-/// Why an engine could not analyse a model.
+/// Why an engine could not answer. Each variant keeps its source: a caller can match on it, and
+/// `std::error::Error::source` (anyhow's chain) reaches the engine's own error.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     /// The model or conditions are invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// The engine failed (device lost, out of memory, ...).
+    /// The resistance could not be computed (no convergence, out of memory, invalid axis).
+    #[error(transparent)]
+    Kirchhoff(#[from] KirchhoffError),
+    /// The engine cannot run this model (e.g. a volume connectivity its shaders do not know).
     #[error("{0}")]
-    Failed(String),
+    Unsupported(String),
+    /// The engine's device failed (no adapter, device lost, out of device memory, ...): the
+    /// engine's own error, e.g. `tunnelgrid_gpu::GpuError`.
+    #[error(transparent)]
+    Device(Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
-/// A way to analyse a model at given conditions.
+/// Device seconds per stage of one analysis, from an engine that times its device (the GPU
+/// engine with timestamp queries).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct DeviceStageTimes {
+    /// Evaluating the bonds.
+    pub bonds_s: f64,
+    /// Labelling both networks.
+    pub labels_s: f64,
+    /// Merging slabs and cluster statistics.
+    pub stats_s: f64,
+    /// Every timed stage.
+    pub total_s: f64,
+}
+
+/// An engine: everything a caller needs from one, whichever it is. The CPU engine
+/// (`tunnelgrid_cpu::CpuEngine`) is the reference; the GPU engine (`tunnelgrid_gpu::GpuEngine`)
+/// must agree with it (MODEL.md §5). Callers hold a `Box<dyn Engine>` and never ask which.
 pub trait Engine {
     /// Engine name with its device, e.g. "cpu (rayon, 2 threads)".
     fn name(&self) -> String;
+
     /// Runs the whole analysis of MODEL.md §6.
     fn analyze(&self, model: &Model, conditions: &Conditions) -> Result<Report, EngineError>;
+
+    /// The bond mask of every site (MODEL.md §2) with the totals of the pass.
+    fn bond_masks(&self, model: &Model, conditions: &Conditions) -> Result<BondMasks, EngineError>;
+
+    /// The cluster root of every site in `network` (the smallest site index of its cluster;
+    /// absent sites are their own), after slab merges and periodic wrapping. `masks` are this
+    /// model's bond masks at `conditions` (as `bond_masks` returns them); an engine may evaluate
+    /// them again on its device rather than upload them, since every engine's masks are equal.
+    fn cluster_roots(
+        &self,
+        model: &Model,
+        conditions: &Conditions,
+        masks: &[u32],
+        network: Network,
+    ) -> Result<Vec<u32>, EngineError>;
+
+    /// The resistance of the sample along `axis` (MODEL.md §7) from its bond masks, with the
+    /// |current| map when `options.currents`. `sc_roots` are the superconducting network's
+    /// cluster roots for these masks if the caller has them (saves relabelling per axis).
+    /// `progress(iteration, relative residual)` is called during long solves.
+    #[allow(clippy::too_many_arguments)]
+    fn axis_resistance(
+        &self,
+        lattice: &Lattice,
+        params: &BondParams,
+        masks: &[u32],
+        sc_roots: Option<&[u32]>,
+        axis: usize,
+        options: &ResistanceOptions,
+        progress: &mut dyn FnMut(usize, f64),
+    ) -> Result<AxisSolution, EngineError>;
+
+    /// The name report.json gives the solver `axis_resistance` uses with `options`
+    /// ("amg", "jacobi", "gpu-jacobi").
+    fn solver_name(&self, options: &ResistanceOptions) -> String;
+
+    /// Turns per-stage device timing on or off; true when this engine can time its device.
+    fn set_profiling(&self, _on: bool) -> bool {
+        false
+    }
+
+    /// Device seconds per stage of the last analysis, if profiling is on and the engine times
+    /// its device; `None` otherwise (time such an engine by wall clock).
+    fn take_device_times(&self) -> Option<DeviceStageTimes> {
+        None
+    }
 }

@@ -1,6 +1,9 @@
 //! The result of one analysis (MODEL.md §6): observables, per-axis spanning and states.
 
+use crate::engine::Model;
 use crate::lattice::Boundary;
+use crate::network::BondTotals;
+use crate::params::{BondParams, Conditions};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -260,4 +263,73 @@ pub struct Transport {
     /// when insulating). Absent outside volume mode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tortuosity: Option<PerAxis<Option<f64>>>,
+}
+
+/// Assembles a report from the engine-independent pieces every engine computes: the bond
+/// totals and the two networks' cluster statistics.
+#[allow(clippy::too_many_arguments)]
+pub fn build_report(
+    model: &Model,
+    conditions: &Conditions,
+    params: &BondParams,
+    totals: &BondTotals,
+    tunnel: ClusterStats,
+    sc: ClusterStats,
+    engine: String,
+    timings: Timings,
+    elapsed_s: f64,
+) -> Report {
+    let lattice = &model.lattice;
+    let bonds = lattice.possible_bonds();
+    let fraction = |n: u64| {
+        if bonds == 0 {
+            0.0
+        } else {
+            n as f64 / bonds as f64
+        }
+    };
+    let tunnel_spans = tunnel.spans.to_vec();
+    let sc_spans = sc.spans.to_vec();
+    let states: Vec<State> = tunnel_spans
+        .iter()
+        .zip(&sc_spans)
+        .zip(lattice.cells)
+        .map(|((&t, &s), cells)| State::of_axis(cells, t, s))
+        .collect();
+    let normal = totals.normal_tunnels();
+    let bernoulli = model.material.mode.is_bernoulli();
+    Report {
+        material: model.material.name.clone(),
+        mode: model.material.mode.name().to_string(),
+        lattice: lattice.kind.name().to_string(),
+        cells: lattice.cells,
+        boundary: lattice.boundary,
+        sites: lattice.sites(),
+        present_sites: totals.present_sites,
+        bonds,
+        engine,
+        pressure_gpa: conditions.pressure_gpa,
+        temperature_k: conditions.temperature_k,
+        seed: conditions.seed,
+        p: bernoulli.then_some(conditions.p),
+        cell_edge_angstrom: params.cell_edge,
+        tunnel_bonds: totals.tunnel_bonds,
+        sc_bonds: totals.sc_bonds,
+        tunnel_bond_fraction: fraction(totals.tunnel_bonds),
+        sc_bond_fraction: fraction(totals.sc_bonds),
+        near_threshold_bonds: totals.near_threshold_bonds,
+        clusters: tunnel.clusters,
+        singletons: tunnel.singletons,
+        largest_cluster: tunnel.largest_cluster,
+        largest_cluster_fraction: tunnel.largest_cluster_fraction,
+        mean_cluster_size: tunnel.mean_cluster_size,
+        spans: tunnel.spans,
+        sc_spans: sc.spans,
+        states: PerAxis::from_slice(&states, lattice.axes()),
+        sc_network: sc,
+        mean_gap_ev: (!bernoulli && normal > 0).then(|| totals.gap_sum_ev / normal as f64),
+        timings,
+        elapsed_s,
+        transport: None,
+    }
 }

@@ -12,7 +12,7 @@
 //!   included (the electrodes cut the sample there); periodic bonds across the other axes stay.
 
 use super::network::{Electrode, LinearSystem, Resistor, ResistorNetwork};
-use super::{KirchhoffError, SolveOptions, Solver};
+use super::{AxisResistance, Conduction, KirchhoffError, SolveOptions, Solver};
 use crate::labels::{label_clusters, Network};
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -29,51 +29,6 @@ pub const MIN_GAP_RATIO: f64 = 1e-6;
 
 /// 1 Å in metres.
 const ANGSTROM_M: f64 = 1e-10;
-
-/// How the sample conducts along an axis.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Conduction {
-    /// A superconducting cluster joins the two faces: R = 0.
-    Superconducting,
-    /// Normal tunnels (and contracted superconducting clusters) join the faces: 0 < R < ∞.
-    Normal,
-    /// Nothing joins the faces: R = +∞.
-    Insulating,
-}
-
-/// The resistance of a lattice along one axis.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AxisResistance {
-    /// 0, 1 or 2 for x, y, z.
-    pub axis: usize,
-    /// Superconducting, normal or insulating.
-    pub conduction: Conduction,
-    /// R between the bus bars, ohm: 0, finite or +∞ (never NaN).
-    pub resistance_ohm: f64,
-    /// ρ = R·A/L, ohm·metre, with A the product of the two transverse sample extents n_i·a_i and
-    /// L = n_axis·a_axis, from the strained cell edges. Whole cells are used (not the
-    /// (n − 1)·a between the bus-bar planes) so that ρ is the sample's resistance per volume
-    /// the way a measurement on a crystal of n cells quotes it; for the 2D square lattice the
-    /// thickness is one cell edge a_z. 0 or +∞ with R.
-    pub resistivity_ohm_m: f64,
-    /// CG iterations (0 without a solve).
-    pub iterations: usize,
-    /// Final relative residual (0 without a solve).
-    pub relative_residual: f64,
-    /// Seconds building the preconditioner (the multigrid hierarchy) before the iterations;
-    /// 0 for Jacobi and without a solve.
-    pub setup_s: f64,
-    /// Resistors in the network before pruning.
-    pub resistors: usize,
-    /// Unknown potentials solved for.
-    pub free_nodes: usize,
-    /// |current| through every site at 1 V between the bus bars, amperes, when asked for; `None`
-    /// for a superconducting axis (the current at 1 V would be infinite). Sites of one
-    /// superconducting cluster share the cluster's value: a zero-resistance network has no
-    /// unique current distribution inside it, only the total through it. Pruned and absent
-    /// sites carry 0. f32 because the map is for rendering and is one value per site.
-    pub site_current_a: Option<Vec<f32>>,
-}
 
 /// Why a lattice axis cannot carry a resistance or critical-current question, if it cannot.
 pub(crate) fn check_axis(lattice: &Lattice, axis: usize) -> Result<(), String> {

@@ -15,11 +15,10 @@
 
 use super::lattice::{
     bond_gap_ratio, check_solve_inputs, count_normal_tunnels, network_with_bus_bars,
-    normal_tunnel_bits, site_chunks, superconducting_labels, AxisResistance, Conduction,
-    MIN_GAP_RATIO,
+    normal_tunnel_bits, site_chunks, superconducting_labels, MIN_GAP_RATIO,
 };
 use super::network::{Resistor, FIXED_SINK, FIXED_SOURCE, PRUNED};
-use super::{KirchhoffError, SolveOptions};
+use super::{AxisResistance, Conduction, KirchhoffError, SolveOptions};
 use rayon::prelude::*;
 use tunnelgrid_model::lattice::ForwardBond;
 use tunnelgrid_model::params::{sc_bit, tunnel_bit, PRESENT_BIT};

@@ -3,7 +3,7 @@
 
 use tunnelgrid_cpu::CpuEngine;
 use tunnelgrid_model::params::{ALL_SC_BITS, ALL_TUNNEL_BITS};
-use tunnelgrid_model::{BondParams, Boundary, Conditions, LatticeKind, Material, Model};
+use tunnelgrid_model::{BondParams, Boundary, Conditions, Engine, LatticeKind, Material, Model};
 
 /// The preset `preset` on a lattice of `kind`, `cells` and `boundary`.
 pub fn material(
@@ -37,7 +37,8 @@ pub fn build(
     let params = BondParams::new(&model.material, &model.lattice, &conditions);
     let masks = CpuEngine::default()
         .bond_masks(&model, &conditions)
-        .bond_masks;
+        .expect("valid conditions")
+        .masks;
     (model, params, masks)
 }
 

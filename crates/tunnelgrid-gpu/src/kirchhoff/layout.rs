@@ -372,9 +372,13 @@ mod tests {
             p: 0.5,
         };
         let params = BondParams::new(&model.material, &model.lattice, &conditions);
-        let masks = tunnelgrid_cpu::CpuEngine::default()
-            .bond_masks(&model, &conditions)
-            .bond_masks;
+        let masks = tunnelgrid_model::Engine::bond_masks(
+            &tunnelgrid_cpu::CpuEngine::default(),
+            &model,
+            &conditions,
+        )
+        .unwrap()
+        .masks;
         let stencil = tunnelgrid_cpu::kirchhoff::stencil::axis_stencil(
             &model.lattice,
             &params,

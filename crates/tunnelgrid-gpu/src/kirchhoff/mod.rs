@@ -23,8 +23,8 @@ use device::{Device, Scalars};
 use layout::{Layout, SELF};
 use std::time::Instant;
 use tunnelgrid_cpu::kirchhoff::stencil::AxisStencil;
-use tunnelgrid_cpu::kirchhoff::{AxisResistance, Conduction, KirchhoffError};
 use tunnelgrid_model::engine::human_bytes;
+use tunnelgrid_model::{AxisResistance, Conduction, KirchhoffError};
 use tunnelgrid_model::{BondParams, Lattice};
 
 /// Relative residual of the GPU solve (MODEL.md §7).
@@ -410,9 +410,10 @@ impl GpuEngine {
     }
 
     /// The resistance of the sample along `axis` on the device (the GPU twin of the CPU's
-    /// `axis_resistance`; the current map when `options.node_currents`).
+    /// `axis_resistance`; the current map when `options.node_currents`), with the solver's counts.
+    /// `Engine::axis_resistance` calls this with the default options.
     #[allow(clippy::too_many_arguments)]
-    pub fn axis_resistance(
+    pub fn solve_axis(
         &self,
         lattice: &Lattice,
         params: &BondParams,
