@@ -2,7 +2,7 @@
 
 use anyhow::{Context as _, Result};
 use tunnelgrid_cpu::CpuEngine;
-use tunnelgrid_gpu::GpuEngine;
+use tunnelgrid_gpu::{GpuEngine, GpuOptions};
 use tunnelgrid_model::Engine;
 
 /// What the user asked for.
@@ -37,13 +37,16 @@ pub struct Selected {
 /// Picks an engine. This is the one place that knows which engines exist.
 pub fn select(choice: EngineChoice, slabs: SlabOptions) -> Result<Selected> {
     let cpu = || {
-        let mut engine = CpuEngine::default();
-        engine.slabs = slabs.cpu_slabs;
-        Box::new(engine)
+        Box::new(match slabs.cpu_slabs {
+            Some(n) => CpuEngine::with_slabs(n),
+            None => CpuEngine::default(),
+        })
     };
-    let gpu = |mut engine: GpuEngine| {
-        engine.slab_layers = slabs.gpu_slab_layers;
-        Box::new(engine)
+    let gpu = |engine: GpuEngine| {
+        Box::new(engine.with_options(GpuOptions {
+            slab_layers: slabs.gpu_slab_layers,
+            ..GpuOptions::default()
+        }))
     };
     Ok(match choice {
         EngineChoice::Cpu => Selected {

@@ -1,6 +1,8 @@
 //! tunnelgrid: a lattice tunnel solver. This facade re-exports the model and the engines, picks
 //! an engine for `--engine auto|cpu|gpu`, and writes outputs atomically.
 
+#![warn(missing_docs)]
+
 pub mod engines;
 pub mod fields;
 pub mod output;

@@ -1,5 +1,5 @@
 //! Connected-component labelling of the tunnel or superconducting network by union-find
-//! (CPU twin of `shaders/label_*.wgsl`).
+//! (CPU twin of `shaders/labels.wgsl`; the GPU's slab merge is `shaders/remap.wgsl`).
 //!
 //! Every label is the smallest site index of its cluster, whatever the slab count, because every
 //! union links the larger root under the smaller one. That makes parent pointers always point to

@@ -6,6 +6,8 @@
 //! labels and the cluster sizes of each network (12 bytes above 2^31 sites, where the sizes need
 //! an array of their own).
 
+#![warn(missing_docs)]
+
 pub mod arrays;
 mod atomic_view;
 pub mod bonds;
@@ -31,7 +33,7 @@ pub use labels::label_clusters;
 #[derive(Debug, Clone, Default)]
 pub struct CpuEngine {
     /// Number of z-slabs labelled in parallel; `None` picks 4 per rayon thread.
-    pub slabs: Option<usize>,
+    slabs: Option<usize>,
     /// The mask and label arrays of the last analysis, kept for the next one of the same shape.
     arrays: arrays::ArrayPool,
 }

@@ -15,6 +15,7 @@ use crate::pipelines::Pipelines;
 use crate::run::{describe, Run};
 use crate::timer::Stage;
 use crate::GpuError;
+use std::sync::Arc;
 use std::time::Instant;
 use tunnelgrid_cpu::stats::bondless;
 use tunnelgrid_model::{
@@ -22,22 +23,33 @@ use tunnelgrid_model::{
     Engine, EngineError, Lattice, Model, Network, Report, ResistanceOptions, Timings,
 };
 
-/// The GPU engine.
-pub struct GpuEngine {
-    pub(crate) ctx: Context,
-    pub(crate) pipelines: Pipelines,
+/// How the GPU engine slices and labels; the defaults suit every run, tests vary them to
+/// exercise the multi-slab, streaming and per-site labelling paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GpuOptions {
     /// Largest number of z layers per slab; `None` fills each binding.
     pub slab_layers: Option<u32>,
-    /// Label blocks of cells in workgroup memory first (fast on GPUs); the default is on for
-    /// hardware adapters and off for software ones (lavapipe), where workgroup memory is slow.
-    pub block_labelling: bool,
-    /// Stream slabs through one set of buffers even when the lattice fits the device (tests use
-    /// it; runs stream by themselves when the lattice exceeds device memory).
+    /// Label blocks of cells in workgroup memory first; `None` picks by adapter: on for hardware
+    /// GPUs, off for software ones (lavapipe), where workgroup memory is slow.
+    pub block_labelling: Option<bool>,
+    /// Stream slabs through one set of buffers even when the lattice fits the device (runs
+    /// stream by themselves when the lattice exceeds device memory).
     pub force_streaming: bool,
 }
 
+/// The GPU engine: a device with its compiled pipelines, and the options it runs with.
+/// `with_options` makes a sibling that shares the device and pipelines (cheap: nothing is
+/// compiled again).
+pub struct GpuEngine {
+    pub(crate) ctx: Arc<Context>,
+    pub(crate) pipelines: Arc<Pipelines>,
+    pub(crate) slab_layers: Option<u32>,
+    pub(crate) block_labelling: bool,
+    pub(crate) force_streaming: bool,
+}
+
 impl GpuEngine {
-    /// Opens the best adapter and compiles the pipelines.
+    /// Opens the best adapter and compiles the pipelines, with the default options.
     pub fn new() -> Result<Self, GpuError> {
         let ctx = Context::new()?;
         let pipelines = Pipelines::new(&ctx.device);
@@ -47,14 +59,26 @@ impl GpuEngine {
             .map_err(|e| GpuError::Device(e.to_string()))?;
         ctx.take_error()
             .map_err(|e| GpuError::Device(format!("compiling the WGSL pipelines: {e}")))?;
-        let block_labelling = ctx.info.device_type != wgpu::DeviceType::Cpu;
-        Ok(Self {
-            ctx,
-            pipelines,
+        let engine = Self {
+            ctx: Arc::new(ctx),
+            pipelines: Arc::new(pipelines),
             slab_layers: None,
-            block_labelling,
+            block_labelling: false,
             force_streaming: false,
-        })
+        };
+        Ok(engine.with_options(GpuOptions::default()))
+    }
+
+    /// This engine's device and pipelines with other options.
+    pub fn with_options(&self, options: GpuOptions) -> Self {
+        let hardware = self.ctx.info.device_type != wgpu::DeviceType::Cpu;
+        Self {
+            ctx: self.ctx.clone(),
+            pipelines: self.pipelines.clone(),
+            slab_layers: options.slab_layers,
+            block_labelling: options.block_labelling.unwrap_or(hardware),
+            force_streaming: options.force_streaming,
+        }
     }
 
     /// The context (adapter, device, limits).

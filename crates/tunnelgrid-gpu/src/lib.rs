@@ -2,6 +2,8 @@
 //! WGSL compute shaders run through wgpu (Vulkan, Metal, DX12; lavapipe in CI), equal to the CPU
 //! reference engine (MODEL.md §5).
 
+#![warn(missing_docs)]
+
 pub mod context;
 pub mod engine;
 mod host;
@@ -14,7 +16,7 @@ pub mod shader_source;
 pub mod timer;
 
 pub use context::{adapters, AdapterSummary, Context};
-pub use engine::GpuEngine;
+pub use engine::{GpuEngine, GpuOptions};
 pub use kirchhoff::{GpuResistance, GpuSolveError, GpuSolveOptions};
 pub use wgpu::DeviceType;
 

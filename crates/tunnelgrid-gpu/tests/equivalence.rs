@@ -8,7 +8,7 @@
 use proptest::prelude::*;
 use std::sync::{Mutex, OnceLock};
 use tunnelgrid_cpu::{label_clusters, CpuEngine};
-use tunnelgrid_gpu::GpuEngine;
+use tunnelgrid_gpu::{GpuEngine, GpuOptions};
 use tunnelgrid_model::presets::preset;
 use tunnelgrid_model::{
     BondParams, Boundary, Conditions, Engine, LatticeKind, Mode, Model, Network, Occupancy, Report,
@@ -73,9 +73,13 @@ fn assert_engines_agree_streaming(
     streaming: bool,
 ) {
     let Some(gpu) = engine() else { return };
-    let mut gpu = gpu.lock().unwrap();
-    gpu.slab_layers = slab_layers;
-    gpu.force_streaming = streaming;
+    let shared = gpu.lock().unwrap();
+    let options = GpuOptions {
+        slab_layers,
+        force_streaming: streaming,
+        ..GpuOptions::default()
+    };
+    let gpu = shared.with_options(options);
     let cpu = CpuEngine::default();
     let what = format!(
         "{} {} {:?} {:?} slab layers {slab_layers:?} streaming {streaming}",
@@ -108,9 +112,11 @@ fn assert_engines_agree_streaming(
         "{what}"
     );
     // Both labelling strategies: blocks in workgroup memory (hardware default) and global only.
-    let default_strategy = gpu.block_labelling;
     for blocks in [true, false] {
-        gpu.block_labelling = blocks;
+        let gpu = shared.with_options(GpuOptions {
+            block_labelling: Some(blocks),
+            ..options
+        });
         for network in [Network::Tunnel, Network::Superconducting] {
             let gpu_labels = gpu
                 .cluster_roots(model, conditions, &fields.masks, network)
@@ -137,8 +143,6 @@ fn assert_engines_agree_streaming(
             assert_eq!(g, c, "{what}: reports differ (block labelling {blocks})");
         }
     }
-    gpu.block_labelling = default_strategy;
-    gpu.force_streaming = false;
 }
 
 #[test]

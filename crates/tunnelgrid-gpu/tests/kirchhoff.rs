@@ -16,7 +16,7 @@ use lattices::{build, material, tunnel_network};
 use std::sync::{Mutex, OnceLock};
 use tunnelgrid_cpu::kirchhoff::stencil::axis_stencil;
 use tunnelgrid_cpu::kirchhoff::{axis_resistance, Conduction, SolveOptions};
-use tunnelgrid_gpu::{GpuEngine, GpuResistance, GpuSolveOptions};
+use tunnelgrid_gpu::{GpuEngine, GpuOptions, GpuResistance, GpuSolveOptions};
 use tunnelgrid_model::params::{sc_bit, tunnel_bit, ALL_SC_BITS};
 use tunnelgrid_model::{BondParams, Boundary, Conditions, Lattice, LatticeKind, Model};
 
@@ -37,12 +37,18 @@ fn engine() -> Option<&'static Mutex<GpuEngine>> {
         .as_ref()
 }
 
-/// The engine, with its slab thickness back at the default: a test that panicked while it had
-/// set one (the mutex is then poisoned, and recovered here) leaves no trace in the others.
+/// The shared engine, one test at a time (a test that panicked poisons the mutex, recovered
+/// here: the engine itself is immutable, so nothing of that test is left in it).
 fn locked(gpu: &Mutex<GpuEngine>) -> std::sync::MutexGuard<'_, GpuEngine> {
-    let mut engine = gpu.lock().unwrap_or_else(|e| e.into_inner());
-    engine.slab_layers = None;
-    engine
+    gpu.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The same device and pipelines with at most `layers` z layers per slab.
+fn with_slabs(gpu: &GpuEngine, layers: Option<u32>) -> GpuEngine {
+    gpu.with_options(GpuOptions {
+        slab_layers: layers,
+        ..GpuOptions::default()
+    })
 }
 
 /// The GPU resistance along `axis`.
@@ -338,7 +344,7 @@ fn insulating_and_superconducting_samples() {
 /// The resistance along every axis with the vectors cut into slabs of at most `layers` z
 /// layers, against `expected` per axis.
 fn assert_slabs_agree(
-    gpu: &mut GpuEngine,
+    gpu: &GpuEngine,
     model: &Model,
     params: &BondParams,
     masks: &[u32],
@@ -347,9 +353,9 @@ fn assert_slabs_agree(
 ) {
     let nz = model.lattice.cells[2];
     for layers in [1, 2, 5] {
-        gpu.slab_layers = Some(layers);
+        let sliced = with_slabs(gpu, Some(layers));
         for (axis, &expected) in expected.iter().enumerate() {
-            let result = gpu_resistance(gpu, &model.lattice, params, masks, axis);
+            let result = gpu_resistance(&sliced, &model.lattice, params, masks, axis);
             assert_eq!(result.slabs as u32, nz.div_ceil(layers), "{what}");
             assert_rel(
                 result.axis.resistance_ohm,
@@ -359,13 +365,12 @@ fn assert_slabs_agree(
             );
         }
     }
-    gpu.slab_layers = None;
 }
 
 #[test]
 fn slabs_of_any_thickness_agree_with_a_dense_solve() {
     let Some(gpu) = engine() else { return };
-    let mut gpu = locked(gpu);
+    let gpu = locked(gpu);
     // Tunnel mode with vacancies and finite superconducting clusters, which thin slabs cut into
     // several segments each; periodic z, so the first and last slabs exchange halos.
     let (model, params, masks) = tunnel_network();
@@ -388,7 +393,7 @@ fn slabs_of_any_thickness_agree_with_a_dense_solve() {
     let expected: Vec<f64> = (0..3)
         .map(|axis| dense_lattice_resistance(&model.lattice, &params, &masks, axis))
         .collect();
-    assert_slabs_agree(&mut gpu, &model, &params, &masks, &expected, "tunnel sc");
+    assert_slabs_agree(&gpu, &model, &params, &masks, &expected, "tunnel sc");
 
     // Bond percolation on bcc (backward bonds across the basis reach the layer below) with open
     // z, and on fcc with periodic z.
@@ -408,7 +413,7 @@ fn slabs_of_any_thickness_agree_with_a_dense_solve() {
             .collect();
         assert!(expected.iter().all(|r| r.is_finite()), "{kind:?} conducts");
         assert_slabs_agree(
-            &mut gpu,
+            &gpu,
             &model,
             &params,
             &masks,
@@ -421,7 +426,7 @@ fn slabs_of_any_thickness_agree_with_a_dense_solve() {
 #[test]
 fn the_current_map_matches_the_cpu_solver() {
     let Some(gpu) = engine() else { return };
-    let mut gpu = locked(gpu);
+    let gpu = locked(gpu);
     // Superconducting clusters, some of them electrodes, and a bond network near threshold.
     let tunnel = tunnel_network();
     let m = material(
@@ -440,7 +445,7 @@ fn the_current_map_matches_the_cpu_solver() {
     };
     for (what, (model, params, masks)) in [("tunnel", tunnel), ("bond p = 0.3", bond)] {
         for (axis, layers) in [(0, None), (1, None), (2, Some(3))] {
-            gpu.slab_layers = layers;
+            let sliced = with_slabs(&gpu, layers);
             let cpu = axis_resistance(
                 &model.lattice,
                 &params,
@@ -454,7 +459,8 @@ fn the_current_map_matches_the_cpu_solver() {
                 |_, _| {},
             )
             .unwrap();
-            let result = gpu_resistance_with(&gpu, &model.lattice, &params, &masks, axis, &options);
+            let result =
+                gpu_resistance_with(&sliced, &model.lattice, &params, &masks, axis, &options);
             let (Some(expected), Some(got)) = (cpu.site_current_a, result.axis.site_current_a)
             else {
                 panic!("{what} axis {axis}: both solvers map the current");
@@ -470,7 +476,6 @@ fn the_current_map_matches_the_cpu_solver() {
             }
         }
     }
-    gpu.slab_layers = None;
 }
 
 /// A reproducible direction in [−1, 1) per site (a 64-bit LCG).
@@ -495,7 +500,7 @@ fn random_direction(sites: usize, seed: u64) -> Vec<f64> {
 #[test]
 fn the_device_operator_equals_its_cpu_twin_entry_by_entry() {
     let Some(gpu) = engine() else { return };
-    let mut gpu = locked(gpu);
+    let gpu = locked(gpu);
     let mut cases = vec![("tunnel sc".to_string(), tunnel_network())];
     for kind in LatticeKind::ALL {
         let cells = if kind.is_2d() { [9, 8, 1] } else { [5, 4, 5] };
@@ -548,8 +553,9 @@ fn the_device_operator_equals_its_cpu_twin_entry_by_entry() {
             let largest = expected.iter().fold(0.0f64, |m, e| m.max(e.abs()));
             assert!(largest > 0.0, "{what} axis {axis}");
             for layers in [None, Some(1), Some(2)] {
-                gpu.slab_layers = layers;
-                let got = gpu.apply_stencil(&stencil, params, &p).unwrap();
+                let got = with_slabs(&gpu, layers)
+                    .apply_stencil(&stencil, params, &p)
+                    .unwrap();
                 for (site, (g, e)) in got.iter().zip(&expected).enumerate() {
                     assert!(
                         (g - e).abs() <= 1e-5 * largest,
@@ -560,7 +566,6 @@ fn the_device_operator_equals_its_cpu_twin_entry_by_entry() {
             }
         }
     }
-    gpu.slab_layers = None;
     assert!(compared >= 3 * 30, "{compared} comparisons");
 }
 

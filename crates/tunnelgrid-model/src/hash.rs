@@ -4,7 +4,7 @@
 //! same seed gives the same lattice on every engine, slab decomposition and GPU. The hash is
 //! murmur3's 32-bit block mix and finaliser over five words (seed lo/hi, site lo/hi, stream),
 //! chosen because it needs only u32 multiply, xor, rotate and shift, which WGSL has
-//! (`shaders/hash.wgsl` is the twin of this file).
+//! (`site_hash`, `fmix32` and `irwin_hall` in `shaders/common.wgsl` are the twins of this file).
 
 /// Stream of displacement component 0 (x); components 1 and 2 use streams 1 and 2.
 pub const STREAM_DISPLACEMENT: u32 = 0;

@@ -2,6 +2,8 @@
 //! state, overlap/tunnel/gap laws, materials (TOML presets) and the report every engine returns.
 //! No GPU or I/O code lives here: both engines build on this crate.
 
+#![warn(missing_docs)]
+
 pub mod config;
 pub mod engine;
 pub mod eos;

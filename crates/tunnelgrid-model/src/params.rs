@@ -3,7 +3,8 @@
 //! `BondParams::new` turns a material and conditions into f32/u32 constants on the host (in f64,
 //! then rounded once), so the CPU engine and the GPU shaders start from the same bits. The site
 //! functions here (`is_present`, `species`, `displacement`) and `BondParams::classify` are the
-//! CPU twins of `shaders/sites.wgsl` and `shaders/bonds.wgsl`.
+//! CPU twins of `is_present`, `species_of`, `displacement` and `site_mask` in
+//! `shaders/bonds.wgsl`.
 
 use crate::config::{Material, Mode, SpeciesPattern};
 use crate::eos;

@@ -4,6 +4,8 @@
 //! Every picture is drawn into an RGB buffer (plotters' bitmap backend with an embedded font, so
 //! no system font package is needed) and written atomically as PNG by [`png::write_rgb_png`].
 
+#![warn(missing_docs)]
+
 pub mod colormap;
 pub mod heatmap;
 pub mod overlay;
