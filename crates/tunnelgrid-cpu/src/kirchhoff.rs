@@ -17,14 +17,15 @@ mod amg;
 mod cg;
 mod lattice;
 mod network;
-pub mod stencil;
 
-pub use lattice::{
-    axis_linear_system, axis_resistance, bond_gap_ratio, resistances, resistivity, MIN_GAP_RATIO,
-};
+pub use lattice::{axis_linear_system, axis_resistance, resistances};
 pub use network::{Electrode, LinearSystem, Resistor, ResistorNetwork, Solution, MAX_NODES};
+pub use tunnelgrid_host::axis::{bond_gap_ratio, resistivity, MIN_GAP_RATIO};
+/// The f64 stencil of one axis (the GPU solver's CPU twin) lives with the host algorithms.
+pub use tunnelgrid_host::stencil;
 
-pub(crate) use lattice::{check_axis, collect_axis_bonds, face_sites};
+pub(crate) use lattice::collect_axis_bonds;
+pub(crate) use tunnelgrid_host::axis::{check_axis, face_sites};
 
 pub use tunnelgrid_model::resistance::{AxisResistance, Conduction, KirchhoffError, Solver};
 
@@ -64,7 +65,7 @@ impl Default for SolveOptions {
 impl SolveOptions {
     /// Refuses a solve that needs more than the memory limit (or the system's available memory).
     pub(crate) fn check_memory(&self, needed_bytes: u64) -> Result<(), KirchhoffError> {
-        let available = self.memory_limit.or_else(crate::available_memory);
+        let available = self.memory_limit.or_else(tunnelgrid_host::available_memory);
         match available {
             Some(available_bytes) if needed_bytes > available_bytes => {
                 Err(KirchhoffError::OutOfMemory {

@@ -9,15 +9,12 @@
 #![warn(missing_docs)]
 
 pub mod arrays;
-mod atomic_view;
 pub mod bonds;
-pub mod geometry;
 pub mod kirchhoff;
 pub mod labels;
 pub mod maxflow;
 pub mod newman_ziff;
 pub mod stats;
-pub mod wrap;
 
 use std::time::Instant;
 use tunnelgrid_model::params::PRESENT_BIT;
@@ -28,6 +25,7 @@ use tunnelgrid_model::{
 
 pub use bonds::evaluate_bonds;
 pub use labels::label_clusters;
+pub use tunnelgrid_host::{available_memory, geometry, wrap};
 
 /// The CPU engine.
 #[derive(Debug, Clone, Default)]
@@ -90,85 +88,6 @@ pub fn export_labels(masks: &[u32], mut roots: Vec<u32>) -> Vec<u32> {
         };
     }
     roots
-}
-
-/// Bytes of memory this process can still get (None where nothing is known): the least of the
-/// system's available memory (/proc/meminfo), the headroom under the address-space limit
-/// (`ulimit -v`, RLIMIT_AS) and the headroom under the memory limit of the process's cgroup
-/// (containers, `systemd-run -p MemoryMax=`). A run refused here gets a clear message; one
-/// that passed MemAvailable alone could abort on a failed allocation under either limit.
-pub fn available_memory() -> Option<u64> {
-    [
-        system_available(),
-        address_space_headroom(),
-        cgroup_headroom(),
-    ]
-    .into_iter()
-    .flatten()
-    .min()
-}
-
-/// `MemAvailable` of /proc/meminfo.
-fn system_available() -> Option<u64> {
-    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
-    kib_field(&info, "MemAvailable:")
-}
-
-/// A `Name:   123 kB` line of a /proc file, in bytes.
-fn kib_field(text: &str, name: &str) -> Option<u64> {
-    let line = text.lines().find(|l| l.starts_with(name))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
-}
-
-/// RLIMIT_AS less the address space already mapped (VmSize).
-fn address_space_headroom() -> Option<u64> {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit only writes the struct it is given.
-    if unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut limit) } != 0
-        || limit.rlim_cur == libc::RLIM_INFINITY
-    {
-        return None;
-    }
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let mapped = kib_field(&status, "VmSize:").unwrap_or(0);
-    Some(limit.rlim_cur.saturating_sub(mapped))
-}
-
-/// The cgroup's memory limit less its usage: cgroup v2 (`memory.max`, `memory.current`) or v1
-/// (`memory.limit_in_bytes`, `memory.usage_in_bytes`).
-fn cgroup_headroom() -> Option<u64> {
-    let read_u64 =
-        |path: &str| -> Option<u64> { std::fs::read_to_string(path).ok()?.trim().parse().ok() };
-    let membership = std::fs::read_to_string("/proc/self/cgroup").ok()?;
-    for line in membership.lines() {
-        // v2: "0::/path"; v1: "N:memory:/path" (or with other controllers joined by commas).
-        let mut parts = line.splitn(3, ':');
-        let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
-        let (limit, usage) = if controllers.is_empty() {
-            let dir = format!("/sys/fs/cgroup{path}");
-            (
-                read_u64(&format!("{dir}/memory.max")),
-                read_u64(&format!("{dir}/memory.current")),
-            )
-        } else if controllers.split(',').any(|c| c == "memory") {
-            let dir = format!("/sys/fs/cgroup/memory{path}");
-            (
-                read_u64(&format!("{dir}/memory.limit_in_bytes")),
-                read_u64(&format!("{dir}/memory.usage_in_bytes")),
-            )
-        } else {
-            continue;
-        };
-        // "max" (no limit) does not parse; v1 writes a huge number for none.
-        if let Some(limit) = limit.filter(|&l| l < 1 << 60) {
-            return Some(limit.saturating_sub(usage.unwrap_or(0)));
-        }
-    }
-    None
 }
 
 impl Engine for CpuEngine {

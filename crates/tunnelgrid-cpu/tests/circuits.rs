@@ -1489,7 +1489,8 @@ fn the_gpu_stencil_is_the_same_network() {
     let (model, params, masks) = build(material, 150.0, 300.0, 0.5, 3);
     let lattice = &model.lattice;
     for axis in 0..3 {
-        let stencil = axis_stencil(lattice, &params, &masks, None, axis, &options()).unwrap();
+        let stencil =
+            axis_stencil(lattice, &params, &masks, None, axis, &Default::default()).unwrap();
         let n = stencil.sites();
         let free: Vec<bool> = (0..n)
             .map(|s| stencil.role(s as u32) == Some(NodeRole::Free))

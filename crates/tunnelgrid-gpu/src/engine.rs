@@ -17,7 +17,7 @@ use crate::timer::Stage;
 use crate::GpuError;
 use std::sync::Arc;
 use std::time::Instant;
-use tunnelgrid_cpu::stats::bondless;
+use tunnelgrid_host::sizes::bondless;
 use tunnelgrid_model::{
     build_report, AxisSolution, BondMasks, BondParams, ClusterStats, Conditions, DeviceStageTimes,
     Engine, EngineError, Lattice, Model, Network, Report, ResistanceOptions, Timings,

@@ -6,9 +6,9 @@ use crate::io::{coarse_groups, table};
 use crate::run::Run;
 use crate::timer::Stage;
 use std::collections::{HashMap, HashSet};
-use tunnelgrid_cpu::geometry::{for_each_face_site, LayerWalker};
-use tunnelgrid_cpu::stats::SizeTotals;
-use tunnelgrid_cpu::wrap::{join_periodic_faces, ShiftForest, WrapFlags};
+use tunnelgrid_host::geometry::{for_each_face_site, LayerWalker};
+use tunnelgrid_host::sizes::SizeTotals;
+use tunnelgrid_host::wrap::{join_periodic_faces, ShiftForest, WrapFlags};
 use tunnelgrid_model::Network;
 use tunnelgrid_model::{ClusterStats, EngineError};
 

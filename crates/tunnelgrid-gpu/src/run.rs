@@ -85,7 +85,7 @@ impl<'a> Run<'a> {
         // adapters report a failed allocation through the out-of-memory error scope.
         let software = ctx.info.device_type == wgpu::DeviceType::Cpu;
         let host_memory = if software {
-            tunnelgrid_cpu::available_memory()
+            tunnelgrid_host::available_memory()
         } else {
             None
         };

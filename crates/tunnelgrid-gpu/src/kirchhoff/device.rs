@@ -8,7 +8,7 @@ use crate::io::{coarse_groups, WORKGROUP};
 use crate::params::slab_params;
 use crate::timer::Stage;
 use crate::GpuError;
-use tunnelgrid_cpu::kirchhoff::stencil::AxisStencil;
+use tunnelgrid_host::stencil::AxisStencil;
 use tunnelgrid_model::engine::human_bytes;
 use tunnelgrid_model::BondParams;
 

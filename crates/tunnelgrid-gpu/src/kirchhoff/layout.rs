@@ -19,7 +19,7 @@
 //! a cluster is.
 
 use crate::params::{plan_slabs, Slab};
-use tunnelgrid_cpu::kirchhoff::stencil::{AxisStencil, NodeRole, NO_NODE};
+use tunnelgrid_host::stencil::{AxisStencil, NodeRole, NO_NODE};
 use tunnelgrid_model::{Boundary, Lattice};
 
 /// Node code of a site with no free node (electrode, pruned, absent).
@@ -379,7 +379,7 @@ mod tests {
         )
         .unwrap()
         .masks;
-        let stencil = tunnelgrid_cpu::kirchhoff::stencil::axis_stencil(
+        let stencil = tunnelgrid_host::stencil::axis_stencil(
             &model.lattice,
             &params,
             &masks,

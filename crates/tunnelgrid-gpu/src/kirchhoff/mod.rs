@@ -22,7 +22,7 @@ use crate::GpuError;
 use device::{Device, Scalars};
 use layout::{Layout, SELF};
 use std::time::Instant;
-use tunnelgrid_cpu::kirchhoff::stencil::AxisStencil;
+use tunnelgrid_host::stencil::AxisStencil;
 use tunnelgrid_model::engine::human_bytes;
 use tunnelgrid_model::{AxisResistance, Conduction, KirchhoffError};
 use tunnelgrid_model::{BondParams, Lattice};
@@ -124,7 +124,7 @@ fn plan(engine: &GpuEngine, lattice: &Lattice) -> Result<u32, GpuError> {
         let slabs = lattice.cells[2].div_ceil(layers) as u64;
         let windows = lattice.sites() + 2 * slabs * layer;
         let needed = windows * device::bytes_per_window_site(k_count as usize);
-        if let Some(available) = tunnelgrid_cpu::available_memory() {
+        if let Some(available) = tunnelgrid_host::available_memory() {
             if needed > available {
                 return Err(GpuError::OutOfMemory {
                     needed: human_bytes(needed),
@@ -425,7 +425,7 @@ impl GpuEngine {
     ) -> Result<GpuResistance, GpuSolveError> {
         // Refuse a lattice the device cannot hold before building anything on the host.
         plan(self, lattice)?;
-        let stencil = tunnelgrid_cpu::kirchhoff::stencil::axis_stencil(
+        let stencil = tunnelgrid_host::stencil::axis_stencil(
             lattice,
             params,
             masks,

@@ -13,16 +13,38 @@
 //! The network (nodes, resistors r = R0·max(Δ/Δ0, MIN_GAP_RATIO), bus bars, pruning) is the one
 //! `axis_resistance` builds; only its storage differs.
 
-use super::lattice::{
-    bond_gap_ratio, check_solve_inputs, count_normal_tunnels, network_with_bus_bars,
-    normal_tunnel_bits, site_chunks, superconducting_labels, MIN_GAP_RATIO,
+use crate::axis::{
+    bond_gap_ratio, check_solve_inputs, count_normal_tunnels, face_sites, normal_tunnel_bits,
+    resistivity, site_chunks, superconducting_roots, MIN_GAP_RATIO,
 };
-use super::network::{Resistor, FIXED_SINK, FIXED_SOURCE, PRUNED};
-use super::{AxisResistance, Conduction, KirchhoffError, SolveOptions};
+use crate::labels::network_roots;
 use rayon::prelude::*;
 use tunnelgrid_model::lattice::ForwardBond;
 use tunnelgrid_model::params::{sc_bit, tunnel_bit, PRESENT_BIT};
-use tunnelgrid_model::{BondParams, Lattice};
+use tunnelgrid_model::{AxisResistance, BondParams, Conduction, KirchhoffError, Lattice, Network};
+
+/// What a stencil build may use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StencilOptions {
+    /// Bytes the build may use; `None` asks the system (`available_memory`) and does not check
+    /// where the system cannot tell.
+    pub memory_limit: Option<u64>,
+}
+
+impl StencilOptions {
+    /// Refuses a build that needs more than the limit (or the system's available memory).
+    fn check_memory(&self, needed_bytes: u64) -> Result<(), KirchhoffError> {
+        match self.memory_limit.or_else(crate::available_memory) {
+            Some(available_bytes) if needed_bytes > available_bytes => {
+                Err(KirchhoffError::OutOfMemory {
+                    needed_bytes,
+                    available_bytes,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+}
 
 /// `node` of a site that belongs to no kept node (absent, or pruned).
 pub const NO_NODE: u32 = u32::MAX;
@@ -359,7 +381,7 @@ impl AxisStencil {
                 Conduction::Insulating
             },
             resistance_ohm,
-            resistivity_ohm_m: super::resistivity(&self.lattice, params, self.axis, resistance_ohm),
+            resistivity_ohm_m: resistivity(&self.lattice, params, self.axis, resistance_ohm),
             iterations,
             relative_residual: if b_norm == 0.0 {
                 0.0
@@ -383,7 +405,7 @@ impl AxisStencil {
             axis: self.axis,
             conduction: self.conduction,
             resistance_ohm,
-            resistivity_ohm_m: super::resistivity(&self.lattice, params, self.axis, resistance_ohm),
+            resistivity_ohm_m: resistivity(&self.lattice, params, self.axis, resistance_ohm),
             iterations: 0,
             relative_residual: 0.0,
             setup_s: 0.0,
@@ -421,7 +443,7 @@ pub fn axis_stencil(
     masks: &[u32],
     sc_labels: Option<&[u32]>,
     axis: usize,
-    options: &SolveOptions,
+    options: &StencilOptions,
 ) -> Result<AxisStencil, KirchhoffError> {
     // Two node indices below NO_NODE stay free for the electrodes.
     check_solve_inputs(lattice, masks, sc_labels, axis, NO_NODE as u64 - 3)?;
@@ -432,7 +454,11 @@ pub fn axis_stencil(
     let k_count = lattice.max_forward_bonds();
     options.check_memory(stencil_bytes(sites, k_count as u64, normal_bonds))?;
 
-    let labels = (!bernoulli).then(|| superconducting_labels(lattice, masks, sc_labels, axis));
+    let labels = (!bernoulli).then(|| {
+        superconducting_roots(lattice, masks, sc_labels, axis, |masks| {
+            network_roots(lattice, masks, Network::Superconducting)
+        })
+    });
     let node_of = |site: u64| match &labels {
         Some(l) => l[site as usize],
         None => site as u32,
@@ -440,7 +466,7 @@ pub fn axis_stencil(
 
     let present = |site: u64| masks[site as usize] & PRESENT_BIT != 0;
     // Bus bars, exactly as `axis_resistance` sets them.
-    let Some(mut network) = network_with_bus_bars(lattice, masks, axis, node_of) else {
+    let Some(electrode) = bus_bars(lattice, masks, axis, node_of) else {
         return Ok(AxisStencil::empty(
             lattice,
             axis,
@@ -486,30 +512,27 @@ pub fn axis_stencil(
         });
 
     // Pruning: the component of the resistor graph (with the bus bars) holding both electrodes.
-    let resistors: Vec<Resistor> = conductance
-        .par_chunks(k_count)
-        .enumerate()
-        .flat_map_iter(|(site, per_site)| {
-            let (cell, b) = lattice.coords(site as u64);
-            let node_of = &node_of;
-            per_site
-                .iter()
-                .enumerate()
-                .filter(|(_, &g)| g != 0.0)
-                .filter_map(move |(k, &g)| {
-                    let bond = &lattice.forward_bonds(b)[k];
-                    lattice.neighbour(cell, bond).map(|nb| Resistor {
-                        a: node_of(site as u64),
-                        b: node_of(nb.site),
-                        conductance_s: g,
-                    })
-                })
-        })
-        .collect();
-    let resistor_count = resistors.len();
-    network.add_resistors(resistors);
-    network.validate(options)?;
-    let Some((index, free)) = network.prune() else {
+    let mut resistor_count = 0;
+    let mut components = Components::new(sites as usize);
+    for (site, per_site) in conductance.chunks(k_count).enumerate() {
+        let (cell, b) = lattice.coords(site as u64);
+        for (k, &g) in per_site.iter().enumerate() {
+            if g == 0.0 {
+                continue;
+            }
+            if !g.is_finite() {
+                return Err(KirchhoffError::InvalidNetwork(format!(
+                    "bond {k} of site {site} has conductance {g} S; conductances must be finite"
+                )));
+            }
+            let bond = &lattice.forward_bonds(b)[k];
+            if let Some(nb) = lattice.neighbour(cell, bond) {
+                resistor_count += 1;
+                components.join(node_of(site as u64), node_of(nb.site));
+            }
+        }
+    }
+    let Some(role) = components.roles_connected_to_both(&electrode) else {
         return Ok(AxisStencil::empty(
             lattice,
             axis,
@@ -517,17 +540,7 @@ pub fn axis_stencil(
             resistor_count,
         ));
     };
-    drop(network);
-    let role: Vec<u8> = index
-        .par_iter()
-        .map(|&i| match i {
-            PRUNED => ROLE_NONE,
-            FIXED_SOURCE => ROLE_SOURCE,
-            FIXED_SINK => ROLE_SINK,
-            _ => ROLE_FREE,
-        })
-        .collect();
-    drop(index);
+    let free = role.iter().filter(|&&r| r == ROLE_FREE).count();
     let node: Vec<u32> = (0..sites)
         .into_par_iter()
         .map(|site| {
@@ -612,4 +625,91 @@ pub fn axis_stencil(
     stencil.gather_clusters(&mut diagonal);
     stencil.diagonal = diagonal;
     Ok(stencil)
+}
+
+/// The electrode of every node along `axis` (`ROLE_SOURCE` on the first face layer,
+/// `ROLE_SINK` on the last, `ROLE_NONE` elsewhere), the node of a site being `node(site)`;
+/// `None` when one node lies on both faces: a superconducting cluster shorts the bus bars.
+fn bus_bars(
+    lattice: &Lattice,
+    masks: &[u32],
+    axis: usize,
+    node: impl Fn(u64) -> u32,
+) -> Option<Vec<u8>> {
+    let n = lattice.cells[axis];
+    let mut electrode = vec![ROLE_NONE; lattice.sites() as usize];
+    let present = |site: u64| masks[site as usize] & PRESENT_BIT != 0;
+    for site in face_sites(lattice, axis, 0).filter(|&s| present(s)) {
+        electrode[node(site) as usize] = ROLE_SOURCE;
+    }
+    for site in face_sites(lattice, axis, n - 1).filter(|&s| present(s)) {
+        let v = node(site) as usize;
+        if electrode[v] == ROLE_SOURCE {
+            return None;
+        }
+        electrode[v] = ROLE_SINK;
+    }
+    Some(electrode)
+}
+
+/// Connected components of the nodes under the resistors (union-find, smaller root wins).
+struct Components {
+    parent: Vec<u32>,
+}
+
+impl Components {
+    fn new(nodes: usize) -> Self {
+        Self {
+            parent: (0..nodes as u32).collect(),
+        }
+    }
+
+    fn find(&mut self, mut x: u32) -> u32 {
+        while self.parent[x as usize] != x {
+            let up = self.parent[self.parent[x as usize] as usize];
+            self.parent[x as usize] = up;
+            x = up;
+        }
+        x
+    }
+
+    fn join(&mut self, a: u32, b: u32) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            let (low, high) = if ra < rb { (ra, rb) } else { (rb, ra) };
+            self.parent[high as usize] = low;
+        }
+    }
+
+    /// Each node's role in the component holding both electrodes (each electrode's nodes are
+    /// one conductor, the bus bar), `ROLE_NONE` outside it; `None` when an electrode is empty or
+    /// the two are not connected (R = ∞).
+    fn roles_connected_to_both(mut self, electrode: &[u8]) -> Option<Vec<u8>> {
+        let first = |role| electrode.iter().position(|&e| e == role).map(|i| i as u32);
+        let (source, sink) = (first(ROLE_SOURCE)?, first(ROLE_SINK)?);
+        for (node, &e) in electrode.iter().enumerate() {
+            match e {
+                ROLE_SOURCE => self.join(source, node as u32),
+                ROLE_SINK => self.join(sink, node as u32),
+                _ => {}
+            }
+        }
+        let root = self.find(source);
+        if self.find(sink) != root {
+            return None;
+        }
+        Some(
+            (0..electrode.len() as u32)
+                .map(|node| {
+                    if self.find(node) != root {
+                        ROLE_NONE
+                    } else if electrode[node as usize] == ROLE_NONE {
+                        ROLE_FREE
+                    } else {
+                        electrode[node as usize]
+                    }
+                })
+                .collect(),
+        )
+    }
 }
