@@ -45,7 +45,7 @@ fn periodic_face_sites(run: &Run<'_>) -> Vec<u32> {
 
 /// Reads (mask, label) of each of the sorted `sites` from whichever slab holds it, in chunks
 /// that fit one storage binding, loading only the slabs that hold some of them.
-fn gather(run: &Run<'_>, sites: &[u32]) -> Result<Vec<(u32, u32)>, EngineError> {
+pub(crate) fn gather(run: &Run<'_>, sites: &[u32]) -> Result<Vec<(u32, u32)>, EngineError> {
     let ctx = run.ctx();
     let p = &run.engine.pipelines;
     let chunk = (ctx.max_words_per_binding() / 2 - 1).max(1) as usize;

@@ -15,6 +15,9 @@ mod run;
 pub mod shader_source;
 pub mod timer;
 
+#[cfg(test)]
+mod stage_tests;
+
 pub use context::{adapters, AdapterSummary, Context};
 pub use engine::{GpuEngine, GpuOptions};
 pub use kirchhoff::{GpuResistance, GpuSolveError, GpuSolveOptions};
