@@ -1,5 +1,5 @@
 // Jacobi-preconditioned conjugate gradients on the lattice Laplacian of one axis, in f32 (twin of
-// crates/tunnelgrid-cpu/src/kirchhoff/stencil.rs, whose f64 residual drives the iterative
+// crates/tunnelgrid-host/src/stencil.rs, whose f64 residual drives the iterative
 // refinement on the host). Matrix-free: A·p is a stencil over the lattice's forward and backward
 // bonds, neighbours from the lattice geometry, one f32 conductance per forward bond.
 //

@@ -1,5 +1,5 @@
 // Applying the host's slab merge and wrapping (twin of the relabelling in
-// crates/tunnelgrid-cpu/src/wrap.rs): `table` holds (old root, final root) pairs after a length
+// crates/tunnelgrid-host/src/wrap.rs): `table` holds (old root, final root) pairs after a length
 // word. Old roots of this slab get their final root, then every site takes its root's entry.
 #include "common.wgsl"
 
