@@ -20,7 +20,7 @@ struct Params {
 }
 
 const WORKGROUP: u32 = 256u;
-// Sites per invocation in the stages that reduce per workgroup (io::COARSEN on the host): fewer
+// Sites per invocation in the stages that reduce per workgroup (buffers::COARSEN on the host): fewer
 // workgroups mean fewer barriers and partial sums, which matters most on software devices.
 const COARSEN: u32 = 64u;
 const PRESENT_BIT: u32 = 0x80000000u;

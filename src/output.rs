@@ -6,36 +6,21 @@ use npyz::WriterBuilder;
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use tunnelgrid_render::atomic::AtomicError;
 
-/// Writes `path` atomically by calling `fill` on a buffered temporary file.
+/// Writes `path` atomically by calling `fill` on a buffered temporary file
+/// (`tunnelgrid_render::atomic`, the one atomic writer), with the failing step and path as
+/// context.
 pub fn write_atomic(
     path: &Path,
     fill: impl FnOnce(&mut BufWriter<File>) -> Result<()>,
 ) -> Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::create_dir_all(dir).with_context(|| format!("creating folder {}", dir.display()))?;
-    }
-    let tmp = temporary_path(path);
-    let result = (|| {
-        let file = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-        let mut writer = BufWriter::with_capacity(1 << 20, file);
-        fill(&mut writer)?;
-        let file = writer.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
-fn temporary_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+    tunnelgrid_render::atomic::write_atomic(path, fill).map_err(|e| match e {
+        AtomicError::Io { step, path, source } => {
+            anyhow::Error::new(source).context(format!("{step} {}", path.display()))
+        }
+        AtomicError::Fill(e) => e,
+    })
 }
 
 /// Writes text atomically.

@@ -2,7 +2,7 @@
 //! summing the clusters so joined, from O(L²) words gathered off the device. Spanning along open
 //! axes is found on the device, from face-touch bits gathered at the roots.
 
-use crate::io::{coarse_groups, table};
+use crate::buffers::{coarse_groups, table};
 use crate::run::Run;
 use crate::timer::Stage;
 use std::collections::{HashMap, HashSet};

@@ -4,10 +4,10 @@
 
 #![warn(missing_docs)]
 
+mod buffers;
 pub mod context;
 pub mod engine;
 mod host;
-mod io;
 pub mod kirchhoff;
 mod params;
 pub mod pipelines;

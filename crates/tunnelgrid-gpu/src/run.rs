@@ -5,9 +5,9 @@
 //! reused for every slab, and a slab is recomputed (bonds and labels are deterministic) each time
 //! a pass needs it — once to gather its boundary layers, once to count its clusters.
 
+use crate::buffers::{coarse_groups, table, WORKGROUP};
 use crate::context::Context;
 use crate::engine::GpuEngine;
-use crate::io::{coarse_groups, table, WORKGROUP};
 use crate::params::{
     bond_tables, occupancy_words, pack_occupancy, pair_laws, plan_slabs, slab_params, Params, Slab,
 };

@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+pub mod atomic;
 pub mod colormap;
 pub mod heatmap;
 pub mod overlay;

@@ -3,8 +3,8 @@
 
 use super::layout::{halo_copies, HaloCopy, Layout};
 use super::GpuSolveError;
+use crate::buffers::{coarse_groups, WORKGROUP};
 use crate::engine::GpuEngine;
-use crate::io::{coarse_groups, WORKGROUP};
 use crate::params::slab_params;
 use crate::timer::Stage;
 use crate::GpuError;
