@@ -10,6 +10,7 @@ pub mod picture;
 pub mod point;
 pub mod profile;
 pub mod research;
+pub mod spec;
 pub mod sweep;
 pub mod transport;
 pub mod volume;

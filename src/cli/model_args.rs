@@ -1,15 +1,11 @@
 //! The arguments that choose a model and its conditions, shared by `run` and `export`.
 
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{bail, Result};
 use clap::Args;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use tunnelgrid::engines::EngineChoice;
-use tunnelgrid::volume::read_volume;
-use tunnelgrid_model::config::short_number;
-use tunnelgrid_model::presets::preset;
-use tunnelgrid_model::{
-    Boundary, Conditions, ConfigError, LatticeKind, Material, Mode, Model, Occupancy,
-};
+use tunnelgrid::spec::{MaterialSource, ModelSpec, Names, VolumeSpec};
+use tunnelgrid_model::{Conditions, Model};
 
 /// Which material, how large, and at which conditions.
 #[derive(Args, Debug, Clone)]
@@ -78,6 +74,31 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
+    /// The library's description of what these flags ask for.
+    pub fn spec(&self) -> ModelSpec {
+        let source = match (&self.volume, &self.config) {
+            (Some(path), _) => MaterialSource::Volume(VolumeSpec {
+                path: path.clone(),
+                phase: self.phase,
+                connectivity: self.connectivity,
+                voxel_m: self.voxel,
+            }),
+            (None, Some(path)) => MaterialSource::Config(path.clone()),
+            (None, None) => {
+                MaterialSource::Preset(self.preset.clone().unwrap_or_else(|| "default".into()))
+            }
+        };
+        ModelSpec {
+            source,
+            size: self.size,
+            cells: self.cells.as_ref().map(|c| [c[0], c[1], c[2]]),
+            pressure: self.pressure,
+            temperature: self.temperature,
+            seed: self.seed,
+            p: self.p,
+        }
+    }
+
     /// Loads the material, applies the overrides and validates the whole model.
     pub fn build(&self) -> Result<(Model, Conditions)> {
         // clap's `requires` does not fire through the flattened subcommand arguments, so say it here.
@@ -89,59 +110,7 @@ impl ModelArgs {
                 bail!("--connectivity {c} applies to --volume only (lattices keep their own neighbour shell)");
             }
         }
-        let mut material = self.material()?;
-        if let Some(n) = self.size {
-            let nz = if material.lattice.kind.is_2d() { 1 } else { n };
-            material.lattice.cells = [n, n, nz];
-        }
-        if let Some(cells) = &self.cells {
-            material.lattice.cells = [cells[0], cells[1], cells[2]];
-        }
-        if self.p.is_some() && !material.mode.is_bernoulli() {
-            bail!(
-                "--p applies to the Bernoulli modes only; material '{}' is in {} mode",
-                material.name,
-                material.mode.name()
-            );
-        }
-        if let Some(p) = self.p {
-            material.bernoulli.p = p;
-        }
-        // `+ 0.0` turns −0 into 0, so no summary says "P = -0 GPa".
-        if let Some(pressure) = self.pressure {
-            material.conditions.pressure_gpa = pressure + 0.0;
-        }
-        if let Some(temperature) = self.temperature {
-            material.conditions.temperature_k = temperature + 0.0;
-        }
-        if let Some(seed) = self.seed {
-            material.conditions.seed = seed;
-        }
-        let model = Model::new(material).map_err(|e| self.name_the_flag(e))?;
-        let conditions = model.default_conditions();
-        Ok((model, conditions))
-    }
-
-    /// A config error about a value that came from a flag names the flag, not the TOML key the
-    /// flag overrides (`--pressure 1e308`, not `conditions.pressure_gpa`).
-    fn name_the_flag(&self, error: ConfigError) -> anyhow::Error {
-        let ConfigError::OutOfRange {
-            field,
-            value,
-            allowed,
-        } = &error
-        else {
-            return error.into();
-        };
-        let flag = match field.as_str() {
-            "conditions.pressure_gpa" if self.pressure.is_some() => "--pressure",
-            "conditions.temperature_k" if self.temperature.is_some() => "--temperature",
-            "bernoulli.p" if self.p.is_some() => "--p",
-            f if f.starts_with("lattice.cells") && self.size.is_some() => "--size",
-            f if f.starts_with("lattice.cells") && self.cells.is_some() => "--cells",
-            _ => return error.into(),
-        };
-        anyhow::anyhow!("{flag} {value} is out of range ({field}): allowed {allowed}")
+        self.spec().build(Names::Flags)
     }
 
     /// The engine to use. Volumes run on either engine with 6-connectivity; 18 and 26 are
@@ -164,79 +133,6 @@ impl ModelArgs {
             .filter(|&c| c != 6)
             .map(|c| format!("auto: --connectivity {c} runs on the CPU engine only"))
     }
-
-    /// The material of a volume: an sc lattice of one site per voxel, open faces, R0 = 1 ohm per
-    /// bond (--volume takes no --config yet), and the reference state (P = 0, T = T_ref) so the
-    /// cell edge is exactly the voxel size.
-    fn volume_material(&self, path: &std::path::Path) -> Result<Material> {
-        // The same range as lattice.a0 in volume mode (0.001 Å to 1 m), said in metres.
-        ensure!(
-            self.voxel.is_finite() && (MIN_VOXEL_M..=MAX_VOXEL_M).contains(&self.voxel),
-            "--voxel {} is out of range: allowed a voxel edge in metres in [{MIN_VOXEL_M:e}, {MAX_VOXEL_M}]",
-            short_number(self.voxel)
-        );
-        let volume = read_volume(path, self.phase)?;
-        let mut material = preset("default")?;
-        material.name = "volume".into();
-        material.description = format!("voxel volume {}", path.display());
-        material.mode = Mode::Volume;
-        material.lattice.kind = LatticeKind::Sc;
-        material.lattice.cells = volume.cells;
-        material.lattice.boundary = [Boundary::Open; 3];
-        material.lattice.vacancy = 0.0;
-        material.lattice.a0 = self.voxel * 1e10; // metres to Å
-        material.lattice.c_over_a = 1.0;
-        material.overlap.r0_ohm = 1.0;
-        material.conditions.pressure_gpa = 0.0;
-        material.conditions.temperature_k = material.eos.t_ref_k;
-        material.volume = Some(Occupancy(volume.occupancy));
-        // 6 is the sc lattice's own shell: left unset, so the material reads as before.
-        material.lattice.connectivity = self.connectivity.filter(|&c| c != 6);
-        Ok(material)
-    }
-
-    fn material(&self) -> Result<Material> {
-        if let Some(path) = &self.volume {
-            return self.volume_material(path);
-        }
-        if let Some(path) = &self.config {
-            return read_material(path);
-        }
-        Ok(preset(self.preset.as_deref().unwrap_or("default"))?)
-    }
-}
-
-/// Smallest `--voxel`, metres: lattice.a0's 0.001 Å.
-const MIN_VOXEL_M: f64 = 1e-13;
-/// Largest `--voxel`, metres.
-const MAX_VOXEL_M: f64 = 1.0;
-
-/// Largest material file read: a material is a page of TOML, and a bound keeps `--config
-/// /dev/zero` (or a log file given by mistake) from reading without end.
-pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
-
-/// Reads and validates a `--config` material file; every error names the file.
-pub fn read_material(path: &Path) -> Result<Material> {
-    use std::io::Read;
-    let name = path.display();
-    ensure!(
-        !path.is_dir(),
-        "--config: {name} is a folder; give a material .toml file"
-    );
-    let file =
-        std::fs::File::open(path).with_context(|| format!("--config: cannot open {name}"))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_CONFIG_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("--config: reading {name}"))?;
-    ensure!(
-        bytes.len() as u64 <= MAX_CONFIG_BYTES,
-        "--config: {name} is larger than {} KiB; a material file is a short TOML text",
-        MAX_CONFIG_BYTES >> 10
-    );
-    let text = String::from_utf8(bytes)
-        .map_err(|_| anyhow::anyhow!("--config: {name} is not UTF-8 text (a material is TOML)"))?;
-    Material::from_toml_str(&text).with_context(|| format!("--config: in {name}"))
 }
 
 /// `--connectivity`: 6, 18 or 26.

@@ -468,7 +468,7 @@ pub struct PhysicalArgs {
 impl PhysicalArgs {
     fn material(&self) -> Result<Material> {
         let mut material = match &self.config {
-            Some(path) => super::model_args::read_material(path)?,
+            Some(path) => tunnelgrid::spec::read_material(path, "--config")?,
             None => preset(&self.preset)?,
         };
         ensure!(

@@ -3,7 +3,6 @@
 
 use super::progress::point_bar;
 use super::stdout::outln;
-use super::ModelArgs;
 use anyhow::{ensure, Context, Result};
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
@@ -11,6 +10,7 @@ use tunnelgrid::engines::{self, EngineChoice};
 use tunnelgrid::model::report::MIN_CELLS_FOR_A_STATE;
 use tunnelgrid::model::{Conditions, Model};
 use tunnelgrid::output::check_output_dir;
+use tunnelgrid::spec::{MaterialSource, ModelSpec, Names};
 use tunnelgrid::sweep::{
     csv_name, merge_shards, render_sweep, run_sweep, GridAxis, Shard, SweepPlan,
 };
@@ -70,8 +70,7 @@ pub fn check_seed_run(seed: u64, seeds: u32) -> Result<()> {
 }
 
 /// The model of a command that varies pressure and temperature (`sweep`, `profile`): a preset
-/// or config with `--size` and `--seed` applied, refused in the Bernoulli and volume modes,
-/// where P and T have no effect.
+/// or config with `--size` and `--seed` applied (`sweep::pressure_temperature_model`).
 pub fn pressure_temperature_model(
     preset: &Option<String>,
     config: &Option<PathBuf>,
@@ -79,28 +78,17 @@ pub fn pressure_temperature_model(
     seed: Option<u64>,
     command: &str,
 ) -> Result<(Model, Conditions)> {
-    let model_args = ModelArgs {
-        preset: preset.clone(),
-        config: config.clone(),
-        size,
-        cells: None,
-        pressure: None,
-        temperature: None,
-        seed,
-        p: None,
-        volume: None,
-        phase: None,
-        voxel: 1e-6,
-        connectivity: None,
+    let source = match config {
+        Some(path) => MaterialSource::Config(path.clone()),
+        None => MaterialSource::Preset(preset.clone().unwrap_or_else(|| "default".into())),
     };
-    let (model, conditions) = model_args.build()?;
-    ensure!(
-        !model.material.mode.is_bernoulli(),
-        "{command} varies pressure and temperature; material '{}' is in {} mode, where they have no effect",
-        model.material.name,
-        model.material.mode.name()
-    );
-    Ok((model, conditions))
+    let spec = ModelSpec {
+        source,
+        size,
+        seed,
+        ..ModelSpec::default()
+    };
+    tunnelgrid::sweep::pressure_temperature_model(&spec, Names::Flags, command)
 }
 
 /// Arguments of `sweep`.
