@@ -12,7 +12,7 @@ use crate::context::Context;
 use crate::host::{cluster_stats, join};
 use crate::kirchhoff::GpuSolveOptions;
 use crate::pipelines::Pipelines;
-use crate::run::{describe, Run};
+use crate::run::{describe, Run, SiteBuffers};
 use crate::timer::Stage;
 use crate::GpuError;
 use std::sync::Arc;
@@ -43,6 +43,8 @@ pub struct GpuOptions {
 pub struct GpuEngine {
     pub(crate) ctx: Arc<Context>,
     pub(crate) pipelines: Arc<Pipelines>,
+    /// The last run's mask and label buffers (`run::SiteBuffers`).
+    pub(crate) site_buffers: Arc<SiteBuffers>,
     pub(crate) slab_layers: Option<u32>,
     pub(crate) block_labelling: bool,
     pub(crate) force_streaming: bool,
@@ -62,11 +64,18 @@ impl GpuEngine {
         let engine = Self {
             ctx: Arc::new(ctx),
             pipelines: Arc::new(pipelines),
+            site_buffers: Arc::default(),
             slab_layers: None,
             block_labelling: false,
             force_streaming: false,
         };
         Ok(engine.with_options(GpuOptions::default()))
+    }
+
+    /// How many times this engine (and its siblings) allocated mask and label buffers: once per
+    /// change of lattice shape or slab plan, not once per run.
+    pub fn site_buffer_allocations(&self) -> u64 {
+        self.site_buffers.allocations()
     }
 
     /// This engine's device and pipelines with other options.
@@ -75,6 +84,7 @@ impl GpuEngine {
         Self {
             ctx: self.ctx.clone(),
             pipelines: self.pipelines.clone(),
+            site_buffers: self.site_buffers.clone(),
             slab_layers: options.slab_layers,
             block_labelling: options.block_labelling.unwrap_or(hardware),
             force_streaming: options.force_streaming,

@@ -147,17 +147,32 @@ impl<'a> Run<'a> {
                 None => Ok((masks, labels)),
             }
         };
-        let resident = if streaming {
-            None
+        // The last run's mask and label buffers serve again when their sizes are the ones this
+        // run needs (every stage writes every site before reading it); otherwise they are freed
+        // before the new ones are allocated, so the two never coexist on the device.
+        let wanted: Vec<u64> = if streaming {
+            vec![largest]
         } else {
-            allocate(slabs.len(), &|s| slabs[s].sites).ok()
+            slabs.iter().map(|s| s.sites).collect()
         };
-        let (masks, labels) = match resident {
+        let (masks, labels) = match engine.site_buffers.take(&wanted) {
             Some(buffers) => buffers,
-            None => allocate(1, &|_| largest).map_err(|detail| GpuError::OutOfMemory {
-                needed: human_bytes(streaming_bytes),
-                detail,
-            })?,
+            None => {
+                let resident = if streaming {
+                    None
+                } else {
+                    allocate(slabs.len(), &|s| slabs[s].sites).ok()
+                };
+                let buffers = match resident {
+                    Some(buffers) => buffers,
+                    None => allocate(1, &|_| largest).map_err(|detail| GpuError::OutOfMemory {
+                        needed: human_bytes(streaming_bytes),
+                        detail,
+                    })?,
+                };
+                engine.site_buffers.count_allocation();
+                buffers
+            }
         };
         Ok(Self {
             engine,
@@ -419,5 +434,55 @@ pub fn describe(run: &Run<'_>) -> String {
         (1, _) => String::new(),
         (n, false) => format!(", {n} slabs"),
         (n, true) => format!(", {n} slabs streamed through one slab of device memory"),
+    }
+}
+
+impl Drop for Run<'_> {
+    /// Hands the mask and label buffers back to the engine for its next run of the same shape.
+    fn drop(&mut self) {
+        let masks = std::mem::take(&mut self.masks);
+        let labels = std::mem::take(&mut self.labels);
+        self.engine.site_buffers.give(masks, labels);
+    }
+}
+
+/// The mask and label buffers of an engine's last run, kept for its next run of the same shape
+/// (a sweep's points, a threshold study's samples, repeated calls from Python), so the device
+/// allocates and zeroes them once. Shared by the siblings of `GpuEngine::with_options`.
+#[derive(Default)]
+pub struct SiteBuffers {
+    kept: std::sync::Mutex<Option<(Vec<wgpu::Buffer>, Vec<wgpu::Buffer>)>>,
+    allocations: std::sync::atomic::AtomicU64,
+}
+
+impl SiteBuffers {
+    /// The kept buffers if their sizes in words are `words` (one per buffer); otherwise none,
+    /// and any kept ones are freed.
+    fn take(&self, words: &[u64]) -> Option<(Vec<wgpu::Buffer>, Vec<wgpu::Buffer>)> {
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        let fits = |(masks, _): &(Vec<wgpu::Buffer>, Vec<wgpu::Buffer>)| {
+            masks.len() == words.len() && masks.iter().zip(words).all(|(b, &w)| b.size() == w * 4)
+        };
+        match kept.take() {
+            Some(buffers) if fits(&buffers) => Some(buffers),
+            _ => None,
+        }
+    }
+
+    /// Keeps `masks` and `labels` for the next run.
+    fn give(&self, masks: Vec<wgpu::Buffer>, labels: Vec<wgpu::Buffer>) {
+        if !masks.is_empty() {
+            *self.kept.lock().unwrap_or_else(|e| e.into_inner()) = Some((masks, labels));
+        }
+    }
+
+    fn count_allocation(&self) {
+        self.allocations
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How many times mask and label buffers were allocated (tests check reuse with it).
+    pub fn allocations(&self) -> u64 {
+        self.allocations.load(std::sync::atomic::Ordering::Relaxed)
     }
 }

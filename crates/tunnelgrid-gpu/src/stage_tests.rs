@@ -143,3 +143,43 @@ fn assert_stats_agree(gpu: &GpuEngine, model: &Model, params: &BondParams) {
         assert_eq!(device, host, "{} {network:?}", model.material.name);
     }
 }
+
+#[test]
+fn runs_of_the_same_shape_reuse_their_buffers_and_agree() {
+    use tunnelgrid_model::{Engine, Report};
+    let Some(gpu) = engine() else { return };
+    let (a, _) = case();
+    let (b, _) = superconducting_case();
+    let conditions = |m: &Model| m.default_conditions();
+    // Reports without their timings and engine description (which names the slabs).
+    let physics = |mut r: Report| {
+        r.timings = Default::default();
+        r.elapsed_s = 0.0;
+        r
+    };
+    let first = physics(gpu.analyze(&a, &conditions(&a)).unwrap());
+    assert_eq!(gpu.site_buffer_allocations(), 1);
+    let again = physics(gpu.analyze(&a, &conditions(&a)).unwrap());
+    assert_eq!(
+        gpu.site_buffer_allocations(),
+        1,
+        "the same shape allocates nothing"
+    );
+    assert_eq!(again, first, "a run on reused buffers");
+    gpu.analyze(&b, &conditions(&b)).unwrap();
+    assert_eq!(gpu.site_buffer_allocations(), 2, "another shape allocates");
+    let back = physics(gpu.analyze(&a, &conditions(&a)).unwrap());
+    assert_eq!(gpu.site_buffer_allocations(), 3);
+    assert_eq!(back, first);
+    // Thin slabs, streamed: one buffer pair for every slab, kept as well.
+    let streamed = gpu.with_options(GpuOptions {
+        slab_layers: Some(2),
+        force_streaming: true,
+        ..GpuOptions::default()
+    });
+    let s1 = physics(streamed.analyze(&a, &conditions(&a)).unwrap());
+    let s2 = physics(streamed.analyze(&a, &conditions(&a)).unwrap());
+    assert_eq!(gpu.site_buffer_allocations(), 4, "the streamed shape once");
+    assert_eq!(s2, s1);
+    assert_eq!(s1.clusters, first.clusters);
+}
