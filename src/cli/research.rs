@@ -17,12 +17,14 @@ use tunnelgrid::output::{
 };
 use tunnelgrid::research::bisect::Bisection;
 use tunnelgrid::research::physical::{self, Axes, Target};
+use tunnelgrid::research::plan::{samples_per_size, study_sizes};
 use tunnelgrid::research::plots::plot_study;
 use tunnelgrid::research::reference;
 use tunnelgrid::research::scaling::{scaling_study, ScalingOptions, ScalingStudy};
 use tunnelgrid::research::threshold::{
     default_sizes, sample_work, threshold_study, Criterion, ThresholdOptions, ThresholdStudy,
 };
+use tunnelgrid::spec::Names;
 
 /// Site or bond percolation on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -50,41 +52,6 @@ fn parse_kind(name: &str) -> Result<LatticeKind, String> {
             let names: Vec<&str> = LatticeKind::ALL.iter().map(|k| k.name()).collect();
             format!("unknown lattice '{name}'; one of {}", names.join(", "))
         })
-}
-
-/// Checks sizes: strictly ascending, in [4, 1024].
-fn check_sizes(sizes: &[u32]) -> Result<Vec<u32>> {
-    ensure!(!sizes.is_empty(), "--sizes: give at least one size");
-    ensure!(
-        sizes.windows(2).all(|w| w[0] < w[1]),
-        "--sizes: give distinct sizes in ascending order, got {sizes:?}"
-    );
-    let sorted = sizes.to_vec();
-    for &s in &sorted {
-        ensure!(
-            (4..=1024).contains(&s),
-            "--sizes: each size must be in [4, 1024] cells, got {s}"
-        );
-    }
-    Ok(sorted)
-}
-
-/// One sample count per size from `--samples` (a single number applies to every size).
-fn samples_per_size(samples: &[u64], sizes: &[u32]) -> Result<Vec<u64>> {
-    for &n in samples {
-        ensure!(
-            (2..=10_000_000).contains(&n),
-            "--samples: each count must be in [2, 10000000], got {n}"
-        );
-    }
-    match samples.len() {
-        1 => Ok(vec![samples[0]; sizes.len()]),
-        n if n == sizes.len() => Ok(samples.to_vec()),
-        n => bail!(
-            "--samples: give one count or one per size ({} sizes), got {n}",
-            sizes.len()
-        ),
-    }
 }
 
 /// Arguments of `threshold`.
@@ -141,8 +108,8 @@ pub fn threshold(args: &ThresholdArgs) -> Result<()> {
     let options = ThresholdOptions {
         kind: args.lattice,
         percolation,
-        sizes: check_sizes(&sizes)?,
-        samples: samples_per_size(&args.samples, &sizes)?,
+        sizes: study_sizes(&sizes, Names::Flags)?,
+        samples: samples_per_size(&args.samples, &sizes, Names::Flags)?,
         criterion: args.criterion,
         seed: args.seed,
     };
@@ -326,8 +293,8 @@ pub fn scaling(args: &ScalingArgs) -> Result<()> {
     let options = ScalingOptions {
         kind: args.lattice,
         percolation,
-        sizes: check_sizes(&args.sizes)?,
-        samples: samples_per_size(&args.samples, &args.sizes)?,
+        sizes: study_sizes(&args.sizes, Names::Flags)?,
+        samples: samples_per_size(&args.samples, &args.sizes, Names::Flags)?,
         p,
         seed: args.seed,
     };

@@ -5,6 +5,7 @@
 pub mod bisect;
 pub mod fss;
 pub mod physical;
+pub mod plan;
 pub mod plots;
 pub mod reference;
 pub mod scaling;
