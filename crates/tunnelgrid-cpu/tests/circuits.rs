@@ -2,8 +2,8 @@
 //!
 //! Every expected value is either solved by hand (series/parallel chains, Wheatstone bridges,
 //! perfect lattices between bus bars, small flow networks) or computed independently here: a
-//! dense LU solve with partial pivoting of the same network, pruned and contracted by this
-//! file's own code, and a brute-force minimum cut.
+//! dense LU solve with partial pivoting of the same network, pruned and contracted by the
+//! testkit's own code (`tunnelgrid_testkit::dense`), and a brute-force minimum cut.
 
 use proptest::prelude::*;
 use std::collections::VecDeque;
@@ -16,13 +16,9 @@ use tunnelgrid_cpu::maxflow::{critical_current, FlowNetwork, MaxFlowError, Termi
 use tunnelgrid_model::params::{sc_bit, tunnel_bit, PRESENT_BIT};
 use tunnelgrid_model::Network;
 use tunnelgrid_model::{BondParams, Boundary, Lattice, LatticeKind, Mode, Model};
-
-#[path = "common/dense.rs"]
-mod dense;
-use dense::{dense_current, dense_lattice_resistance, lu_solve};
-#[path = "common/lattices.rs"]
-mod lattices;
-use lattices::{build, material, tunnel_network};
+use tunnelgrid_testkit::assert_rel;
+use tunnelgrid_testkit::dense::{dense_current, dense_lattice_resistance, lu_solve};
+use tunnelgrid_testkit::lattices::{build, material, tunnel_network};
 
 fn network_of(
     nodes: usize,
@@ -47,15 +43,6 @@ fn solve(network: &ResistorNetwork) -> tunnelgrid_cpu::kirchhoff::Solution {
     network
         .solve(&SolveOptions::default(), |_, _| {})
         .expect("solves")
-}
-
-fn assert_rel(actual: f64, expected: f64, tolerance: f64, what: &str) {
-    let scale = expected.abs().max(1e-300);
-    assert!(
-        (actual - expected).abs() <= tolerance * scale,
-        "{what}: {actual} vs {expected} (relative {:.3e})",
-        (actual - expected).abs() / scale
-    );
 }
 
 /// A small deterministic generator (SplitMix64) for the random networks.
