@@ -19,6 +19,7 @@ use tunnelgrid_model::{BondParams, Boundary, Lattice, LatticeKind, Mode, Model};
 use tunnelgrid_testkit::assert_rel;
 use tunnelgrid_testkit::dense::{dense_current, dense_lattice_resistance, lu_solve};
 use tunnelgrid_testkit::lattices::{build, material, tunnel_network};
+use tunnelgrid_testkit::rng::TestRng;
 
 fn network_of(
     nodes: usize,
@@ -43,24 +44,6 @@ fn solve(network: &ResistorNetwork) -> tunnelgrid_cpu::kirchhoff::Solution {
     network
         .solve(&SolveOptions::default(), |_, _| {})
         .expect("solves")
-}
-
-/// A small deterministic generator (SplitMix64) for the random networks.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -277,7 +260,7 @@ type Circuit = (Vec<(usize, usize, f64)>, Vec<Option<f64>>);
 
 /// A random connected-ish network of `nodes` nodes with conductances over two decades, some
 /// electrode nodes, and islands that must be pruned.
-fn random_network(rng: &mut Rng, nodes: usize, degree: usize) -> Circuit {
+fn random_network(rng: &mut TestRng, nodes: usize, degree: usize) -> Circuit {
     let mut edges = Vec::new();
     let island = nodes - nodes / 20; // the last 5 % only bond among themselves
     for a in 0..nodes {
@@ -287,7 +270,7 @@ fn random_network(rng: &mut Rng, nodes: usize, degree: usize) -> Circuit {
             } else {
                 island + rng.below(nodes - island)
             };
-            let g = 10f64.powf(2.0 * rng.unit() - 1.0);
+            let g = 10f64.powf(2.0 * rng.uniform() - 1.0);
             edges.push((a, b, g));
         }
     }
@@ -306,7 +289,7 @@ fn random_network(rng: &mut Rng, nodes: usize, degree: usize) -> Circuit {
 
 #[test]
 fn random_networks_agree_with_a_dense_solve() {
-    let mut rng = Rng(7);
+    let mut rng = TestRng::new(7);
     for (nodes, degree) in [(3000, 3), (2500, 6)] {
         let (edges, fixed) = random_network(&mut rng, nodes, degree);
         let expected = dense_current(nodes, &edges, &fixed);
@@ -348,7 +331,7 @@ fn random_networks_agree_with_a_dense_solve() {
 fn the_exported_linear_system_gives_the_solved_current() {
     // What `bench --resistance --export-system` hands to peers: solving it independently
     // (dense LU) must give the current of the network, direct source–sink resistors included.
-    let mut rng = Rng(5);
+    let mut rng = TestRng::new(5);
     let (mut edges, fixed) = random_network(&mut rng, 300, 4);
     let source = fixed.iter().position(|f| *f == Some(1.0)).unwrap();
     let sink = fixed.iter().position(|f| *f == Some(0.0)).unwrap();
@@ -379,7 +362,7 @@ fn the_exported_linear_system_gives_the_solved_current() {
 
 #[test]
 fn non_convergence_and_memory_refusal_are_errors() {
-    let mut rng = Rng(11);
+    let mut rng = TestRng::new(11);
     let (edges, fixed) = random_network(&mut rng, 400, 4);
     let network = network_of(400, &edges, &fixed);
     // Multigrid solves this small network exactly in one iteration, so it is cut off at none.
@@ -419,7 +402,7 @@ proptest! {
     /// Small random networks (any topology, islands, dead ends) agree with the dense solve.
     #[test]
     fn small_networks_agree_with_a_dense_solve(seed in any::<u64>(), nodes in 2usize..40, degree in 1usize..6) {
-        let mut rng = Rng(seed);
+        let mut rng = TestRng::new(seed);
         let (edges, fixed) = random_network(&mut rng, nodes, degree.max(2));
         let expected = dense_current(nodes, &edges, &fixed);
         let s = solve(&network_of(nodes, &edges, &fixed));
@@ -1359,11 +1342,17 @@ fn edmonds_karp(nodes: usize, edges: &[(u32, u32, f64)], role: &[Option<Terminal
 
 #[test]
 fn random_flow_networks_agree_with_edmonds_karp() {
-    let mut rng = Rng(23);
+    let mut rng = TestRng::new(23);
     for _ in 0..6 {
         let nodes = 300;
         let edges: Vec<(u32, u32, f64)> = (0..900)
-            .map(|_| (rng.below(nodes) as u32, rng.below(nodes) as u32, rng.unit()))
+            .map(|_| {
+                (
+                    rng.below(nodes) as u32,
+                    rng.below(nodes) as u32,
+                    rng.uniform(),
+                )
+            })
             .collect();
         let mut role = vec![None; nodes];
         for _ in 0..10 {

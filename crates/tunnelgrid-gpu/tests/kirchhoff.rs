@@ -15,6 +15,7 @@ use tunnelgrid_model::{BondParams, Boundary, Conditions, Lattice, LatticeKind, M
 use tunnelgrid_testkit::assert_rel;
 use tunnelgrid_testkit::dense::dense_lattice_resistance;
 use tunnelgrid_testkit::lattices::{build, material, tunnel_network};
+use tunnelgrid_testkit::rng::TestRng;
 
 fn engine() -> Option<&'static Mutex<GpuEngine>> {
     static ENGINE: OnceLock<Option<Mutex<GpuEngine>>> = OnceLock::new();
@@ -466,17 +467,10 @@ fn the_current_map_matches_the_cpu_solver() {
     }
 }
 
-/// A reproducible direction in [−1, 1) per site (a 64-bit LCG).
+/// A reproducible direction in [−1, 1) per site.
 fn random_direction(sites: usize, seed: u64) -> Vec<f64> {
-    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..sites)
-        .map(|_| {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (state >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-        })
-        .collect()
+    let mut rng = TestRng::new(seed);
+    (0..sites).map(|_| 2.0 * rng.uniform() - 1.0).collect()
 }
 
 /// The refinement on the host drives every resistance to 1e-6 whatever the device computes, so

@@ -4,11 +4,13 @@
 //! - [`dense`]: independent dense references for resistor networks (LU solve, a network's
 //!   current between two electrodes, a lattice's network built and contracted on its own).
 //! - [`lattices`]: presets on other lattices, and their model, bond parameters and CPU masks.
+//! - [`rng`]: the one seeded generator the tests draw random networks and vectors from.
 //! - [`assert_rel`]: a relative comparison that says what it compared.
 #![warn(missing_docs)]
 
 pub mod dense;
 pub mod lattices;
+pub mod rng;
 
 /// Asserts |`actual` − `expected`| ≤ `tolerance`·|`expected`| (an `expected` of 0 demands an
 /// exact 0), naming `what` and both values when it fails.
