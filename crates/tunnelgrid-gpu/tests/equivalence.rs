@@ -13,6 +13,7 @@ use tunnelgrid_model::presets::preset;
 use tunnelgrid_model::{
     BondParams, Boundary, Conditions, Engine, LatticeKind, Mode, Model, Network, Occupancy, Report,
 };
+use tunnelgrid_testkit::rng::TestRng;
 
 fn engine() -> Option<&'static Mutex<GpuEngine>> {
     static ENGINE: OnceLock<Option<Mutex<GpuEngine>>> = OnceLock::new();
@@ -245,21 +246,14 @@ fn gpu_hash_matches_the_pinned_cpu_hash() {
 }
 
 /// A volume-mode model: an sc lattice of `cells` whose voxels are nonzero (any of 1..=255) with
-/// probability `fill`, drawn from a small xorshift stream seeded by `seed`.
+/// probability `fill`, drawn from the test stream seeded by `seed`.
 fn random_volume(cells: [u32; 3], boundary: [Boundary; 3], fill: f64, seed: u64) -> Model {
     let sites = cells.iter().map(|&n| n as usize).product();
-    let mut state = seed | 1;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut rng = TestRng::new(seed);
     let voxels: Vec<u8> = (0..sites)
         .map(|_| {
-            let r = next();
-            if ((r >> 11) as f64 / (1u64 << 53) as f64) < fill {
-                1 + (r % 255) as u8
+            if rng.uniform() < fill {
+                1 + rng.below(255) as u8
             } else {
                 0
             }

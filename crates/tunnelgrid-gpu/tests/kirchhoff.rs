@@ -1,24 +1,21 @@
 //! The GPU Kirchhoff solver (f32 CG with f64 refinement, MODEL.md §7) against independent
 //! references: exact circuits solved by hand, random lattice networks of a few thousand nodes
-//! solved by a dense LU (the CPU tests' `common/dense.rs`), and the CPU engine's f64 solver.
+//! solved by a dense LU (`tunnelgrid_testkit::dense`), and the CPU engine's f64 solver.
 //! Every comparison is to 1e-6 relative.
 //!
 //! Runs on whatever adapter wgpu finds; CI installs lavapipe. Under CI a missing adapter fails
 //! the tests; elsewhere they say loudly that they were skipped.
 
-#[path = "../../tunnelgrid-cpu/tests/common/dense.rs"]
-mod dense;
-#[path = "../../tunnelgrid-cpu/tests/common/lattices.rs"]
-mod lattices;
-
-use dense::dense_lattice_resistance;
-use lattices::{build, material, tunnel_network};
 use std::sync::{Mutex, OnceLock};
 use tunnelgrid_cpu::kirchhoff::stencil::axis_stencil;
 use tunnelgrid_cpu::kirchhoff::{axis_resistance, Conduction, SolveOptions};
 use tunnelgrid_gpu::{GpuEngine, GpuOptions, GpuResistance, GpuSolveOptions};
 use tunnelgrid_model::params::{sc_bit, tunnel_bit, ALL_SC_BITS};
 use tunnelgrid_model::{BondParams, Boundary, Conditions, Lattice, LatticeKind, Model};
+use tunnelgrid_testkit::assert_rel;
+use tunnelgrid_testkit::dense::dense_lattice_resistance;
+use tunnelgrid_testkit::lattices::{build, material, tunnel_network};
+use tunnelgrid_testkit::rng::TestRng;
 
 fn engine() -> Option<&'static Mutex<GpuEngine>> {
     static ENGINE: OnceLock<Option<Mutex<GpuEngine>>> = OnceLock::new();
@@ -98,14 +95,6 @@ fn gpu_resistance_with(
         result.refinements
     );
     result
-}
-
-fn assert_rel(actual: f64, expected: f64, tolerance: f64, what: &str) {
-    let error = (actual - expected).abs() / expected.abs();
-    assert!(
-        error <= tolerance,
-        "{what}: {actual:.12e} vs {expected:.12e} (relative error {error:.2e} > {tolerance:.0e})"
-    );
 }
 
 #[test]
@@ -478,17 +467,10 @@ fn the_current_map_matches_the_cpu_solver() {
     }
 }
 
-/// A reproducible direction in [−1, 1) per site (a 64-bit LCG).
+/// A reproducible direction in [−1, 1) per site.
 fn random_direction(sites: usize, seed: u64) -> Vec<f64> {
-    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..sites)
-        .map(|_| {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (state >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-        })
-        .collect()
+    let mut rng = TestRng::new(seed);
+    (0..sites).map(|_| 2.0 * rng.uniform() - 1.0).collect()
 }
 
 /// The refinement on the host drives every resistance to 1e-6 whatever the device computes, so

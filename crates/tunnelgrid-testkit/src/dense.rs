@@ -1,8 +1,6 @@
 //! Independent dense references for resistor networks, shared by the CPU circuit tests and the
-//! GPU solver tests (`#[path]`-included): a dense LU solve with partial pivoting, a network's
-//! current between two electrodes solved densely, and a lattice's network built and contracted
-//! with its own code.
-#![allow(dead_code)]
+//! GPU solver tests: a dense LU solve with partial pivoting, a network's current between two
+//! electrodes solved densely, and a lattice's network built and contracted with its own code.
 
 use std::collections::VecDeque;
 use tunnelgrid_cpu::kirchhoff::MIN_GAP_RATIO;

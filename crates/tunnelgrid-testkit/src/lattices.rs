@@ -1,5 +1,5 @@
-//! Lattice fixtures shared by the CPU circuit tests and the GPU Kirchhoff tests (included by
-//! `#[path]`): a preset on another lattice, and its model, bond parameters and CPU bond masks.
+//! Lattice fixtures shared by the CPU circuit tests and the GPU Kirchhoff tests: a preset on
+//! another lattice, and its model, bond parameters and CPU bond masks.
 
 use tunnelgrid_cpu::CpuEngine;
 use tunnelgrid_model::params::{ALL_SC_BITS, ALL_TUNNEL_BITS};
