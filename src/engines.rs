@@ -70,6 +70,40 @@ pub fn select(choice: EngineChoice, slabs: SlabOptions) -> Result<Selected> {
     })
 }
 
+/// Why a model runs on the CPU engine only, e.g. a volume labelled with 18 or 26 neighbours.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CpuOnly {
+    /// What asks for it, as the user wrote it ("--connectivity 18").
+    pub what: String,
+    /// What the GPU engine supports instead ("--connectivity 6").
+    pub gpu_supports: String,
+}
+
+/// `select` for a model that may run on the CPU engine only: then `--engine gpu` is refused
+/// with the reason and `auto` picks the CPU engine and says why.
+pub fn select_for(
+    choice: EngineChoice,
+    slabs: SlabOptions,
+    cpu_only: Option<CpuOnly>,
+) -> Result<Selected> {
+    let Some(limit) = cpu_only else {
+        return select(choice, slabs);
+    };
+    match choice {
+        EngineChoice::Gpu => anyhow::bail!(
+            "{} runs on the CPU engine only; --engine gpu supports {} (use --engine cpu)",
+            limit.what,
+            limit.gpu_supports
+        ),
+        EngineChoice::Cpu => select(EngineChoice::Cpu, slabs),
+        EngineChoice::Auto => {
+            let mut selected = select(EngineChoice::Cpu, slabs)?;
+            selected.reason = format!("auto: {} runs on the CPU engine only", limit.what);
+            Ok(selected)
+        }
+    }
+}
+
 /// The GPU engine `auto` uses: a hardware adapter. A software Vulkan device (lavapipe) runs on
 /// the same CPU cores as the CPU engine, far slower, so `auto` leaves it to `--engine gpu`.
 /// The error says why there is none.

@@ -85,7 +85,7 @@ pub fn export(args: &ExportArgs) -> Result<()> {
         "--keep applies to --field occupancy only"
     );
     let (model, conditions) = args.model.build()?;
-    let selected = engines::select(args.model.engine_choice(args.engine)?, Default::default())?;
+    let selected = engines::select_for(args.engine, Default::default(), args.model.cpu_only())?;
     let fields = Fields::new(model, conditions, selected.engine.as_ref())?;
     let model = &fields.model;
     let masks = &fields.masks;

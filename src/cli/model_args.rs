@@ -3,7 +3,7 @@
 use anyhow::{bail, Result};
 use clap::Args;
 use std::path::PathBuf;
-use tunnelgrid::engines::EngineChoice;
+use tunnelgrid::engines::CpuOnly;
 use tunnelgrid::spec::{MaterialSource, ModelSpec, Names, VolumeSpec};
 use tunnelgrid_model::{Conditions, Model};
 
@@ -113,25 +113,13 @@ impl ModelArgs {
         self.spec().build(Names::Flags)
     }
 
-    /// The engine to use. Volumes run on either engine with 6-connectivity; 18 and 26 are
-    /// CPU-only (`auto` picks the CPU, `gpu` is refused).
-    pub fn engine_choice(&self, choice: EngineChoice) -> Result<EngineChoice> {
-        match self.connectivity {
-            Some(c) if c != 6 => match choice {
-                EngineChoice::Gpu => bail!(
-                    "--connectivity {c} runs on the CPU engine only; --engine gpu supports --connectivity 6 (use --engine cpu)"
-                ),
-                EngineChoice::Auto | EngineChoice::Cpu => Ok(EngineChoice::Cpu),
-            },
-            _ => Ok(choice),
-        }
-    }
-
-    /// Why `engine_choice` turned `auto` into the CPU engine, if it did.
-    pub fn cpu_only_reason(&self) -> Option<String> {
-        self.connectivity
-            .filter(|&c| c != 6)
-            .map(|c| format!("auto: --connectivity {c} runs on the CPU engine only"))
+    /// Why this model runs on the CPU engine only, if it does: volumes run on either engine
+    /// with 6-connectivity, 18 and 26 on the CPU engine only.
+    pub fn cpu_only(&self) -> Option<CpuOnly> {
+        self.connectivity.filter(|&c| c != 6).map(|c| CpuOnly {
+            what: format!("--connectivity {c}"),
+            gpu_supports: "--connectivity 6".into(),
+        })
     }
 }
 

@@ -90,7 +90,7 @@ pub fn render(args: &RenderArgs) -> Result<()> {
             index: model.lattice.cells[2] / 2,
         },
     };
-    let selected = engines::select(args.model.engine_choice(args.engine)?, Default::default())?;
+    let selected = engines::select_for(args.engine, Default::default(), args.model.cpu_only())?;
     let fields = Fields::new(model, conditions, selected.engine.as_ref())?;
     let field = match args.field {
         RenderField::Tunnels => PictureField::Tunnels,

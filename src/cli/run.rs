@@ -57,12 +57,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         cpu_slabs: args.slabs,
         gpu_slab_layers: args.slab_layers,
     };
-    let mut selected = engines::select(args.model.engine_choice(args.engine)?, slabs)?;
-    if args.engine == EngineChoice::Auto {
-        if let Some(reason) = args.model.cpu_only_reason() {
-            selected.reason = reason;
-        }
-    }
+    let selected = engines::select_for(args.engine, slabs, args.model.cpu_only())?;
     let mut report = selected.engine.analyze(&model, &conditions)?;
     if args.resistance {
         let mut progress = SolveProgress::default();
