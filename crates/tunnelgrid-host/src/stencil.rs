@@ -11,7 +11,9 @@
 //! free node's representative (cluster members, electrode nodes, pruned or absent sites) are 0.
 //!
 //! The network (nodes, resistors r = R0·max(Δ/Δ0, MIN_GAP_RATIO), bus bars, pruning) is the one
-//! `axis_resistance` builds; only its storage differs.
+//! the CPU engine's `axis_resistance` builds; only its storage differs. It is built here
+//! independently of the CPU engine (its own bus bars, pruning and superconducting labelling),
+//! so the GPU solve and the CPU oracle it is compared with share no network code.
 
 use crate::axis::{
     bond_gap_ratio, check_solve_inputs, count_normal_tunnels, face_sites, normal_tunnel_bits,
@@ -103,8 +105,9 @@ pub struct AxisStencil {
 }
 
 /// Bytes `axis_stencil` needs for `sites` sites and `normal_bonds` normal tunnels, at most:
-/// per site the node map, role, diagonal, f64 conductances, superconducting labels and pruning
-/// map; per resistor its entry in the pruning network.
+/// per site the node map, role, electrode, diagonal, f64 conductances, superconducting labels
+/// and union-find parents; per normal tunnel a margin of 16 bytes (kept from the resistor list
+/// an earlier version built, so the refusal threshold did not move).
 pub fn stencil_bytes(sites: u64, bonds_per_site: u64, normal_bonds: u64) -> u64 {
     sites * (4 + 1 + 8 + 8 * bonds_per_site + 4 + 4 + 4) + normal_bonds * 16
 }
