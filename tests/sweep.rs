@@ -597,3 +597,67 @@ fn sweeps_written_before_the_conventional_state_column_are_refused_clearly() {
     ));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The library drives a sweep without the binary (issue 13): a plan built from a `ModelSpec`
+/// and run through the `Engine` trait writes the file the command line writes, byte for byte.
+#[test]
+fn the_library_sweep_writes_the_file_the_command_line_writes() {
+    use tunnelgrid::cpu::CpuEngine;
+    use tunnelgrid::spec::{MaterialSource, ModelSpec, Names};
+    use tunnelgrid::sweep::{pressure_temperature_model, run_sweep, GridAxis, SweepPlan};
+    let dir = scratch("library-sweep");
+    sweep_ok(
+        &dir,
+        &[
+            "--preset",
+            "default",
+            "--size",
+            "6",
+            "--seed",
+            "3",
+            "--pressure",
+            "0:100:3",
+            "--temperature",
+            "50:350:2",
+            "--out",
+            "cli",
+        ],
+    );
+    let spec = ModelSpec {
+        source: MaterialSource::Preset("default".into()),
+        size: Some(6),
+        seed: Some(3),
+        ..ModelSpec::default()
+    };
+    let (model, conditions) = pressure_temperature_model(&spec, Names::Keywords, "sweep").unwrap();
+    let plan = SweepPlan {
+        axes: (0..model.lattice.axes()).collect(),
+        model,
+        pressure: GridAxis::parse("0:100:3", "pressure").unwrap(),
+        temperature: GridAxis::parse("50:350:2", "temperature").unwrap(),
+        seeds: 1,
+        base_seed: conditions.seed,
+        resistance: true,
+        shard: None,
+    };
+    plan.check(Names::Keywords).unwrap();
+    let path = dir.join("library.csv");
+    let rows = run_sweep(&CpuEngine::default(), &plan, &path, false, |_, _, _| {}).unwrap();
+    assert_eq!(rows.len(), 6);
+    let library = std::fs::read(&path).unwrap();
+    let cli = std::fs::read(dir.join("cli").join("sweep.csv")).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&library),
+        String::from_utf8_lossy(&cli)
+    );
+    // Out of the material's range: refused, naming the keyword.
+    let hot = SweepPlan {
+        temperature: GridAxis::parse("50:1e9:2", "temperature").unwrap(),
+        ..plan
+    };
+    let e = format!("{:#}", hot.check(Names::Keywords).unwrap_err());
+    assert!(
+        e.starts_with("pressure 0:100:3 / temperature 50:") && e.contains("temperature_k"),
+        "{e}"
+    );
+}

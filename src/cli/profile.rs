@@ -3,7 +3,7 @@
 
 use super::progress::point_bar;
 use super::stdout::outln;
-use super::sweep::{check_seed_run, pressure_temperature_model, AxisChoice};
+use super::sweep::{pressure_temperature_model, AxisChoice};
 use anyhow::Result;
 use clap::{ArgGroup, Args};
 use std::path::PathBuf;
@@ -13,6 +13,8 @@ use tunnelgrid::point::PointOptions;
 use tunnelgrid::profile::{
     check_points, planet, read_profile_csv, render_profile, run_profile, write_profile_csv,
 };
+use tunnelgrid::spec::Names;
+use tunnelgrid::sweep::check_seed_run;
 
 /// Arguments of `profile`.
 #[derive(Args, Debug)]
@@ -67,7 +69,7 @@ pub fn profile(args: &ProfileArgs) -> Result<()> {
     };
     check_points(&model, &points, &source)?;
     let axes = args.axis.axes(&model)?;
-    check_seed_run(conditions.seed, args.seeds)?;
+    check_seed_run(conditions.seed, args.seeds, Names::Flags)?;
     let options = PointOptions {
         seeds: args.seeds,
         base_seed: conditions.seed,

@@ -57,18 +57,6 @@ impl AxisChoice {
     }
 }
 
-/// Refuses `--seed S --seeds K` when S + K − 1 would pass u64::MAX (it would wrap to seed 0).
-pub fn check_seed_run(seed: u64, seeds: u32) -> Result<()> {
-    let last = u64::from(seeds.max(1)) - 1;
-    ensure!(
-        seed.checked_add(last).is_some(),
-        "--seed {seed} --seeds {seeds}: the seeds would pass 2^64 − 1 = {}; allowed a first seed up to {}",
-        u64::MAX,
-        u64::MAX - last
-    );
-    Ok(())
-}
-
 /// The model of a command that varies pressure and temperature (`sweep`, `profile`): a preset
 /// or config with `--size` and `--seed` applied (`sweep::pressure_temperature_model`).
 pub fn pressure_temperature_model(
@@ -129,7 +117,7 @@ pub struct SweepArgs {
     /// DIR/sweep-shard-I-of-N.csv; join the shards with `tunnelgrid merge`.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
-    /// Engine for the analyses (the resistivity is always solved on the CPU).
+    /// Engine for the analyses and the resistivity (its Kirchhoff solver).
     #[arg(long, value_enum, default_value_t = EngineChoice::Auto)]
     pub engine: EngineChoice,
     /// Skip the Kirchhoff solve: no resistivity column values and no resistivity.png.
@@ -144,19 +132,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         pressure_temperature_model(&args.preset, &args.config, args.size, args.seed, "sweep")?;
     let pressure = GridAxis::parse(&args.pressure, "--pressure")?;
     let temperature = GridAxis::parse(&args.temperature, "--temperature")?;
-    for p in [pressure.start, pressure.stop] {
-        for t in [temperature.start, temperature.stop] {
-            model
-                .check_conditions(&Conditions {
-                    pressure_gpa: p,
-                    temperature_k: t,
-                    ..conditions
-                })
-                .with_context(|| format!("--pressure {pressure} / --temperature {temperature}"))?;
-        }
-    }
     let axes = args.axis.axes(&model)?;
-    check_seed_run(conditions.seed, args.seeds)?;
     let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
     let plan = SweepPlan {
         model,
@@ -168,6 +144,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         resistance: !args.no_resistance,
         shard,
     };
+    plan.check(Names::Flags)?;
     let selected = engines::select(args.engine, Default::default())?;
     eprintln!(
         "sweep: {} points ({} × {}), engine {} ({})",

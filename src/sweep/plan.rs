@@ -25,6 +25,21 @@ pub fn pressure_temperature_model(
     Ok((model, conditions))
 }
 
+/// Refuses seeds `seed`, seed + 1, …, seed + seeds − 1 that would pass u64::MAX (they would wrap
+/// to seed 0).
+pub fn check_seed_run(seed: u64, seeds: u32, names: Names) -> Result<()> {
+    let last = u64::from(seeds.max(1)) - 1;
+    ensure!(
+        seed.checked_add(last).is_some(),
+        "{} {seed} {} {seeds}: the seeds would pass 2^64 − 1 = {}; allowed a first seed up to {}",
+        names.of("seed"),
+        names.of("seeds"),
+        u64::MAX,
+        u64::MAX - last
+    );
+    Ok(())
+}
+
 /// The file a sweep (or one shard of it) appends to, inside its output folder.
 pub fn csv_name(shard: Option<Shard>) -> String {
     match shard {
@@ -164,6 +179,36 @@ pub struct SweepPlan {
 }
 
 impl SweepPlan {
+    /// Refuses a plan whose grid leaves the material's allowed pressures or temperatures (each
+    /// corner is checked; the axes are monotonic) or whose seeds would pass 2^64 − 1; errors
+    /// name the values in the caller's style.
+    pub fn check(&self, names: Names) -> Result<()> {
+        let base = Conditions {
+            seed: self.base_seed,
+            ..self.model.default_conditions()
+        };
+        for p in [self.pressure.start, self.pressure.stop] {
+            for t in [self.temperature.start, self.temperature.stop] {
+                self.model
+                    .check_conditions(&Conditions {
+                        pressure_gpa: p,
+                        temperature_k: t,
+                        ..base
+                    })
+                    .with_context(|| {
+                        format!(
+                            "{} {} / {} {}",
+                            names.of("pressure"),
+                            self.pressure,
+                            names.of("temperature"),
+                            self.temperature
+                        )
+                    })?;
+            }
+        }
+        check_seed_run(self.base_seed, self.seeds, names)
+    }
+
     /// Number of pressures × temperatures.
     pub fn points(&self) -> usize {
         self.pressure.count * self.temperature.count
