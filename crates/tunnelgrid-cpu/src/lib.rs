@@ -14,6 +14,8 @@ pub mod kirchhoff;
 pub mod labels;
 pub mod maxflow;
 pub mod newman_ziff;
+pub mod occupancy;
+mod runs;
 pub mod stats;
 pub mod wrap;
 
@@ -104,6 +106,41 @@ impl CpuEngine {
         let span = stats::spanning(&model.lattice, masks, labels, &wraps);
         let stats = stats::cluster_stats(&model.lattice, masks, labels, &span);
         (stats, label_s, t.elapsed().as_secs_f64())
+    }
+}
+
+impl CpuEngine {
+    /// Site and volume modes: labels the tunnel network straight from `presence` (the PRESENT
+    /// bit of every site, as `occupancy::fill_occupancy` writes it) into `labels`, counting its
+    /// bonds on the way, and computes its statistics (which consumes the labels). The totals are
+    /// the bond pass's: nothing superconducts, and no bond is near a threshold.
+    fn occupancy_stats(
+        &self,
+        model: &Model,
+        presence: &[u32],
+        present_sites: u64,
+        labels: &mut [u32],
+        timings: &mut Timings,
+    ) -> (ClusterStats, BondTotals) {
+        let lattice = &model.lattice;
+        let t = Instant::now();
+        let (wraps, tunnel_bonds) =
+            occupancy::label_occupancy(lattice, presence, self.slab_count(), labels);
+        timings.tunnel_labels_s = t.elapsed().as_secs_f64();
+        let totals = BondTotals {
+            present_sites,
+            tunnel_bonds,
+            ..BondTotals::default()
+        };
+        // As `network_stats`: a network without bonds takes the statistics that need no pass.
+        if tunnel_bonds == 0 {
+            return (stats::bondless(lattice, present_sites), totals);
+        }
+        let t = Instant::now();
+        let span = stats::spanning(lattice, presence, labels, &wraps);
+        let tunnel = stats::cluster_stats(lattice, presence, labels, &span);
+        timings.stats_s = t.elapsed().as_secs_f64();
+        (tunnel, totals)
     }
 }
 
@@ -220,6 +257,27 @@ impl Engine for CpuEngine {
         let mut masks = self.arrays.take(sites);
         // The labels array is the presence scratch of the bond pass: the labelling overwrites it.
         let mut labels = self.arrays.take(sites);
+        if occupancy::labels_from_occupancy(params.mode) {
+            // The masks array holds the presence alone: no bond-mask pass.
+            let present_sites = occupancy::fill_occupancy(lattice, &params, &mut masks);
+            timings.bonds_s = t.elapsed().as_secs_f64();
+            let (tunnel, totals) =
+                self.occupancy_stats(model, &masks, present_sites, &mut labels, &mut timings);
+            let sc = stats::bondless(lattice, present_sites);
+            self.arrays.give(masks);
+            self.arrays.give(labels);
+            return Ok(build_report(
+                model,
+                conditions,
+                &params,
+                &totals,
+                tunnel,
+                sc,
+                self.name(),
+                timings,
+                start.elapsed().as_secs_f64(),
+            ));
+        }
         let totals = evaluate_bonds(lattice, &params, &mut masks, &mut labels);
         timings.bonds_s = t.elapsed().as_secs_f64();
 
