@@ -4,13 +4,14 @@
 //! Every label is the smallest site index of its cluster, whatever the slab count, because every
 //! union links the larger root under the smaller one. That makes parent pointers always point to
 //! smaller indices, which the passes below rely on:
-//! 1. *local* (parallel over z-slabs): each slab unions the bonds that stay inside it, then
-//!    flattens itself in one ascending sweep (a parent is always already final);
+//! 1. *local* (parallel over z-slabs): each slab unions the bonds that stay inside it, leaving
+//!    a forest whose parents lie in the slab (site and volume modes: runs, see `runs.rs`);
 //! 2. *merge* (sequential, O(faces)): bonds from the last layer of a slab into the next are
 //!    unioned over the whole array; every node whose parent changes is remembered;
 //! 3. *resolve* (sequential, O(faces)): those nodes, ascending, get their final root;
-//! 4. *flatten* (parallel over slabs): a node whose parent is inside its slab takes its parent's
-//!    (already final) parent; any other node was resolved in step 3;
+//! 4. *flatten* (parallel over slabs, one ascending sweep): a node whose parent is inside its
+//!    slab takes its parent's parent, which the sweep has already made final; any other node
+//!    was resolved in step 3. This is the only full pass after step 1;
 //! 5. *wrap* (only with periodic axes, O(faces)): bonds that cross a periodic boundary join
 //!    clusters with displacement tracking, see `wrap.rs`.
 
@@ -95,9 +96,9 @@ impl BondSource for MaskBonds<'_> {
 }
 
 /// The passes of the module documentation over any bond source. `local(zs, chunk, base)` is
-/// pass 1 for one slab: it leaves every site of `chunk` (sites `base..`) pointing at its
-/// slab-local root and returns a count the caller wants summed over slabs (the occupancy path
-/// counts bonds there).
+/// pass 1 for one slab: it leaves every site of `chunk` (sites `base..`) pointing at itself or a
+/// smaller index of the slab in its cluster, and returns a count the caller wants summed over
+/// slabs (the occupancy path counts bonds there).
 pub(crate) fn label_network<S: BondSource>(
     lattice: &Lattice,
     source: &S,
@@ -184,13 +185,12 @@ fn label_slab(lattice: &Lattice, source: &MaskBonds, zs: Range<u32>, chunk: &mut
     // The raster scan looks back along −x, −y, −z only: not for a volume's 18/26 connectivity.
     if lattice.basis_len() == 1 && lattice.max_forward_bonds() <= 3 {
         raster_one_site(lattice, source.masks, source.bits, zs, chunk, base);
-        flatten_slab(chunk, base);
     } else {
         label_slab_by_bonds(lattice, source, zs, chunk, base);
     }
 }
 
-/// Pass 1 for any lattice: one union per bond that stays inside the slab, then flattening.
+/// Pass 1 for any lattice: one union per bond that stays inside the slab.
 /// Returns the number of bonds stored on the slab's sites (periodic crossings included).
 pub(crate) fn label_slab_by_bonds(
     lattice: &Lattice,
@@ -222,17 +222,7 @@ pub(crate) fn label_slab_by_bonds(
             }
         }
     }
-    flatten_slab(chunk, base);
     bonds
-}
-
-/// Parents point to smaller indices, so one ascending sweep makes every node of a slab point at
-/// its slab-local root.
-pub(crate) fn flatten_slab(chunk: &mut [u32], base: u32) {
-    for i in 0..chunk.len() {
-        let parent = (chunk[i] - base) as usize;
-        chunk[i] = chunk[parent];
-    }
 }
 
 /// One-site lattices (sc, square, tetragonal), in raster order: a site looks back along −x, −y

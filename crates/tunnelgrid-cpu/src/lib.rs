@@ -110,15 +110,13 @@ impl CpuEngine {
 }
 
 impl CpuEngine {
-    /// Site and volume modes: labels the tunnel network straight from `presence` (the PRESENT
-    /// bit of every site, as `occupancy::fill_occupancy` writes it) into `labels`, counting its
-    /// bonds on the way, and computes its statistics (which consumes the labels). The totals are
-    /// the bond pass's: nothing superconducts, and no bond is near a threshold.
+    /// Site and volume modes: labels the tunnel network straight from `presence` into `labels`,
+    /// counting its bonds on the way, and computes its statistics (which consumes the labels).
+    /// The totals are the bond pass's: nothing superconducts, and no bond is near a threshold.
     fn occupancy_stats(
         &self,
         model: &Model,
-        presence: &[u32],
-        present_sites: u64,
+        presence: &occupancy::Presence,
         labels: &mut [u32],
         timings: &mut Timings,
     ) -> (ClusterStats, BondTotals) {
@@ -127,6 +125,7 @@ impl CpuEngine {
         let (wraps, tunnel_bonds) =
             occupancy::label_occupancy(lattice, presence, self.slab_count(), labels);
         timings.tunnel_labels_s = t.elapsed().as_secs_f64();
+        let present_sites = presence.present_sites();
         let totals = BondTotals {
             present_sites,
             tunnel_bonds,
@@ -137,8 +136,14 @@ impl CpuEngine {
             return (stats::bondless(lattice, present_sites), totals);
         }
         let t = Instant::now();
-        let span = stats::spanning(lattice, presence, labels, &wraps);
-        let tunnel = stats::cluster_stats(lattice, presence, labels, &span);
+        let span = stats::spanning_from_faces(
+            lattice,
+            |site| presence.mask(site),
+            |site| labels[site as usize],
+            &wraps,
+        );
+        let is_present = |site: usize| presence.is_present(site as u64);
+        let tunnel = stats::cluster_stats_of(lattice, is_present, labels, &span);
         timings.stats_s = t.elapsed().as_secs_f64();
         (tunnel, totals)
     }
@@ -253,19 +258,15 @@ impl Engine for CpuEngine {
 
         let t = Instant::now();
         let params = BondParams::new(&model.material, lattice, conditions);
-        // Both arrays are overwritten entirely, so kept ones of an earlier call serve as they are.
-        let mut masks = self.arrays.take(sites);
-        // The labels array is the presence scratch of the bond pass: the labelling overwrites it.
-        let mut labels = self.arrays.take(sites);
         if occupancy::labels_from_occupancy(params.mode) {
-            // The masks array holds the presence alone: no bond-mask pass.
-            let present_sites = occupancy::fill_occupancy(lattice, &params, &mut masks);
+            // The occupancy is the tunnel network: one bit per site, no bond masks.
+            let presence = occupancy::Presence::draw(lattice, &params);
             timings.bonds_s = t.elapsed().as_secs_f64();
+            let mut labels = self.arrays.take(sites);
             let (tunnel, totals) =
-                self.occupancy_stats(model, &masks, present_sites, &mut labels, &mut timings);
-            let sc = stats::bondless(lattice, present_sites);
-            self.arrays.give(masks);
+                self.occupancy_stats(model, &presence, &mut labels, &mut timings);
             self.arrays.give(labels);
+            let sc = stats::bondless(lattice, presence.present_sites());
             return Ok(build_report(
                 model,
                 conditions,
@@ -278,6 +279,10 @@ impl Engine for CpuEngine {
                 start.elapsed().as_secs_f64(),
             ));
         }
+        // Both arrays are overwritten entirely, so kept ones of an earlier call serve as they are.
+        let mut masks = self.arrays.take(sites);
+        // The labels array is the presence scratch of the bond pass: the labelling overwrites it.
+        let mut labels = self.arrays.take(sites);
         let totals = evaluate_bonds(lattice, &params, &mut masks, &mut labels);
         timings.bonds_s = t.elapsed().as_secs_f64();
 

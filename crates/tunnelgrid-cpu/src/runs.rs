@@ -10,17 +10,18 @@
 //! popcounts of the same ANDs (and of a row with itself shifted by one along x), periodic ones
 //! included, so the bond count costs no pass of its own.
 
-use crate::labels::{flatten_slab, union_local};
+use crate::labels::union_local;
+use crate::occupancy::Presence;
 use std::ops::Range;
 use tunnelgrid_model::{Boundary, Lattice};
 
-/// Labels the sites of layers `zs` (`chunk`, sites `base..`) to their slab-local roots from
-/// `presence` (`PRESENT_BIT` or 0 for every site of the lattice) and returns the number of
+/// Labels the sites of layers `zs` (`chunk`, sites `base..`) into a slab-local forest (every
+/// parent a smaller index of the slab) from `presence` and returns the number of
 /// tunnel bonds stored on them: the forward bonds of the bond mask, counted from the other end
 /// (each site's bonds along −x, −y, −z, across periodic faces and the slab's lower face too).
 pub(crate) fn label_slab_runs(
     lattice: &Lattice,
-    presence: &[u32],
+    presence: &Presence,
     zs: Range<u32>,
     chunk: &mut [u32],
     base: u32,
@@ -45,7 +46,7 @@ pub(crate) fn label_slab_runs(
     let mut below = vec![0u64; ny * words];
     if let Some(z) = under {
         for (y, bits) in below.chunks_mut(words).enumerate() {
-            pack_row(&presence[z * layer + y * nx..][..nx], bits);
+            presence.row_bits((z * layer + y * nx) as u64, nx, bits);
         }
     }
     let mut bonds = 0u64;
@@ -56,12 +57,8 @@ pub(crate) fn label_slab_runs(
             let local = row_start - base as usize;
             let (done, rest) = current.split_at_mut(y * words);
             let bits = &mut rest[..words];
-            runs_of_row(
-                &presence[row_start..][..nx],
-                &mut chunk[local..][..nx],
-                row_start as u32,
-                bits,
-            );
+            presence.row_bits(row_start as u64, nx, bits);
+            runs_of_row(bits, &mut chunk[local..][..nx], row_start as u32);
             bonds += x_bonds(bits, nx, periodic[0]);
             if y > 0 {
                 let up = &done[(y - 1) * words..];
@@ -88,40 +85,25 @@ pub(crate) fn label_slab_runs(
         }
         std::mem::swap(&mut current, &mut below);
     }
-    flatten_slab(chunk, base);
     bonds
 }
 
 /// One row: every present site points at the first site of its run, every absent site at
-/// itself; `bits` gets the row's presence, bit x of word x / 64. Branch-free, so random
-/// occupancy near p_c costs no mispredictions here.
+/// itself. Branch-free, so random occupancy near p_c costs no mispredictions here.
 #[inline]
-fn runs_of_row(row: &[u32], labels: &mut [u32], first: u32, bits: &mut [u64]) {
+fn runs_of_row(bits: &[u64], labels: &mut [u32], first: u32) {
     let mut head = first;
     let mut previous = 0u32;
     let mut site = first;
-    for ((present_row, label_row), word) in row.chunks(64).zip(labels.chunks_mut(64)).zip(bits) {
-        let mut w = 0u64;
-        for (i, (&mask, label)) in present_row.iter().zip(label_row).enumerate() {
-            let present = mask >> 31;
+    for (&word, label_row) in bits.iter().zip(labels.chunks_mut(64)) {
+        for (i, label) in label_row.iter_mut().enumerate() {
+            let present = (word >> i) as u32 & 1;
             // A present site after a present one continues the run; any other starts afresh.
             head = if present & previous != 0 { head } else { site };
             *label = head;
             previous = present;
-            w |= u64::from(present) << i;
             site += 1;
         }
-        *word = w;
-    }
-}
-
-/// The presence of one row as bits (for the layer under a slab, which is not labelled here).
-fn pack_row(row: &[u32], bits: &mut [u64]) {
-    for (chunk, word) in row.chunks(64).zip(bits) {
-        *word = chunk
-            .iter()
-            .enumerate()
-            .fold(0u64, |w, (i, &m)| w | (u64::from(m >> 31) << i));
     }
 }
 
