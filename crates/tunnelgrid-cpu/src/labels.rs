@@ -76,6 +76,24 @@ pub(crate) trait BondSource: Sync {
 
     /// The same bits for a site on a periodic face, where only the index is at hand.
     fn face_bonds(&self, lattice: &Lattice, site: u64) -> u32;
+
+    /// Calls `join(site, neighbour)` for bonds from layer `z` into the layers above it (the
+    /// merge across a slab face): every such bond, or (a source that knows its clusters' shape)
+    /// enough of them to connect the same clusters.
+    fn joins_across_layer(
+        &self,
+        lattice: &Lattice,
+        steps: &NeighbourSteps,
+        z: u32,
+        mut join: impl FnMut(u64, u64),
+    ) {
+        let above = (z as u64 + 1) * lattice.sites_per_layer();
+        for_each_bond_in_layer(lattice, steps, self, z, |site, nb| {
+            if nb >= above {
+                join(site, nb);
+            }
+        });
+    }
 }
 
 /// The bonds of one network in a bond mask array.
@@ -130,11 +148,8 @@ pub(crate) fn label_network<S: BondSource>(
     // 2. merge and 3. resolve
     let mut changed = Vec::new();
     for r in ranges.iter().take(ranges.len().saturating_sub(1)) {
-        let end = r.end as u64 * layer as u64;
-        for_each_bond_in_layer(lattice, &steps, source, r.end - 1, |site, nb| {
-            if nb >= end {
-                union_recording(labels, site as u32, nb as u32, &mut changed);
-            }
+        source.joins_across_layer(lattice, &steps, r.end - 1, |site, nb| {
+            union_recording(labels, site as u32, nb as u32, &mut changed);
         });
     }
     changed.sort_unstable();
@@ -277,10 +292,10 @@ fn raster_one_site(
 /// Calls `bond(site, neighbour)` for every bond of `source` stored in layer `z` that does not
 /// cross a periodic boundary.
 #[inline]
-fn for_each_bond_in_layer(
+pub(crate) fn for_each_bond_in_layer<S: BondSource + ?Sized>(
     lattice: &Lattice,
     steps: &NeighbourSteps,
-    source: &impl BondSource,
+    source: &S,
     z: u32,
     mut bond: impl FnMut(u64, u64),
 ) {

@@ -208,6 +208,26 @@ impl BondSource for OccupancyBonds<'_> {
         bits
     }
 
+    /// On one-site lattices with bonds along ±x, ±y, ±z only, the merge needs one join per
+    /// pair of touching runs (each run is already one cluster in its slab), as in `runs.rs`.
+    fn joins_across_layer(
+        &self,
+        lattice: &Lattice,
+        steps: &NeighbourSteps,
+        z: u32,
+        mut join: impl FnMut(u64, u64),
+    ) {
+        if !crate::runs::labels_by_runs(lattice) {
+            let above = (z as u64 + 1) * lattice.sites_per_layer();
+            return crate::labels::for_each_bond_in_layer(lattice, steps, self, z, |site, nb| {
+                if nb >= above {
+                    join(site, nb);
+                }
+            });
+        }
+        crate::runs::joins_between_layers(lattice, self.presence, z, join);
+    }
+
     fn face_bonds(&self, lattice: &Lattice, site: u64) -> u32 {
         if !self.presence.is_present(site) {
             return 0;
@@ -237,8 +257,7 @@ pub fn label_occupancy(
 ) -> (HashMap<u32, WrapFlags>, u64) {
     assert_eq!(presence.sites, labels.len() as u64);
     let source = OccupancyBonds { presence };
-    // Runs need the bonds along ±x, ±y, ±z only: not bcc/fcc/diamond, not 18/26 connectivity.
-    if lattice.basis_len() == 1 && lattice.max_forward_bonds() <= 3 {
+    if crate::runs::labels_by_runs(lattice) {
         label_network(lattice, &source, slabs, labels, |zs, chunk, base| {
             label_slab_runs(lattice, presence, zs, chunk, base)
         })

@@ -15,6 +15,34 @@ use crate::occupancy::Presence;
 use std::ops::Range;
 use tunnelgrid_model::{Boundary, Lattice};
 
+/// Whether `lattice` can be labelled by runs: one site per cell and bonds along ±x, ±y, ±z
+/// only (sc, square, tetragonal; not bcc/fcc/diamond, not a volume's 18/26 connectivity).
+pub(crate) fn labels_by_runs(lattice: &Lattice) -> bool {
+    lattice.basis_len() == 1 && lattice.max_forward_bonds() <= 3
+}
+
+/// Calls `join(site, site one layer up)` once per pair of touching runs of layers `z` and
+/// z + 1: the merge of two slabs, each of whose runs is already one cluster.
+pub(crate) fn joins_between_layers(
+    lattice: &Lattice,
+    presence: &Presence,
+    z: u32,
+    mut join: impl FnMut(u64, u64),
+) {
+    let [nx, ny, _] = lattice.cells.map(|n| n as usize);
+    let layer = (nx * ny) as u64;
+    let words = nx.div_ceil(64);
+    let (mut low, mut high) = (vec![0u64; words], vec![0u64; words]);
+    for y in 0..ny {
+        let row_start = z as u64 * layer + (y * nx) as u64;
+        presence.row_bits(row_start, nx, &mut low);
+        presence.row_bits(row_start + layer, nx, &mut high);
+        for_each_touching_run(&low, &high, |x| {
+            join(row_start + x as u64, row_start + x as u64 + layer);
+        });
+    }
+}
+
 /// Labels the sites of layers `zs` (`chunk`, sites `base..`) into a slab-local forest (every
 /// parent a smaller index of the slab) from `presence` and returns the number of
 /// tunnel bonds stored on them: the forward bonds of the bond mask, counted from the other end
@@ -96,6 +124,26 @@ fn runs_of_row(bits: &[u64], labels: &mut [u32], first: u32) {
     let mut previous = 0u32;
     let mut site = first;
     for (&word, label_row) in bits.iter().zip(labels.chunks_mut(64)) {
+        let len = label_row.len();
+        // Whole words of absent or of present sites (common in porous volumes): no per-site
+        // decision.
+        if word == 0 {
+            for (i, label) in label_row.iter_mut().enumerate() {
+                *label = site + i as u32;
+            }
+            site += len as u32;
+            previous = 0;
+            continue;
+        }
+        if word == u64::MAX >> (64 - len) {
+            if previous == 0 {
+                head = site;
+            }
+            label_row.fill(head);
+            site += len as u32;
+            previous = 1;
+            continue;
+        }
         for (i, label) in label_row.iter_mut().enumerate() {
             let present = (word >> i) as u32 & 1;
             // A present site after a present one continues the run; any other starts afresh.
