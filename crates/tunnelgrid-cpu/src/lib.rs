@@ -4,7 +4,8 @@
 //! It is the oracle every GPU stage is compared with. Resident memory is 8 bytes per site: the
 //! bond mask and one u32 array that holds, in turn, the site presence of the bond pass, the
 //! labels and the cluster sizes of each network (12 bytes above 2^31 sites, where the sizes need
-//! an array of their own).
+//! an array of their own). Site and volume modes need no bond masks: they label straight from
+//! the occupancy (`occupancy.rs`), one bit per site, so 4 bytes per site and 1 bit.
 
 pub mod arrays;
 mod atomic_view;
