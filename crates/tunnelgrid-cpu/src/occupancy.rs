@@ -497,4 +497,37 @@ mod tests {
             }
         }
     }
+
+    /// One engine kept across modes and shapes (its array pool serves site mode one array and
+    /// the bond-mask path two) reports what a fresh engine reports.
+    #[test]
+    fn a_reused_engine_reports_what_a_fresh_one_does() {
+        let model = |preset: &str, n: u32| {
+            let mut material = tunnelgrid_model::presets::preset(preset).unwrap();
+            material.lattice.cells = [n, n + 1, n + 2];
+            Model::new(material).unwrap()
+        };
+        let reused = CpuEngine::default();
+        for (preset, n) in [
+            ("bernoulli-site", 20),
+            ("bernoulli-bond", 20),
+            ("bernoulli-site", 20),
+            ("bernoulli-site", 9),
+            ("bernoulli-bond", 20),
+            ("bernoulli-site", 20),
+        ] {
+            let model = model(preset, n);
+            let conditions = Conditions {
+                p: 0.4,
+                ..model.default_conditions()
+            };
+            let fresh = CpuEngine::default().analyze(&model, &conditions).unwrap();
+            let again = reused.analyze(&model, &conditions).unwrap();
+            assert_eq!(
+                format!("{:?}", without_times(again)),
+                format!("{:?}", without_times(fresh)),
+                "{preset} {n}"
+            );
+        }
+    }
 }
