@@ -4,22 +4,26 @@
 //! Every label is the smallest site index of its cluster, whatever the slab count, because every
 //! union links the larger root under the smaller one. That makes parent pointers always point to
 //! smaller indices, which the passes below rely on:
-//! 1. *local* (parallel over z-slabs): each slab unions the bonds that stay inside it, then
-//!    flattens itself in one ascending sweep (a parent is always already final);
+//! 1. *local* (parallel over z-slabs): each slab unions the bonds that stay inside it, leaving
+//!    a forest whose parents lie in the slab (site and volume modes: runs, see `runs.rs`);
 //! 2. *merge* (sequential, O(faces)): bonds from the last layer of a slab into the next are
 //!    unioned over the whole array; every node whose parent changes is remembered;
 //! 3. *resolve* (sequential, O(faces)): those nodes, ascending, get their final root;
-//! 4. *flatten* (parallel over slabs): a node whose parent is inside its slab takes its parent's
-//!    (already final) parent; any other node was resolved in step 3;
+//! 4. *flatten* (parallel over slabs, one ascending sweep): a node whose parent is inside its
+//!    slab takes its parent's parent, which the sweep has already made final; any other node
+//!    was resolved in step 3. This is the only full pass after step 1;
 //! 5. *wrap* (only with periodic axes, O(faces)): bonds that cross a periodic boundary join
 //!    clusters with displacement tracking, see `wrap.rs`.
 
 use crate::geometry::{LayerWalker, NeighbourSteps, SiteRef};
-use crate::wrap::{join_periodic_bonds, WrapFlags};
+use crate::wrap::{join_periodic_faces, ShiftForest, WrapFlags};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::atomic::Ordering::Relaxed;
+use tunnelgrid_host::atomic_view::as_atomic;
 pub use tunnelgrid_model::network::Network;
+use tunnelgrid_model::params::PRESENT_BIT;
 use tunnelgrid_model::{Boundary, Lattice};
 
 /// Labels every site with the smallest site index of its cluster (absent sites are their own
@@ -34,7 +38,75 @@ pub fn label_clusters(
     labels: &mut [u32],
 ) -> HashMap<u32, WrapFlags> {
     assert_eq!(masks.len(), labels.len());
-    let bits = network.bits();
+    let source = MaskBonds {
+        masks,
+        bits: network.bits(),
+    };
+    let (wraps, _) = label_network(lattice, &source, slabs, labels, |zs, chunk, base| {
+        label_slab(lattice, &source, zs, chunk, base);
+        0
+    });
+    wraps
+}
+
+/// Where a labelling reads the bonds of a site: a bond mask array, or (site and volume modes)
+/// the site occupancy itself, so that no bond-mask pass is needed when nothing asks for masks.
+pub(crate) trait BondSource: Sync {
+    /// The site's forward bonds of the network being labelled, as bits 2k or 2k + 1 for
+    /// forward bond k (only `trailing_zeros / 2` is read), periodic crossings included.
+    fn forward_bonds(&self, lattice: &Lattice, steps: &NeighbourSteps, site: &SiteRef) -> u32;
+
+    /// The same bits for a site on a periodic face, where only the index is at hand.
+    fn face_bonds(&self, lattice: &Lattice, site: u64) -> u32;
+
+    /// Calls `join(site, neighbour)` for bonds from layer `z` into the layers above it (the
+    /// merge across a slab face): every such bond, or (a source that knows its clusters' shape)
+    /// enough of them to connect the same clusters.
+    fn joins_across_layer(
+        &self,
+        lattice: &Lattice,
+        steps: &NeighbourSteps,
+        z: u32,
+        mut join: impl FnMut(u64, u64),
+    ) {
+        let above = (z as u64 + 1) * lattice.sites_per_layer();
+        for_each_bond_in_layer(lattice, steps, self, z, |site, nb| {
+            if nb >= above {
+                join(site, nb);
+            }
+        });
+    }
+}
+
+/// The bonds of one network in a bond mask array.
+struct MaskBonds<'a> {
+    masks: &'a [u32],
+    bits: u32,
+}
+
+impl BondSource for MaskBonds<'_> {
+    #[inline(always)]
+    fn forward_bonds(&self, _: &Lattice, _: &NeighbourSteps, site: &SiteRef) -> u32 {
+        self.masks[site.index as usize] & self.bits
+    }
+
+    fn face_bonds(&self, _: &Lattice, site: u64) -> u32 {
+        self.masks[site as usize] & self.bits
+    }
+}
+
+/// The passes of the module documentation over any bond source. `local(zs, chunk, base)` is
+/// pass 1 for one slab: it leaves every site of `chunk` (sites `base..`) pointing at itself or a
+/// smaller index of the slab in its cluster, and returns a count the caller wants summed over
+/// slabs (the occupancy path counts bonds there).
+pub(crate) fn label_network<S: BondSource>(
+    lattice: &Lattice,
+    source: &S,
+    slabs: usize,
+    labels: &mut [u32],
+    local: impl Fn(Range<u32>, &mut [u32], u32) -> u64 + Sync,
+) -> (HashMap<u32, WrapFlags>, u64) {
+    assert_eq!(labels.len() as u64, lattice.sites());
     let steps = NeighbourSteps::new(lattice);
     let ranges = slab_layers(lattice.cells[2], slabs);
     let layer = lattice.sites_per_layer() as usize;
@@ -47,18 +119,19 @@ pub fn label_clusters(
         chunks.push((r.clone(), head));
         rest = tail;
     }
-    chunks.par_iter_mut().for_each(|(zs, chunk)| {
-        label_slab(lattice, &steps, masks, bits, zs.clone(), chunk);
-    });
+    let counted: u64 = chunks
+        .par_iter_mut()
+        .map(|(zs, chunk)| {
+            let base = lattice.site_index(0, 0, zs.start, 0) as u32;
+            local(zs.clone(), chunk, base)
+        })
+        .sum();
 
     // 2. merge and 3. resolve
     let mut changed = Vec::new();
     for r in ranges.iter().take(ranges.len().saturating_sub(1)) {
-        let end = r.end as u64 * layer as u64;
-        for_each_bond_in_layer(lattice, &steps, masks, bits, r.end - 1, |site, nb| {
-            if nb >= end {
-                union_recording(labels, site as u32, nb as u32, &mut changed);
-            }
+        source.joins_across_layer(lattice, &steps, r.end - 1, |site, nb| {
+            union_recording(labels, site as u32, nb as u32, &mut changed);
         });
     }
     changed.sort_unstable();
@@ -88,11 +161,12 @@ pub fn label_clusters(
     });
 
     // 5. wrap
-    if (0..lattice.axes()).any(|a| lattice.boundary[a] == Boundary::Periodic) {
-        join_periodic_bonds(lattice, masks, bits, labels)
+    let wraps = if (0..lattice.axes()).any(|a| lattice.boundary[a] == Boundary::Periodic) {
+        join_periodic_bonds_of(lattice, |site| source.face_bonds(lattice, site), labels)
     } else {
         HashMap::new()
-    }
+    };
+    (wraps, counted)
 }
 
 /// Splits `nz` layers into at most `slabs` contiguous, near-equal ranges.
@@ -103,38 +177,49 @@ pub fn slab_layers(nz: u32, slabs: usize) -> Vec<Range<u32>> {
         .collect()
 }
 
-/// Labels one slab of layers `zs`; `chunk` holds its sites' labels.
-fn label_slab(
-    lattice: &Lattice,
-    steps: &NeighbourSteps,
-    masks: &[u32],
-    bits: u32,
-    zs: Range<u32>,
-    chunk: &mut [u32],
-) {
-    let lo = lattice.site_index(0, 0, zs.start, 0);
-    let base = lo as u32;
+/// Labels one slab of layers `zs` from a bond mask array; `chunk` holds its sites' labels.
+fn label_slab(lattice: &Lattice, source: &MaskBonds, zs: Range<u32>, chunk: &mut [u32], base: u32) {
     // The raster scan looks back along −x, −y, −z only: not for a volume's 18/26 connectivity.
     if lattice.basis_len() == 1 && lattice.max_forward_bonds() <= 3 {
-        raster_one_site(lattice, masks, bits, zs, chunk, base);
+        raster_one_site(lattice, source.masks, source.bits, zs, chunk, base);
     } else {
-        let hi = lo + chunk.len() as u64;
-        for (i, label) in chunk.iter_mut().enumerate() {
-            *label = (lo + i as u64) as u32;
-        }
-        for z in zs {
-            for_each_bond_in_layer(lattice, steps, masks, bits, z, |site, nb| {
-                if nb < hi {
-                    union_local(chunk, base, site as u32, nb as u32);
+        label_slab_by_bonds(lattice, source, zs, chunk, base);
+    }
+}
+
+/// Pass 1 for any lattice: one union per bond that stays inside the slab.
+/// Returns the number of bonds stored on the slab's sites (periodic crossings included).
+pub(crate) fn label_slab_by_bonds(
+    lattice: &Lattice,
+    source: &impl BondSource,
+    zs: Range<u32>,
+    chunk: &mut [u32],
+    base: u32,
+) -> u64 {
+    let steps = NeighbourSteps::new(lattice);
+    let lo = base as u64;
+    let hi = lo + chunk.len() as u64;
+    for (i, label) in chunk.iter_mut().enumerate() {
+        *label = (lo + i as u64) as u32;
+    }
+    let mut bonds = 0u64;
+    for z in zs {
+        let mut walker = LayerWalker::new(lattice, z);
+        while let Some(site) = walker.next_site() {
+            let mut m = source.forward_bonds(lattice, &steps, &site);
+            bonds += u64::from(m.count_ones());
+            while m != 0 {
+                let k = (m.trailing_zeros() / 2) as usize;
+                m &= m - 1;
+                if let Some(nb) = bond_target(lattice, &steps, &site, k) {
+                    if nb < hi {
+                        union_local(chunk, base, site.index as u32, nb as u32);
+                    }
                 }
-            });
+            }
         }
     }
-    // Parents point to smaller indices, so one ascending sweep makes every node point at its root.
-    for i in 0..chunk.len() {
-        let parent = (chunk[i] - base) as usize;
-        chunk[i] = chunk[parent];
-    }
+    bonds
 }
 
 /// One-site lattices (sc, square, tetragonal), in raster order: a site looks back along −x, −y
@@ -186,20 +271,19 @@ fn raster_one_site(
     }
 }
 
-/// Calls `bond(site, neighbour)` for every bond of `bits` stored in layer `z` that does not cross
-/// a periodic boundary.
+/// Calls `bond(site, neighbour)` for every bond of `source` stored in layer `z` that does not
+/// cross a periodic boundary.
 #[inline]
-fn for_each_bond_in_layer(
+pub(crate) fn for_each_bond_in_layer<S: BondSource + ?Sized>(
     lattice: &Lattice,
     steps: &NeighbourSteps,
-    masks: &[u32],
-    bits: u32,
+    source: &S,
     z: u32,
     mut bond: impl FnMut(u64, u64),
 ) {
     let mut walker = LayerWalker::new(lattice, z);
     while let Some(site) = walker.next_site() {
-        let mut m = masks[site.index as usize] & bits;
+        let mut m = source.forward_bonds(lattice, steps, &site);
         while m != 0 {
             let k = (m.trailing_zeros() / 2) as usize;
             m &= m - 1;
@@ -218,7 +302,7 @@ fn bond_target(lattice: &Lattice, steps: &NeighbourSteps, site: &SiteRef, k: usi
 
 /// Find with path halving inside a slab whose first site is `base`.
 #[inline(always)]
-fn find_local(chunk: &mut [u32], base: u32, mut x: u32) -> u32 {
+pub(crate) fn find_local(chunk: &mut [u32], base: u32, mut x: u32) -> u32 {
     loop {
         let parent = chunk[(x - base) as usize];
         if parent == x {
@@ -231,7 +315,7 @@ fn find_local(chunk: &mut [u32], base: u32, mut x: u32) -> u32 {
 }
 
 #[inline(always)]
-fn union_local(chunk: &mut [u32], base: u32, a: u32, b: u32) {
+pub(crate) fn union_local(chunk: &mut [u32], base: u32, a: u32, b: u32) {
     let ra = find_local(chunk, base, a);
     let rb = find_local(chunk, base, b);
     if ra < rb {
@@ -274,4 +358,39 @@ fn union_recording(labels: &mut [u32], a: u32, b: u32, changed: &mut Vec<u32>) {
         labels[high as usize] = low;
         changed.push(high);
     }
+}
+
+/// Joins the clusters connected by bonds that cross a periodic boundary (`face_bonds` gives a
+/// face site's forward-bond bits), relabels the joined clusters to their smallest site index,
+/// and returns the flags of wrapping clusters, for any bond source.
+fn join_periodic_bonds_of(
+    lattice: &Lattice,
+    face_bonds: impl Fn(u64) -> u32,
+    labels: &mut [u32],
+) -> HashMap<u32, WrapFlags> {
+    let mut forest = ShiftForest::default();
+    join_periodic_faces(
+        lattice,
+        !PRESENT_BIT,
+        face_bonds,
+        |site| labels[site as usize],
+        &mut forest,
+    );
+    let remap = forest.remap();
+    if remap.is_empty() {
+        return forest.wraps().clone();
+    }
+    // Old roots now point at their final root; every other site points at an old root.
+    for (node, root) in remap {
+        labels[node as usize] = root;
+    }
+    let shared = as_atomic(labels);
+    shared.par_iter().for_each(|label| {
+        let old_root = label.load(Relaxed);
+        let new_root = shared[old_root as usize].load(Relaxed);
+        if new_root != old_root {
+            label.store(new_root, Relaxed);
+        }
+    });
+    forest.wraps().clone()
 }

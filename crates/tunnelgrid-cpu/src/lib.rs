@@ -4,7 +4,8 @@
 //! It is the oracle every GPU stage is compared with. Resident memory is 8 bytes per site: the
 //! bond mask and one u32 array that holds, in turn, the site presence of the bond pass, the
 //! labels and the cluster sizes of each network (12 bytes above 2^31 sites, where the sizes need
-//! an array of their own).
+//! an array of their own). Site and volume modes need no bond masks: they label straight from
+//! the occupancy (`occupancy.rs`), one bit per site, so 4 bytes per site and 1 bit.
 
 #![warn(missing_docs)]
 
@@ -14,13 +15,15 @@ pub mod kirchhoff;
 pub mod labels;
 pub mod maxflow;
 pub mod newman_ziff;
+pub mod occupancy;
+mod runs;
 pub mod stats;
 
 use std::time::Instant;
 use tunnelgrid_model::params::PRESENT_BIT;
 use tunnelgrid_model::{
-    build_report, AxisSolution, BondMasks, BondParams, ClusterStats, Conditions, Engine,
-    EngineError, Lattice, Model, Network, Report, ResistanceOptions, Timings,
+    build_report, AxisSolution, BondMasks, BondParams, BondTotals, ClusterStats, Conditions,
+    Engine, EngineError, Lattice, Model, Network, Report, ResistanceOptions, Timings,
 };
 
 pub use bonds::evaluate_bonds;
@@ -74,6 +77,46 @@ impl CpuEngine {
         let span = stats::spanning(&model.lattice, masks, labels, &wraps);
         let stats = stats::cluster_stats(&model.lattice, masks, labels, &span);
         (stats, label_s, t.elapsed().as_secs_f64())
+    }
+}
+
+impl CpuEngine {
+    /// Site and volume modes: labels the tunnel network straight from `presence` into `labels`,
+    /// counting its bonds on the way, and computes its statistics (which consumes the labels).
+    /// The totals are the bond pass's: nothing superconducts, and no bond is near a threshold.
+    fn occupancy_stats(
+        &self,
+        model: &Model,
+        presence: &occupancy::Presence,
+        labels: &mut [u32],
+        timings: &mut Timings,
+    ) -> (ClusterStats, BondTotals) {
+        let lattice = &model.lattice;
+        let t = Instant::now();
+        let (wraps, tunnel_bonds) =
+            occupancy::label_occupancy(lattice, presence, self.slab_count(), labels);
+        timings.tunnel_labels_s = t.elapsed().as_secs_f64();
+        let present_sites = presence.present_sites();
+        let totals = BondTotals {
+            present_sites,
+            tunnel_bonds,
+            ..BondTotals::default()
+        };
+        // As `network_stats`: a network without bonds takes the statistics that need no pass.
+        if tunnel_bonds == 0 {
+            return (stats::bondless(lattice, present_sites), totals);
+        }
+        let t = Instant::now();
+        let span = stats::spanning_from_faces(
+            lattice,
+            |site| presence.mask(site),
+            |site| labels[site as usize],
+            &wraps,
+        );
+        let is_present = |site: usize| presence.is_present(site as u64);
+        let tunnel = stats::cluster_stats_of(lattice, is_present, labels, &span);
+        timings.stats_s = t.elapsed().as_secs_f64();
+        (tunnel, totals)
     }
 }
 
@@ -158,6 +201,29 @@ impl Engine for CpuEngine {
 
         let t = Instant::now();
         let params = BondParams::new(&model.material, lattice, conditions);
+        if occupancy::labels_from_occupancy(params.mode) {
+            // The occupancy is the tunnel network: one bit per site, no bond masks.
+            let presence = occupancy::Presence::draw(lattice, &params);
+            // Taken inside the bond stage's time, as the mask path takes both its arrays: a
+            // fresh array's first touch is part of the work.
+            let mut labels = self.arrays.take(sites);
+            timings.bonds_s = t.elapsed().as_secs_f64();
+            let (tunnel, totals) =
+                self.occupancy_stats(model, &presence, &mut labels, &mut timings);
+            self.arrays.give(labels);
+            let sc = stats::bondless(lattice, presence.present_sites());
+            return Ok(build_report(
+                model,
+                conditions,
+                &params,
+                &totals,
+                tunnel,
+                sc,
+                self.name(),
+                timings,
+                start.elapsed().as_secs_f64(),
+            ));
+        }
         // Both arrays are overwritten entirely, so kept ones of an earlier call serve as they are.
         let mut masks = self.arrays.take(sites);
         // The labels array is the presence scratch of the bond pass: the labelling overwrites it.

@@ -85,16 +85,27 @@ pub fn cluster_stats(
     labels: &mut [u32],
     span: &Spanning,
 ) -> ClusterStats {
+    cluster_stats_of(lattice, |site| masks[site] & PRESENT_BIT != 0, labels, span)
+}
+
+/// `cluster_stats` where `is_present(site)` says which sites count (the occupancy path has no
+/// bond masks).
+pub fn cluster_stats_of(
+    lattice: &Lattice,
+    is_present: impl Fn(usize) -> bool + Sync,
+    labels: &mut [u32],
+    span: &Spanning,
+) -> ClusterStats {
     // Few clusters span: a short list beats hashing every root.
     let spanning_roots: Vec<u32> = span.roots.iter().copied().collect();
     let acc = if (labels.len() as u64) < COUNTED as u64 {
-        count_in_place(masks, labels);
+        count_in_place(&is_present, labels);
         fold_sizes(labels, &spanning_roots, |entry| {
             (entry & COUNTED != 0).then_some(entry & !COUNTED)
         })
     } else {
         let mut sizes = crate::arrays::site_array(labels.len());
-        count_separately(masks, labels, &mut sizes);
+        count_separately(&is_present, labels, &mut sizes);
         fold_sizes(&sizes, &spanning_roots, |entry| {
             (entry > 0).then_some(entry)
         })
@@ -126,16 +137,15 @@ fn push_run(runs: &mut Vec<(u32, u32)>, root: u32) {
 /// site's own entry is still its label when it is read (only later sites of its cluster write to
 /// it) and its root's entry is already a count. Roots in earlier chunks are run-length encoded
 /// and added afterwards: no atomics, no contention on the giant cluster's counter.
-fn count_in_place(masks: &[u32], labels: &mut [u32]) {
+fn count_in_place(is_present: &(impl Fn(usize) -> bool + Sync), labels: &mut [u32]) {
     let foreign: Vec<Vec<(u32, u32)>> = labels
         .par_chunks_mut(COUNT_CHUNK)
-        .zip(masks.par_chunks(COUNT_CHUNK))
         .enumerate()
-        .map(|(c, (own, m))| {
+        .map(|(c, own)| {
             let lo = c * COUNT_CHUNK;
             let mut runs = Vec::new();
             for i in 0..own.len() {
-                if m[i] & PRESENT_BIT == 0 {
+                if !is_present(lo + i) {
                     continue;
                 }
                 let root = own[i] as usize;
@@ -154,20 +164,20 @@ fn count_in_place(masks: &[u32], labels: &mut [u32]) {
 }
 
 /// Counts each present site into `sizes[root]` (for lattices too large for `count_in_place`).
-fn count_separately(masks: &[u32], labels: &[u32], sizes: &mut [u32]) {
+fn count_separately(
+    is_present: &(impl Fn(usize) -> bool + Sync),
+    labels: &[u32],
+    sizes: &mut [u32],
+) {
     let foreign: Vec<Vec<(u32, u32)>> = sizes
         .par_chunks_mut(COUNT_CHUNK)
-        .zip(
-            masks
-                .par_chunks(COUNT_CHUNK)
-                .zip(labels.par_chunks(COUNT_CHUNK)),
-        )
+        .zip(labels.par_chunks(COUNT_CHUNK))
         .enumerate()
-        .map(|(c, (own, (m, l)))| {
+        .map(|(c, (own, l))| {
             let lo = (c * COUNT_CHUNK) as u32;
             let mut runs = Vec::new();
-            for (&mask, &root) in m.iter().zip(l) {
-                if mask & PRESENT_BIT == 0 {
+            for (i, &root) in l.iter().enumerate() {
+                if !is_present(lo as usize + i) {
                     continue;
                 }
                 if root >= lo {
@@ -230,9 +240,10 @@ mod tests {
         label_clusters(&model.lattice, &masks, Network::Tunnel, 3, &mut labels);
         let roots = [labels[0], labels[n / 2]];
         let mut sizes = vec![0u32; n];
-        count_separately(&masks, &labels, &mut sizes);
+        let is_present = |site: usize| masks[site] & PRESENT_BIT != 0;
+        count_separately(&is_present, &labels, &mut sizes);
         let separate = fold_sizes(&sizes, &roots, |e| (e > 0).then_some(e));
-        count_in_place(&masks, &mut labels);
+        count_in_place(&is_present, &mut labels);
         let in_place = fold_sizes(&labels, &roots, |e| {
             (e & COUNTED != 0).then_some(e & !COUNTED)
         });

@@ -6,7 +6,7 @@
 
 #![warn(missing_docs)]
 
-mod atomic_view;
+pub mod atomic_view;
 pub mod axis;
 pub mod geometry;
 pub mod labels;

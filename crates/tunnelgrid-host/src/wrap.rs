@@ -7,11 +7,8 @@
 //! copy (Machta et al. 1996; Newman & Ziff 2001). A bond that closes a loop with a non-zero net
 //! image shift proves wrapping along every axis where the shift is non-zero.
 
-use crate::atomic_view::as_atomic;
 use crate::geometry::for_each_face_site;
-use rayon::prelude::*;
 use std::collections::HashMap;
-use std::sync::atomic::Ordering::Relaxed;
 use tunnelgrid_model::{Boundary, Lattice};
 
 /// Whether a cluster wraps x, y, z.
@@ -127,38 +124,4 @@ pub fn join_periodic_faces(
             });
         }
     }
-}
-
-/// Joins the clusters connected by bonds (of `bits`) that cross a periodic boundary, relabels the
-/// joined clusters to their smallest site index, and returns the flags of wrapping clusters.
-pub fn join_periodic_bonds(
-    lattice: &Lattice,
-    masks: &[u32],
-    bits: u32,
-    labels: &mut [u32],
-) -> HashMap<u32, WrapFlags> {
-    let mut forest = ShiftForest::default();
-    join_periodic_faces(
-        lattice,
-        bits,
-        |site| masks[site as usize],
-        |site| labels[site as usize],
-        &mut forest,
-    );
-    if forest.parent.is_empty() {
-        return forest.wraps;
-    }
-    // Old roots now point at their final root; every other site points at an old root.
-    for (node, root) in forest.remap() {
-        labels[node as usize] = root;
-    }
-    let shared = as_atomic(labels);
-    shared.par_iter().for_each(|label| {
-        let old_root = label.load(Relaxed);
-        let new_root = shared[old_root as usize].load(Relaxed);
-        if new_root != old_root {
-            label.store(new_root, Relaxed);
-        }
-    });
-    forest.wraps
 }

@@ -1,0 +1,533 @@
+//! Site and volume modes straight from the occupancy: in these modes a tunnel joins every pair
+//! of present neighbours and nothing superconducts, so the tunnel network is the occupancy
+//! itself and the bond masks are a detour. The analysis writes each site's presence (the bond
+//! mask's PRESENT bit alone, so the statistics read it as they read a mask), labels the present
+//! sites directly and counts the tunnel bonds on the way. `CpuEngine::bond_masks` still derives
+//! full masks for export and the GPU comparison.
+
+use crate::geometry::{NeighbourSteps, SiteRef};
+use crate::labels::{label_network, label_slab_by_bonds, BondSource};
+use crate::runs::label_slab_runs;
+use crate::wrap::WrapFlags;
+use rayon::prelude::*;
+use std::collections::HashMap;
+use tunnelgrid_model::hash::StreamKey;
+use tunnelgrid_model::params::tunnel_bit;
+use tunnelgrid_model::{BondParams, Lattice, Mode};
+
+/// Whether a run of `mode` labels from the occupancy: every bond between present neighbours
+/// tunnels and none superconducts.
+pub fn labels_from_occupancy(mode: Mode) -> bool {
+    matches!(mode, Mode::BernoulliSite | Mode::Volume)
+}
+
+/// Which sites are present, one bit per site (bit s % 64 of word s / 64): 1/32 of the bond-mask
+/// array it replaces, so the page faults of its first touch and the reads of the labelling
+/// almost vanish.
+#[derive(Debug, Clone)]
+pub struct Presence {
+    bits: Vec<u64>,
+    sites: u64,
+    present: u64,
+}
+
+/// Sites drawn per task: a multiple of 64, so that tasks own whole words.
+const DRAW_CHUNK: usize = 1 << 18;
+
+impl Presence {
+    /// The site and volume modes' draw for every site of `lattice`.
+    pub fn draw(lattice: &Lattice, params: &BondParams) -> Self {
+        let sites = lattice.sites();
+        let mut bits = crate::arrays::huge_page_vec(sites.div_ceil(64) as usize, 0u64);
+        match params.mode {
+            Mode::BernoulliSite => {
+                let key = params.keys.occupation;
+                match u32::try_from(params.bernoulli_threshold) {
+                    Ok(threshold) => {
+                        fill_words(&mut bits, sites, |first| draw_word(key, threshold, first))
+                    }
+                    // p = 1: every draw succeeds.
+                    Err(_) => fill_words(&mut bits, sites, |_| !0),
+                }
+            }
+            Mode::Volume => {
+                // A missing or short volume has no sites there (as `BondParams::is_present`).
+                let volume = params.volume.as_deref().unwrap_or(&[]);
+                fill_words(&mut bits, sites, |first| {
+                    let first = first as usize;
+                    let voxels = volume.get(first..).unwrap_or(&[]);
+                    voxel_word(&voxels[..voxels.len().min(64)])
+                });
+            }
+            mode => panic!(
+                "{} mode has bonds of its own: evaluate the bond masks",
+                mode.name()
+            ),
+        }
+        let present = bits.par_iter().map(|w| u64::from(w.count_ones())).sum();
+        Self {
+            bits,
+            sites,
+            present,
+        }
+    }
+
+    /// Number of present sites.
+    pub fn present_sites(&self) -> u64 {
+        self.present
+    }
+
+    /// Whether `site` is present.
+    #[inline(always)]
+    pub fn is_present(&self, site: u64) -> bool {
+        (self.bits[(site >> 6) as usize] >> (site & 63)) & 1 != 0
+    }
+
+    /// The mask of `site` as far as the occupancy knows it: `PRESENT_BIT` or 0.
+    #[inline(always)]
+    pub fn mask(&self, site: u64) -> u32 {
+        u32::from(self.is_present(site)) << 31
+    }
+
+    /// The presence of the `len` sites from `start` (a row), bit i of `row[i / 64]` for site
+    /// start + i; bits past `len` are 0.
+    #[inline]
+    pub fn row_bits(&self, start: u64, len: usize, row: &mut [u64]) {
+        let first = (start >> 6) as usize;
+        let shift = (start & 63) as u32;
+        for (k, word) in row.iter_mut().enumerate() {
+            let low = self.bits[first + k] >> shift;
+            // A row that does not start on a word takes its high bits from the next word.
+            let high = match (shift, self.bits.get(first + k + 1)) {
+                (0, _) | (_, None) => 0,
+                (_, Some(&next)) => next << (64 - shift),
+            };
+            *word = low | high;
+        }
+        let tail = len % 64;
+        if tail != 0 {
+            if let Some(last) = row.last_mut() {
+                *last &= (1u64 << tail) - 1;
+            }
+        }
+    }
+}
+
+/// Fills every word of `bits` with `word(first site of the word)`, in parallel over chunks of
+/// whole words; bits past the last site are cleared.
+fn fill_words(bits: &mut [u64], sites: u64, word: impl Fn(u32) -> u64 + Sync + Send) {
+    let fill = |c: usize, words: &mut [u64]| {
+        let first = c * DRAW_CHUNK;
+        for (k, w) in words.iter_mut().enumerate() {
+            *w = word((first + 64 * k) as u32);
+        }
+    };
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        /// The same loop compiled for AVX2 (8 hashes at a time instead of SSE2's 4).
+        #[target_feature(enable = "avx2")]
+        unsafe fn fill_avx2(c: usize, words: &mut [u64], fill: &impl Fn(usize, &mut [u64])) {
+            fill(c, words)
+        }
+        bits.par_chunks_mut(DRAW_CHUNK / 64)
+            .enumerate()
+            // SAFETY: AVX2 was detected at run time just above.
+            .for_each(|(c, words)| unsafe { fill_avx2(c, words, &fill) });
+        clear_past(bits, sites);
+        return;
+    }
+    bits.par_chunks_mut(DRAW_CHUNK / 64)
+        .enumerate()
+        .for_each(|(c, words)| fill(c, words));
+    clear_past(bits, sites);
+}
+
+/// Clears the bits of the last word that lie past the last site.
+fn clear_past(bits: &mut [u64], sites: u64) {
+    if sites % 64 != 0 {
+        if let Some(last) = bits.last_mut() {
+            *last &= (1u64 << (sites % 64)) - 1;
+        }
+    }
+}
+
+/// The Bernoulli draws of the 64 sites from `first`: bit i for site first + i. Written as a
+/// flag per site and then packed, so that the hashes vectorise.
+#[inline(always)]
+fn draw_word(key: StreamKey, threshold: u32, first: u32) -> u64 {
+    let mut flags = [0u8; 64];
+    for (i, flag) in flags.iter_mut().enumerate() {
+        let site = first.wrapping_add(i as u32);
+        *flag = u8::from(key.hash(u64::from(site)) < threshold);
+    }
+    pack_flags(&flags)
+}
+
+/// Up to 64 voxels as a word: bit i when voxel i is nonzero.
+#[inline(always)]
+fn voxel_word(voxels: &[u8]) -> u64 {
+    let mut flags = [0u8; 64];
+    for (flag, &voxel) in flags.iter_mut().zip(voxels) {
+        *flag = u8::from(voxel != 0);
+    }
+    pack_flags(&flags)
+}
+
+/// 64 flags (0 or 1) as the bits of a word. Eight flags at a time: multiplying the eight bytes
+/// by 0x0102040810204080 moves flag k to bit 56 + k without carries.
+#[inline(always)]
+fn pack_flags(flags: &[u8; 64]) -> u64 {
+    let mut word = 0u64;
+    for (k, eight) in flags.chunks_exact(8).enumerate() {
+        let bytes = u64::from_le_bytes(eight.try_into().expect("eight flags"));
+        word |= (bytes.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
+    }
+    word
+}
+
+/// The tunnel bonds of the occupancy: a forward bond tunnels when both its ends are present.
+pub(crate) struct OccupancyBonds<'a> {
+    /// Which sites are present.
+    pub presence: &'a Presence,
+}
+
+impl BondSource for OccupancyBonds<'_> {
+    #[inline(always)]
+    fn forward_bonds(&self, lattice: &Lattice, steps: &NeighbourSteps, site: &SiteRef) -> u32 {
+        if !self.presence.is_present(site.index) {
+            return 0;
+        }
+        let mut bits = 0;
+        for k in 0..lattice.forward_bonds(site.basis).len() {
+            if let Some(nb) = steps.neighbour(lattice, site, k) {
+                if self.presence.is_present(nb.site) {
+                    bits |= tunnel_bit(k);
+                }
+            }
+        }
+        bits
+    }
+
+    /// On one-site lattices with bonds along ±x, ±y, ±z only, the merge needs one join per
+    /// pair of touching runs (each run is already one cluster in its slab), as in `runs.rs`.
+    fn joins_across_layer(
+        &self,
+        lattice: &Lattice,
+        steps: &NeighbourSteps,
+        z: u32,
+        mut join: impl FnMut(u64, u64),
+    ) {
+        if !crate::runs::labels_by_runs(lattice) {
+            let above = (z as u64 + 1) * lattice.sites_per_layer();
+            return crate::labels::for_each_bond_in_layer(lattice, steps, self, z, |site, nb| {
+                if nb >= above {
+                    join(site, nb);
+                }
+            });
+        }
+        crate::runs::joins_between_layers(lattice, self.presence, z, join);
+    }
+
+    fn face_bonds(&self, lattice: &Lattice, site: u64) -> u32 {
+        if !self.presence.is_present(site) {
+            return 0;
+        }
+        let (cell, basis) = lattice.coords(site);
+        let mut bits = 0;
+        for (k, bond) in lattice.forward_bonds(basis).iter().enumerate() {
+            if let Some(nb) = lattice.neighbour(cell, bond) {
+                if self.presence.is_present(nb.site) {
+                    bits |= tunnel_bit(k);
+                }
+            }
+        }
+        bits
+    }
+}
+
+/// Labels the clusters of present sites (each label the smallest site index of its cluster,
+/// absent sites their own) from `presence` and returns the
+/// wrapping flags and the number of tunnel bonds, exactly the labels, flags and
+/// `tunnel_bonds` of the bond-mask path.
+pub fn label_occupancy(
+    lattice: &Lattice,
+    presence: &Presence,
+    slabs: usize,
+    labels: &mut [u32],
+) -> (HashMap<u32, WrapFlags>, u64) {
+    assert_eq!(presence.sites, labels.len() as u64);
+    let source = OccupancyBonds { presence };
+    if crate::runs::labels_by_runs(lattice) {
+        label_network(lattice, &source, slabs, labels, |zs, chunk, base| {
+            label_slab_runs(lattice, presence, zs, chunk, base)
+        })
+    } else {
+        label_network(lattice, &source, slabs, labels, |zs, chunk, base| {
+            label_slab_by_bonds(lattice, &source, zs, chunk, base)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The occupancy path against the bond-mask path it replaces (`evaluate_bonds`, then
+    //! `label_clusters` with one union per bond): the oracle, kept in production for the bond
+    //! and tunnel modes.
+    use super::*;
+    use crate::{build_report, evaluate_bonds, label_clusters, CpuEngine, Network};
+    use proptest::prelude::*;
+    use std::sync::Arc;
+    use tunnelgrid_model::params::PRESENT_BIT;
+    use tunnelgrid_model::{
+        Boundary, Conditions, Engine, LatticeKind, Model, Occupancy, Report, Timings,
+    };
+
+    /// Lattices the occupancy path meets: every kind, and sc voxels with 18 or 26 neighbours.
+    fn lattice_of(choice: usize, cells: [u32; 3], boundary: [Boundary; 3]) -> Lattice {
+        match choice {
+            6 => Lattice::sc_with_connectivity(cells, boundary, 18),
+            7 => Lattice::sc_with_connectivity(cells, boundary, 26),
+            k => {
+                let kind = LatticeKind::ALL[k];
+                let cells = if kind.is_2d() {
+                    [cells[0], cells[1], 1]
+                } else {
+                    cells
+                };
+                Lattice::new(kind, cells, boundary)
+            }
+        }
+    }
+
+    /// Site-mode parameters at `p`, or volume-mode ones over `voxels` (repeated to the size).
+    fn params_of(lattice: &Lattice, p: f64, seed: u64, voxels: Option<&[u8]>) -> BondParams {
+        let material = tunnelgrid_model::presets::preset("bernoulli-site").unwrap();
+        let conditions = Conditions {
+            pressure_gpa: 0.0,
+            temperature_k: 300.0,
+            seed,
+            p,
+        };
+        let mut params = BondParams::new(&material, lattice, &conditions);
+        if let Some(voxels) = voxels {
+            params.mode = Mode::Volume;
+            let bytes: Vec<u8> = (0..lattice.sites() as usize)
+                .map(|i| voxels[i % voxels.len()])
+                .collect();
+            params.volume = Some(Arc::from(bytes));
+        }
+        params
+    }
+
+    /// Checks labels, wrapping flags, present sites and bond count against the bond-mask path.
+    fn check_against_masks(lattice: &Lattice, params: &BondParams, slabs: usize) {
+        let n = lattice.sites() as usize;
+        let (mut masks, mut scratch) = (vec![0u32; n], vec![0u32; n]);
+        let totals = evaluate_bonds(lattice, params, &mut masks, &mut scratch);
+        let mut expected = vec![0u32; n];
+        let expected_wraps = label_clusters(lattice, &masks, Network::Tunnel, 1, &mut expected);
+
+        let presence = Presence::draw(lattice, params);
+        let present = presence.present_sites();
+        let mut labels = vec![0u32; n];
+        let (wraps, bonds) = label_occupancy(lattice, &presence, slabs, &mut labels);
+        let context = format!(
+            "{:?} {:?} {:?} slabs {slabs}",
+            lattice.kind, lattice.cells, lattice.boundary
+        );
+        assert_eq!(totals.sc_bonds, 0, "{context}");
+        assert_eq!(present, totals.present_sites, "{context}");
+        for (site, m) in masks.iter().enumerate() {
+            assert_eq!(presence.mask(site as u64), m & PRESENT_BIT, "{context}");
+        }
+        assert_eq!(bonds, totals.tunnel_bonds, "{context}");
+        assert_eq!(labels, expected, "{context}");
+        assert_eq!(wraps, expected_wraps, "{context}");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// Random occupancies (hash-drawn at p, or volumes of random bytes) on every lattice,
+        /// open and periodic, sizes down to one cell per axis, any slab count.
+        #[test]
+        fn occupancy_labels_equal_the_bond_mask_labels(
+            choice in 0usize..8,
+            nx in 1u32..9, ny in 1u32..9, nz in 1u32..9,
+            periodic in prop::array::uniform3(any::<bool>()),
+            p in 0.0f64..1.0,
+            seed in any::<u64>(),
+            voxels in prop::option::of(prop::collection::vec(0u8..3, 1..40)),
+            slabs in 1usize..10,
+        ) {
+            let boundary = periodic.map(|p| if p { Boundary::Periodic } else { Boundary::Open });
+            let lattice = lattice_of(choice, [nx, ny, nz], boundary);
+            let params = params_of(&lattice, p, seed, voxels.as_deref());
+            check_against_masks(&lattice, &params, slabs);
+        }
+
+        /// Rows longer than one 64-bit word, where runs and touching runs cross word borders.
+        #[test]
+        fn long_rows_equal_the_bond_mask_labels(
+            nx in 60u32..200, ny in 1u32..5, nz in 1u32..5,
+            periodic in prop::array::uniform3(any::<bool>()),
+            p in 0.2f64..1.0,
+            seed in any::<u64>(),
+            slabs in 1usize..4,
+        ) {
+            let boundary = periodic.map(|p| if p { Boundary::Periodic } else { Boundary::Open });
+            let lattice = Lattice::new(LatticeKind::Sc, [nx, ny, nz], boundary);
+            check_against_masks(&lattice, &params_of(&lattice, p, seed, None), slabs);
+        }
+    }
+
+    #[test]
+    fn percolating_lattices_equal_the_bond_mask_labels() {
+        for (cells, periodic, p) in [
+            ([40, 37, 33], false, 0.3116),
+            ([40, 37, 33], true, 0.3116),
+            ([64, 64, 16], true, 0.6),
+            ([130, 3, 20], false, 0.75),
+        ] {
+            let boundary = [if periodic {
+                Boundary::Periodic
+            } else {
+                Boundary::Open
+            }; 3];
+            let lattice = Lattice::new(LatticeKind::Sc, cells, boundary);
+            for slabs in [1, 2, 5, 64] {
+                check_against_masks(&lattice, &params_of(&lattice, p, 9, None), slabs);
+            }
+        }
+    }
+
+    /// What `analyze` reported before the occupancy path: bond masks, then each network.
+    fn bond_mask_report(engine: &CpuEngine, model: &Model, conditions: &Conditions) -> Report {
+        let lattice = &model.lattice;
+        let params = BondParams::new(&model.material, lattice, conditions);
+        let n = lattice.sites() as usize;
+        let (mut masks, mut labels) = (vec![0u32; n], vec![0u32; n]);
+        let totals = evaluate_bonds(lattice, &params, &mut masks, &mut labels);
+        let present = totals.present_sites;
+        let (tunnel, _, _) = engine.network_stats(
+            model,
+            &masks,
+            Network::Tunnel,
+            totals.tunnel_bonds,
+            present,
+            &mut labels,
+        );
+        let (sc, _, _) = engine.network_stats(
+            model,
+            &masks,
+            Network::Superconducting,
+            totals.sc_bonds,
+            present,
+            &mut labels,
+        );
+        let timings = Timings::default();
+        build_report(
+            model,
+            conditions,
+            &params,
+            &totals,
+            tunnel,
+            sc,
+            engine.name(),
+            timings,
+            0.0,
+        )
+    }
+
+    fn without_times(mut report: Report) -> Report {
+        report.timings = Timings::default();
+        report.elapsed_s = 0.0;
+        report
+    }
+
+    /// Whole reports, site mode and volume mode (6, 18, 26), open and periodic: unchanged.
+    #[test]
+    fn reports_equal_the_bond_mask_reports() {
+        let engine = CpuEngine::with_slabs(3);
+        for periodic in [false, true] {
+            for (mode, connectivity, p) in [
+                (Mode::BernoulliSite, 6, 0.3116),
+                (Mode::BernoulliSite, 6, 0.6),
+                (Mode::BernoulliSite, 6, 0.0),
+                (Mode::BernoulliSite, 6, 1.0),
+                (Mode::Volume, 6, 0.45),
+                (Mode::Volume, 18, 0.2),
+                (Mode::Volume, 26, 0.1),
+            ] {
+                let mut material = tunnelgrid_model::presets::preset("bernoulli-site").unwrap();
+                material.lattice.cells = [23, 17, 19];
+                let boundary = if periodic {
+                    Boundary::Periodic
+                } else {
+                    Boundary::Open
+                };
+                material.lattice.boundary = [boundary; 3];
+                if mode == Mode::Volume {
+                    let sites = 23 * 17 * 19;
+                    let voxels: Vec<u8> = (0..sites)
+                        .map(|i: u64| {
+                            u8::from(
+                                (tunnelgrid_model::hash::site_hash(5, i, 0) % 100)
+                                    < (p * 100.0) as u32,
+                            )
+                        })
+                        .collect();
+                    material.mode = Mode::Volume;
+                    material.lattice.connectivity = Some(connectivity);
+                    material.lattice.a0 = 1.0;
+                    material.volume = Some(Occupancy(Arc::from(voxels)));
+                }
+                let model = Model::new(material).unwrap();
+                let conditions = Conditions {
+                    p,
+                    ..model.default_conditions()
+                };
+                let report = engine.analyze(&model, &conditions).unwrap();
+                let expected = bond_mask_report(&engine, &model, &conditions);
+                assert_eq!(
+                    format!("{:?}", without_times(report)),
+                    format!("{:?}", without_times(expected)),
+                    "{mode:?} {connectivity} periodic {periodic} p {p}"
+                );
+            }
+        }
+    }
+
+    /// One engine kept across modes and shapes (its array pool serves site mode one array and
+    /// the bond-mask path two) reports what a fresh engine reports.
+    #[test]
+    fn a_reused_engine_reports_what_a_fresh_one_does() {
+        let model = |preset: &str, n: u32| {
+            let mut material = tunnelgrid_model::presets::preset(preset).unwrap();
+            material.lattice.cells = [n, n + 1, n + 2];
+            Model::new(material).unwrap()
+        };
+        let reused = CpuEngine::default();
+        for (preset, n) in [
+            ("bernoulli-site", 20),
+            ("bernoulli-bond", 20),
+            ("bernoulli-site", 20),
+            ("bernoulli-site", 9),
+            ("bernoulli-bond", 20),
+            ("bernoulli-site", 20),
+        ] {
+            let model = model(preset, n);
+            let conditions = Conditions {
+                p: 0.4,
+                ..model.default_conditions()
+            };
+            let fresh = CpuEngine::default().analyze(&model, &conditions).unwrap();
+            let again = reused.analyze(&model, &conditions).unwrap();
+            assert_eq!(
+                format!("{:?}", without_times(again)),
+                format!("{:?}", without_times(fresh)),
+                "{preset} {n}"
+            );
+        }
+    }
+}
