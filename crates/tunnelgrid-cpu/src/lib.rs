@@ -201,7 +201,7 @@ impl Engine for CpuEngine {
 
         let t = Instant::now();
         let params = BondParams::new(&model.material, lattice, conditions);
-        if occupancy::labels_from_occupancy(params.mode) {
+        let (totals, tunnel, sc) = if occupancy::labels_from_occupancy(params.mode) {
             // The occupancy is the tunnel network: one bit per site, no bond masks.
             let presence = occupancy::Presence::draw(lattice, &params);
             // Taken inside the bond stage's time, as the mask path takes both its arrays: a
@@ -212,48 +212,40 @@ impl Engine for CpuEngine {
                 self.occupancy_stats(model, &presence, &mut labels, &mut timings);
             self.arrays.give(labels);
             let sc = stats::bondless(lattice, presence.present_sites());
-            return Ok(build_report(
+            (totals, tunnel, sc)
+        } else {
+            // Both arrays are overwritten entirely, so kept ones of an earlier call serve as
+            // they are. The labels array is the presence scratch of the bond pass: the labelling
+            // overwrites it.
+            let mut masks = self.arrays.take(sites);
+            let mut labels = self.arrays.take(sites);
+            let totals = evaluate_bonds(lattice, &params, &mut masks, &mut labels);
+            timings.bonds_s = t.elapsed().as_secs_f64();
+
+            let (tunnel, label_s, stats_s) = self.network_stats(
                 model,
-                conditions,
-                &params,
-                &totals,
-                tunnel,
-                sc,
-                self.name(),
-                timings,
-                start.elapsed().as_secs_f64(),
-            ));
-        }
-        // Both arrays are overwritten entirely, so kept ones of an earlier call serve as they are.
-        let mut masks = self.arrays.take(sites);
-        // The labels array is the presence scratch of the bond pass: the labelling overwrites it.
-        let mut labels = self.arrays.take(sites);
-        let totals = evaluate_bonds(lattice, &params, &mut masks, &mut labels);
-        timings.bonds_s = t.elapsed().as_secs_f64();
-
-        let (tunnel, label_s, stats_s) = self.network_stats(
-            model,
-            &masks,
-            Network::Tunnel,
-            totals.tunnel_bonds,
-            totals.present_sites,
-            &mut labels,
-        );
-        timings.tunnel_labels_s = label_s;
-        timings.stats_s = stats_s;
-        let (sc, label_s, stats_s) = self.network_stats(
-            model,
-            &masks,
-            Network::Superconducting,
-            totals.sc_bonds,
-            totals.present_sites,
-            &mut labels,
-        );
-        timings.sc_labels_s = label_s;
-        timings.stats_s += stats_s;
-        self.arrays.give(masks);
-        self.arrays.give(labels);
-
+                &masks,
+                Network::Tunnel,
+                totals.tunnel_bonds,
+                totals.present_sites,
+                &mut labels,
+            );
+            timings.tunnel_labels_s = label_s;
+            timings.stats_s = stats_s;
+            let (sc, label_s, stats_s) = self.network_stats(
+                model,
+                &masks,
+                Network::Superconducting,
+                totals.sc_bonds,
+                totals.present_sites,
+                &mut labels,
+            );
+            timings.sc_labels_s = label_s;
+            timings.stats_s += stats_s;
+            self.arrays.give(masks);
+            self.arrays.give(labels);
+            (totals, tunnel, sc)
+        };
         Ok(build_report(
             model,
             conditions,
