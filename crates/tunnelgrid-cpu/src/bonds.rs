@@ -45,18 +45,56 @@ pub fn evaluate_bonds(
     // The row fast path knows the ±x, ±y, ±z bonds only (not a volume's 18/26 connectivity).
     let one_site_bernoulli =
         lattice.basis_len() == 1 && lattice.max_forward_bonds() <= 3 && params.mode.is_bernoulli();
-    let steps = NeighbourSteps::new(lattice);
-    masks
-        .par_chunks_mut(layer)
-        .enumerate()
-        .map(|(z, layer_masks)| {
-            if one_site_bernoulli {
+    if one_site_bernoulli {
+        return masks
+            .par_chunks_mut(layer)
+            .enumerate()
+            .map(|(z, layer_masks)| {
                 bernoulli_layer(lattice, params, presence, z as u32, layer_masks)
-            } else {
-                general_layer(lattice, &steps, params, presence, z as u32, layer_masks)
+            })
+            .reduce(BondTotals::default, std::ops::Add::add);
+    }
+    // Runs of consecutive layers, so that a run hashes each of its layers' displacements once
+    // (and the layer above it once more), where one task per layer hashed every layer twice.
+    // The layers' totals are summed in z order: the f64 gap sum is the same on any number of
+    // threads.
+    let steps = NeighbourSteps::new(lattice);
+    let run = layers_per_run(lattice.cells[2] as usize);
+    let per_run: Vec<Vec<BondTotals>> = masks
+        .par_chunks_mut(layer * run)
+        .enumerate()
+        .map(|(r, run_masks)| {
+            let z0 = (r * run) as u32;
+            let mut displacements = LayerDisplacements::new(lattice, params, z0);
+            let mut totals = Vec::with_capacity(run);
+            for (i, layer_masks) in run_masks.chunks_mut(layer).enumerate() {
+                let z = z0 + i as u32;
+                if i > 0 {
+                    displacements.advance(lattice, z);
+                }
+                totals.push(general_layer(
+                    lattice,
+                    &steps,
+                    params,
+                    presence,
+                    z,
+                    &displacements,
+                    layer_masks,
+                ));
             }
+            totals
         })
-        .reduce(BondTotals::default, std::ops::Add::add)
+        .collect();
+    per_run
+        .into_iter()
+        .flatten()
+        .fold(BondTotals::default(), std::ops::Add::add)
+}
+
+/// Layers per task of the general bond pass: up to 8, fewer when that would leave threads idle
+/// (at least 4 tasks per thread where the lattice has the layers for it).
+fn layers_per_run(nz: usize) -> usize {
+    (nz / (4 * rayon::current_num_threads())).clamp(1, 8)
 }
 
 /// Writes `draw(site)` as 0/1 for every site, in parallel over layers.
@@ -148,12 +186,12 @@ fn general_layer(
     params: &BondParams,
     presence: &[u32],
     z: u32,
+    displacements: &LayerDisplacements,
     masks: &mut [u32],
 ) -> BondTotals {
     let mut totals = BondTotals::default();
     let mut walker = LayerWalker::new(lattice, z);
     let first = lattice.site_index(0, 0, z, 0);
-    let displacements = LayerDisplacements::new(lattice, params, z);
     while let Some(site) = walker.next_site() {
         let slot = &mut masks[(site.index - first) as usize];
         if presence[site.index as usize] == 0 {
@@ -166,7 +204,7 @@ fn general_layer(
                 lattice,
                 steps,
                 params,
-                &displacements,
+                displacements,
                 &site,
                 presence,
                 &mut totals,
@@ -198,6 +236,22 @@ impl<'a> LayerDisplacements<'a> {
             params,
             first,
             cached,
+        }
+    }
+
+    /// Moves the cache up to layers `z` and `z + 1` from `z − 1` and `z`: layer z's
+    /// displacements are kept, only layer z + 1's are hashed.
+    fn advance(&mut self, lattice: &Lattice, z: u32) {
+        let layer = lattice.sites_per_layer();
+        self.first = lattice.site_index(0, 0, z, 0);
+        if self.cached.is_empty() {
+            return; // not tunnel mode: nothing is cached
+        }
+        self.cached.drain(..(layer as usize).min(self.cached.len()));
+        if z + 1 < lattice.cells[2] {
+            let above = self.first + layer;
+            self.cached
+                .extend((above..above + layer).map(|s| self.params.displacement(s)));
         }
     }
 

@@ -393,3 +393,47 @@ proptest! {
         }
     }
 }
+
+/// The general bond pass works in runs of up to 8 consecutive layers, moving its displacement
+/// cache up one layer at a time: thick lattices (runs of several layers, a short last run,
+/// periodic and open z) on 1 and 2 threads equal the site-by-site oracle, and the totals do
+/// not depend on the thread count.
+#[test]
+fn bond_masks_in_runs_of_layers_equal_the_reference() {
+    for (kind, cells, z) in [
+        (LatticeKind::Sc, [5, 4, 35], Boundary::Periodic),
+        (LatticeKind::Bcc, [4, 3, 17], Boundary::Open),
+        (LatticeKind::Fcc, [3, 3, 64], Boundary::Periodic),
+    ] {
+        let boundary = [Boundary::Periodic, Boundary::Open, z];
+        let mut material = tunnelgrid_model::presets::preset("alloy").unwrap();
+        material.lattice.kind = kind;
+        material.lattice.cells = cells;
+        material.lattice.boundary = boundary;
+        material.lattice.vacancy = 0.1;
+        let lattice = Lattice::new(kind, cells, boundary);
+        let conditions = Conditions {
+            pressure_gpa: 20.0,
+            temperature_k: 300.0,
+            seed: 11,
+            p: 0.5,
+        };
+        let params = BondParams::new(&material, &lattice, &conditions);
+        assert_eq!(params.mode, Mode::Tunnel);
+        let reference = tunnelgrid_cpu::bonds::reference_masks(&lattice, &params);
+        let mut totals = Vec::new();
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut masks = vec![0u32; lattice.sites() as usize];
+            let mut presence = vec![0u32; masks.len()];
+            let t = pool.install(|| evaluate_bonds(&lattice, &params, &mut masks, &mut presence));
+            assert!(masks == reference, "{kind:?} {cells:?} z {z:?}, {threads} threads");
+            totals.push(t);
+        }
+        assert!(totals[0].tunnel_bonds > 0, "{kind:?}: the alloy tunnels at 20 GPa");
+        assert_eq!(totals[0], totals[1], "{kind:?}: totals on 1 and 2 threads");
+    }
+}
