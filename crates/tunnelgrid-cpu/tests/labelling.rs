@@ -430,10 +430,16 @@ fn bond_masks_in_runs_of_layers_equal_the_reference() {
             let mut masks = vec![0u32; lattice.sites() as usize];
             let mut presence = vec![0u32; masks.len()];
             let t = pool.install(|| evaluate_bonds(&lattice, &params, &mut masks, &mut presence));
-            assert!(masks == reference, "{kind:?} {cells:?} z {z:?}, {threads} threads");
+            assert!(
+                masks == reference,
+                "{kind:?} {cells:?} z {z:?}, {threads} threads"
+            );
             totals.push(t);
         }
-        assert!(totals[0].tunnel_bonds > 0, "{kind:?}: the alloy tunnels at 20 GPa");
+        assert!(
+            totals[0].tunnel_bonds > 0,
+            "{kind:?}: the alloy tunnels at 20 GPa"
+        );
         assert_eq!(totals[0], totals[1], "{kind:?}: totals on 1 and 2 threads");
     }
 }
