@@ -8,9 +8,10 @@ use anyhow::Result;
 use std::borrow::Cow;
 use std::time::Instant;
 use tunnelgrid_cpu::maxflow::critical_current;
+use tunnelgrid_host::axis::shares_superconducting_roots;
 use tunnelgrid_model::{
-    AxisResistance, AxisSolution, BondParams, Boundary, Conditions, Conduction, Engine, Mode,
-    Model, Network, PerAxis, ResistanceOptions, Solver, Transport,
+    AxisResistance, AxisSolution, BondParams, Conditions, Conduction, Engine, Mode, Model, Network,
+    PerAxis, ResistanceOptions, Solver, Transport,
 };
 
 /// Conductance of the full block of `cells` along `axis` with R0 per bond: (ny·nz) parallel
@@ -56,8 +57,7 @@ pub fn transport(
     let masks = engine.bond_masks(model, conditions)?.masks;
     // The superconducting network is labelled once for every open axis (a periodic axis is
     // relabelled with its periodic bonds cut inside the solve). Bernoulli modes have none.
-    let any_open = (0..lattice.axes()).any(|a| lattice.boundary[a] == Boundary::Open);
-    let sc_roots = if !params.mode.is_bernoulli() && any_open {
+    let sc_roots = if shares_superconducting_roots(lattice, &params) {
         Some(engine.cluster_roots(model, conditions, &masks, Network::Superconducting)?)
     } else {
         None

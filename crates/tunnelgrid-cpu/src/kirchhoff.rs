@@ -65,15 +65,6 @@ impl Default for SolveOptions {
 impl SolveOptions {
     /// Refuses a solve that needs more than the memory limit (or the system's available memory).
     pub(crate) fn check_memory(&self, needed_bytes: u64) -> Result<(), KirchhoffError> {
-        let available = self.memory_limit.or_else(tunnelgrid_host::available_memory);
-        match available {
-            Some(available_bytes) if needed_bytes > available_bytes => {
-                Err(KirchhoffError::OutOfMemory {
-                    needed_bytes,
-                    available_bytes,
-                })
-            }
-            _ => Ok(()),
-        }
+        tunnelgrid_host::memory::check_solve_memory(needed_bytes, self.memory_limit)
     }
 }

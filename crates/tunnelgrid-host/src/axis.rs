@@ -159,6 +159,14 @@ pub fn resistivity(
     }
 }
 
+/// Whether a solve of every axis should label the superconducting network once and share it:
+/// only the physical mode has superconducting bonds, and only open axes can use shared roots
+/// (a periodic axis is relabelled with its periodic bonds cut).
+pub fn shares_superconducting_roots(lattice: &Lattice, params: &BondParams) -> bool {
+    !params.mode.is_bernoulli()
+        && (0..lattice.axes()).any(|a| lattice.boundary[a] == Boundary::Open)
+}
+
 /// `masks` with the bonds that cross the periodic boundary along `axis` removed (tunnel and
 /// superconducting bits): clusters joined only through them would short the two bus bars.
 pub fn cut_periodic_bonds(lattice: &Lattice, masks: &[u32], axis: usize) -> Vec<u32> {

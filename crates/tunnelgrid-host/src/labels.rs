@@ -36,7 +36,7 @@ pub fn network_roots(lattice: &Lattice, masks: &[u32], network: Network) -> Vec<
 }
 
 /// The root of `x`, halving the path on the way.
-fn find(parent: &mut [u32], mut x: u32) -> u32 {
+pub(crate) fn find(parent: &mut [u32], mut x: u32) -> u32 {
     while parent[x as usize] != x {
         let up = parent[parent[x as usize] as usize];
         parent[x as usize] = up;
@@ -47,7 +47,7 @@ fn find(parent: &mut [u32], mut x: u32) -> u32 {
 
 /// Joins the clusters of `a` and `b` under the smaller root, so every root stays the smallest
 /// index of its cluster.
-fn union(parent: &mut [u32], a: u32, b: u32) {
+pub(crate) fn union(parent: &mut [u32], a: u32, b: u32) {
     let (ra, rb) = (find(parent, a), find(parent, b));
     if ra != rb {
         let (low, high) = if ra < rb { (ra, rb) } else { (rb, ra) };

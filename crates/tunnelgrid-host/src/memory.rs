@@ -86,3 +86,20 @@ fn cgroup_headroom() -> Option<u64> {
 fn address_space_headroom() -> Option<u64> {
     None
 }
+
+/// Refuses a resistance solve that needs more than `limit` bytes, or, without a limit, more
+/// than the memory this process can still get (no check where the system cannot tell).
+pub fn check_solve_memory(
+    needed_bytes: u64,
+    limit: Option<u64>,
+) -> Result<(), tunnelgrid_model::KirchhoffError> {
+    match limit.or_else(available_memory) {
+        Some(available_bytes) if needed_bytes > available_bytes => {
+            Err(tunnelgrid_model::KirchhoffError::OutOfMemory {
+                needed_bytes,
+                available_bytes,
+            })
+        }
+        _ => Ok(()),
+    }
+}

@@ -19,7 +19,7 @@ use crate::axis::{
     bond_gap_ratio, check_solve_inputs, count_normal_tunnels, face_sites, normal_tunnel_bits,
     resistivity, site_chunks, superconducting_roots, MIN_GAP_RATIO,
 };
-use crate::labels::network_roots;
+use crate::labels::{self, network_roots};
 use rayon::prelude::*;
 use tunnelgrid_model::lattice::ForwardBond;
 use tunnelgrid_model::params::{sc_bit, tunnel_bit, PRESENT_BIT};
@@ -36,15 +36,7 @@ pub struct StencilOptions {
 impl StencilOptions {
     /// Refuses a build that needs more than the limit (or the system's available memory).
     fn check_memory(&self, needed_bytes: u64) -> Result<(), KirchhoffError> {
-        match self.memory_limit.or_else(crate::available_memory) {
-            Some(available_bytes) if needed_bytes > available_bytes => {
-                Err(KirchhoffError::OutOfMemory {
-                    needed_bytes,
-                    available_bytes,
-                })
-            }
-            _ => Ok(()),
-        }
+        crate::memory::check_solve_memory(needed_bytes, self.memory_limit)
     }
 }
 
@@ -655,7 +647,8 @@ fn bus_bars(
     Some(electrode)
 }
 
-/// Connected components of the nodes under the resistors (union-find, smaller root wins).
+/// Connected components of the nodes under the resistors (the union-find of `labels`, the
+/// smaller root wins).
 struct Components {
     parent: Vec<u32>,
 }
@@ -667,21 +660,12 @@ impl Components {
         }
     }
 
-    fn find(&mut self, mut x: u32) -> u32 {
-        while self.parent[x as usize] != x {
-            let up = self.parent[self.parent[x as usize] as usize];
-            self.parent[x as usize] = up;
-            x = up;
-        }
-        x
+    fn find(&mut self, x: u32) -> u32 {
+        labels::find(&mut self.parent, x)
     }
 
     fn join(&mut self, a: u32, b: u32) {
-        let (ra, rb) = (self.find(a), self.find(b));
-        if ra != rb {
-            let (low, high) = if ra < rb { (ra, rb) } else { (rb, ra) };
-            self.parent[high as usize] = low;
-        }
+        labels::union(&mut self.parent, a, b);
     }
 
     /// Each node's role in the component holding both electrodes (each electrode's nodes are

@@ -17,8 +17,8 @@ use crate::labels::{label_clusters, Network};
 use rayon::prelude::*;
 use std::borrow::Cow;
 use tunnelgrid_host::axis::{
-    bond_gap_ratio, check_solve_inputs, count_normal_tunnels, face_sites, resistivity, site_chunks,
-    superconducting_roots, MIN_GAP_RATIO,
+    bond_gap_ratio, check_solve_inputs, count_normal_tunnels, face_sites, resistivity,
+    shares_superconducting_roots, site_chunks, superconducting_roots, MIN_GAP_RATIO,
 };
 use tunnelgrid_model::params::{sc_bit, tunnel_bit, ALL_TUNNEL_BITS, PRESENT_BIT};
 use tunnelgrid_model::{BondParams, Boundary, Lattice};
@@ -354,14 +354,14 @@ pub fn resistances(
     options: &SolveOptions,
     mut progress: impl FnMut(usize, usize, f64),
 ) -> Result<Vec<AxisResistance>, KirchhoffError> {
-    let any_open = (0..lattice.axes()).any(|a| lattice.boundary[a] == Boundary::Open);
-    let labels = (!params.mode.is_bernoulli() && any_open && masks.len() as u64 == lattice.sites())
-        .then(|| {
-            let mut labels = vec![0u32; masks.len()];
-            let slabs = 4 * rayon::current_num_threads();
-            label_clusters(lattice, masks, Network::Superconducting, slabs, &mut labels);
-            labels
-        });
+    let labels = (shares_superconducting_roots(lattice, params)
+        && masks.len() as u64 == lattice.sites())
+    .then(|| {
+        let mut labels = vec![0u32; masks.len()];
+        let slabs = 4 * rayon::current_num_threads();
+        label_clusters(lattice, masks, Network::Superconducting, slabs, &mut labels);
+        labels
+    });
     (0..lattice.axes())
         .map(|axis| {
             axis_resistance(
