@@ -34,7 +34,7 @@ pub struct BenchArgs {
     /// warm-up (the pipelines are compiled before the first).
     #[arg(long)]
     pub resistance: bool,
-    /// With --resistance on the CPU: the preconditioner, amg (default) or jacobi.
+    /// With --resistance: the preconditioner, amg (default) or jacobi (either engine).
     #[arg(long, value_enum, default_value_t = SolverChoice::Amg)]
     pub solver: SolverChoice,
     /// With --resistance on the CPU: also write the linear system of the last size's solve
@@ -194,7 +194,7 @@ struct SolveRecord {
     /// Building the network (CPU: resistor list and CSR are inside the solve; GPU: the stencil,
     /// uploads and f64 residuals on the host).
     setup_s: Option<f64>,
-    /// "amg", "jacobi" (CPU f64 CG by preconditioner) or "gpu-jacobi".
+    /// "amg", "jacobi" (CPU f64 CG by preconditioner), "gpu-amg" or "gpu-jacobi".
     solver: String,
     /// Building the preconditioner (the multigrid hierarchy), inside `time_to_solution_s`.
     preconditioner_setup_s: f64,

@@ -33,9 +33,10 @@ pub struct RunArgs {
     /// critical current along superconducting axes (CPU; can take minutes above 100³).
     #[arg(long)]
     pub resistance: bool,
-    /// Preconditioner of the CPU Kirchhoff solver: amg (smoothed-aggregation multigrid,
-    /// iterations nearly independent of size) or jacobi (the older path, for comparison). The
-    /// GPU engine's solver is Jacobi either way.
+    /// Preconditioner of the Kirchhoff solver, on either engine: amg (smoothed-aggregation
+    /// multigrid, iterations nearly independent of size) or jacobi (the older path, for
+    /// comparison; on the GPU also the one that cuts lattices too large for one binding into z
+    /// slabs).
     #[arg(long, value_enum, default_value_t = SolverChoice::Amg)]
     pub solver: SolverChoice,
     /// Also write |current| per site (f32, amperes at 1 V, shaped as `export`) along each axis

@@ -142,9 +142,9 @@ impl Engine for GpuEngine {
         options: &ResistanceOptions,
         progress: &mut dyn FnMut(usize, f64),
     ) -> Result<AxisSolution, EngineError> {
-        // The GPU has one solver; `options.solver` chooses the CPU's preconditioner only.
         let options = GpuSolveOptions {
             node_currents: options.currents,
+            solver: options.solver,
             ..GpuSolveOptions::default()
         };
         let solved = self.solve_axis(lattice, params, masks, sc_roots, axis, &options, progress)?;
@@ -156,8 +156,8 @@ impl Engine for GpuEngine {
         })
     }
 
-    fn solver_name(&self, _options: &ResistanceOptions) -> String {
-        "gpu-jacobi".to_string()
+    fn solver_name(&self, options: &ResistanceOptions) -> String {
+        format!("gpu-{}", options.solver.name())
     }
 
     /// Timestamp queries around each stage, where the adapter has them.

@@ -31,6 +31,38 @@ pub struct Pipelines {
     pub gather_sites: wgpu::ComputePipeline,
     /// kirchhoff.wgsl: the conjugate-gradient stages.
     pub cg: CgPipelines,
+    /// amg.wgsl: the multigrid-preconditioned conjugate-gradient stages.
+    pub amg: AmgPipelines,
+}
+
+/// The stages of the multigrid-preconditioned CG (shaders/amg.wgsl).
+pub struct AmgPipelines {
+    /// dst = rhs − A·src per row block.
+    pub laplacian_residual: wgpu::ComputePipeline,
+    /// q = A·p per row block, partial sums of p·q.
+    pub laplacian_apply: wgpu::ComputePipeline,
+    /// dst = M·src (restriction).
+    pub multiply: wgpu::ComputePipeline,
+    /// dst += M·src (prolongation).
+    pub multiply_add: wgpu::ComputePipeline,
+    /// The first damped Jacobi sweep from 0.
+    pub jacobi_start: wgpu::ComputePipeline,
+    /// A further damped Jacobi sweep from its residual.
+    pub jacobi_correct: wgpu::ComputePipeline,
+    /// The coarsest level's dense inverse.
+    pub dense_solve: wgpu::ComputePipeline,
+    /// α.
+    pub finish_pq: wgpu::ComputePipeline,
+    /// x and r, partial sums of r·r.
+    pub cg_update: wgpu::ComputePipeline,
+    /// Convergence.
+    pub finish_rr: wgpu::ComputePipeline,
+    /// Partial sums of r·z.
+    pub dot_rz: wgpu::ComputePipeline,
+    /// β.
+    pub finish_rz: wgpu::ComputePipeline,
+    /// p = z + β·p.
+    pub new_direction: wgpu::ComputePipeline,
 }
 
 /// The stages of one conjugate-gradient iteration (shaders/kirchhoff.wgsl), in order.
@@ -82,6 +114,7 @@ impl Pipelines {
         let stats = module("stats.wgsl");
         let gather = module("gather.wgsl");
         let kirchhoff = module("kirchhoff.wgsl");
+        let amg = module("amg.wgsl");
         Self {
             evaluate_bonds: [0.0, 1.0, 2.0, 3.0]
                 .map(|mode| specialised(&bonds, "evaluate_bonds", &[("MODE", mode)])),
@@ -105,6 +138,21 @@ impl Pipelines {
                 update: pipeline(&kirchhoff, "update"),
                 finish_rz: pipeline(&kirchhoff, "finish_rz"),
                 new_direction: pipeline(&kirchhoff, "new_direction"),
+            },
+            amg: AmgPipelines {
+                laplacian_residual: pipeline(&amg, "laplacian_residual"),
+                laplacian_apply: pipeline(&amg, "laplacian_apply"),
+                multiply: pipeline(&amg, "multiply"),
+                multiply_add: pipeline(&amg, "multiply_add"),
+                jacobi_start: pipeline(&amg, "jacobi_start"),
+                jacobi_correct: pipeline(&amg, "jacobi_correct"),
+                dense_solve: pipeline(&amg, "dense_solve"),
+                finish_pq: pipeline(&amg, "finish_pq"),
+                cg_update: pipeline(&amg, "cg_update"),
+                finish_rr: pipeline(&amg, "finish_rr"),
+                dot_rz: pipeline(&amg, "dot_rz"),
+                finish_rz: pipeline(&amg, "finish_rz"),
+                new_direction: pipeline(&amg, "new_direction"),
             },
         }
     }

@@ -4,7 +4,7 @@
 //! broken shader fails `cargo build`, not a user's run.
 
 /// Every file of `shaders/`: includes first, then one file per pipeline stage.
-pub const FILES: [(&str, &str); 7] = [
+pub const FILES: [(&str, &str); 8] = [
     ("common.wgsl", include_str!("../../../shaders/common.wgsl")),
     ("bonds.wgsl", include_str!("../../../shaders/bonds.wgsl")),
     ("labels.wgsl", include_str!("../../../shaders/labels.wgsl")),
@@ -15,16 +15,18 @@ pub const FILES: [(&str, &str); 7] = [
         "kirchhoff.wgsl",
         include_str!("../../../shaders/kirchhoff.wgsl"),
     ),
+    ("amg.wgsl", include_str!("../../../shaders/amg.wgsl")),
 ];
 
 /// The stage files (those that are not only included by others).
-pub const STAGES: [&str; 6] = [
+pub const STAGES: [&str; 7] = [
     "bonds.wgsl",
     "labels.wgsl",
     "remap.wgsl",
     "stats.wgsl",
     "gather.wgsl",
     "kirchhoff.wgsl",
+    "amg.wgsl",
 ];
 
 /// The source of `name` with its includes spliced in (each file at most once).

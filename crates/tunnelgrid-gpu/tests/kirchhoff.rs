@@ -11,7 +11,7 @@ use tunnelgrid_cpu::kirchhoff::stencil::axis_stencil;
 use tunnelgrid_cpu::kirchhoff::{axis_resistance, Conduction, SolveOptions};
 use tunnelgrid_gpu::{GpuEngine, GpuOptions, GpuResistance, GpuSolveOptions};
 use tunnelgrid_model::params::{sc_bit, tunnel_bit, ALL_SC_BITS};
-use tunnelgrid_model::{BondParams, Boundary, Conditions, Lattice, LatticeKind, Model};
+use tunnelgrid_model::{BondParams, Boundary, Conditions, Lattice, LatticeKind, Model, Solver};
 use tunnelgrid_testkit::assert_rel;
 use tunnelgrid_testkit::dense::dense_lattice_resistance;
 use tunnelgrid_testkit::lattices::{build, material, tunnel_network};
@@ -48,7 +48,9 @@ fn with_slabs(gpu: &GpuEngine, layers: Option<u32>) -> GpuEngine {
     })
 }
 
-/// The GPU resistance along `axis`.
+/// The GPU resistance along `axis` with the multigrid solver (the default), checked against the
+/// Jacobi solver of the same engine (same slabs) to 1e-6: every test that calls this covers
+/// both preconditioners.
 fn gpu_resistance(
     gpu: &GpuEngine,
     lattice: &Lattice,
@@ -56,14 +58,46 @@ fn gpu_resistance(
     masks: &[u32],
     axis: usize,
 ) -> GpuResistance {
-    gpu_resistance_with(
+    let amg = gpu_resistance_with(
         gpu,
         lattice,
         params,
         masks,
         axis,
         &GpuSolveOptions::default(),
-    )
+    );
+    let jacobi = gpu_resistance_with(
+        gpu,
+        lattice,
+        params,
+        masks,
+        axis,
+        &GpuSolveOptions {
+            solver: Solver::Jacobi,
+            ..GpuSolveOptions::default()
+        },
+    );
+    assert_eq!(
+        amg.slabs, jacobi.slabs,
+        "row blocks of the fine matrix = z slabs"
+    );
+    assert!(jacobi.levels.is_empty());
+    assert_eq!(
+        amg.levels.is_empty(),
+        amg.axis.conduction != Conduction::Normal,
+        "a hierarchy exactly when there is something to solve"
+    );
+    if amg.axis.resistance_ohm.is_finite() {
+        assert_rel(
+            amg.axis.resistance_ohm,
+            jacobi.axis.resistance_ohm,
+            2e-6,
+            &format!("multigrid and Jacobi on the GPU, axis {axis}"),
+        );
+    } else {
+        assert_eq!(amg.axis.resistance_ohm, jacobi.axis.resistance_ohm);
+    }
+    amg
 }
 
 fn gpu_resistance_with(
@@ -594,4 +628,69 @@ fn a_lattice_whose_thinnest_slab_exceeds_one_binding_is_refused_with_the_limit()
         error.contains("thinnest slab") && error.contains("--engine cpu"),
         "{error}"
     );
+}
+
+/// The multigrid solver where the hierarchy has several levels, at conducting and near-threshold
+/// bond percolation: R equals the CPU's to 1e-6 in one slab and in several (the fine matrix cut
+/// into row blocks), and the inner f32 iterations (to 1e-6 in all refinements) stay within 2×
+/// of the CPU's multigrid iterations (to 1e-10).
+#[test]
+fn the_multigrid_solve_matches_the_cpu_in_one_slab_and_several() {
+    let Some(gpu) = engine() else { return };
+    let gpu = locked(gpu);
+    for (p, seed) in [(0.6, 3), (0.3, 8)] {
+        let m = material(
+            "bernoulli-bond",
+            LatticeKind::Sc,
+            [26, 24, 22],
+            [Boundary::Open, Boundary::Open, Boundary::Periodic],
+        );
+        let (model, params, masks) = build(m, 0.0, 300.0, p, seed);
+        for axis in 0..3 {
+            let cpu = axis_resistance(
+                &model.lattice,
+                &params,
+                &masks,
+                None,
+                axis,
+                &SolveOptions::default(),
+                |_, _| {},
+            )
+            .unwrap();
+            assert_eq!(cpu.conduction, Conduction::Normal, "p = {p} conducts");
+            for layers in [None, Some(5)] {
+                let engine = with_slabs(&gpu, layers);
+                let what = format!("p = {p}, axis {axis}, slabs of {layers:?} layers");
+                let result = gpu_resistance_with(
+                    &engine,
+                    &model.lattice,
+                    &params,
+                    &masks,
+                    axis,
+                    &GpuSolveOptions::default(),
+                );
+                assert!(
+                    result.levels.len() >= 3,
+                    "{what}: levels {:?}",
+                    result.levels
+                );
+                assert_eq!(
+                    result.slabs as u32,
+                    22u32.div_ceil(layers.unwrap_or(22)),
+                    "{what}"
+                );
+                assert_rel(result.axis.resistance_ohm, cpu.resistance_ohm, 1e-6, &what);
+                assert!(
+                    result.axis.iterations <= 2 * cpu.iterations,
+                    "{what}: {} GPU iterations against {} on the CPU",
+                    result.axis.iterations,
+                    cpu.iterations
+                );
+                eprintln!(
+                    "{what}: {} GPU iterations ({} refinements), {} CPU, levels {:?}",
+                    result.axis.iterations, result.refinements, cpu.iterations, result.levels
+                );
+            }
+        }
+    }
 }

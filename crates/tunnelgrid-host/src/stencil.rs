@@ -15,6 +15,7 @@
 //! independently of the CPU engine (its own bus bars, pruning and superconducting labelling),
 //! so the GPU solve and the CPU oracle it is compared with share no network code.
 
+use crate::amg::Laplacian;
 use crate::axis::{
     bond_gap_ratio, check_solve_inputs, count_normal_tunnels, face_sites, normal_tunnel_bits,
     resistivity, site_chunks, superconducting_roots, MIN_GAP_RATIO,
@@ -332,6 +333,88 @@ impl AxisStencil {
             .fold((0.0, 0.0, 0.0), |(a, b, c), &(x, y, z)| {
                 (a + x, b + y, c + z)
             })
+    }
+
+    /// The reduced system as a sparse matrix: the free nodes' Laplacian with one row per free
+    /// node, in the order of their representatives' sites (returned alongside), which the
+    /// multigrid hierarchy is built from. A contracted node's row sums its members' resistors;
+    /// parallel resistors between the same two nodes are one entry. Row i applied to x (free
+    /// potentials by row) equals `residual`'s entry at representative i with the sign of A·x.
+    pub fn laplacian(&self) -> (Vec<u32>, Laplacian) {
+        const CHUNK: usize = 4096;
+        let sites = self.sites();
+        let reps: Vec<u32> = (0..sites as u32)
+            .into_par_iter()
+            .filter(|&s| self.role[s as usize] == ROLE_FREE)
+            .collect();
+        // Per site: its row if it represents a free node, and its cluster if it represents one.
+        let mut row_of = vec![NO_NODE; sites];
+        for (i, &s) in reps.iter().enumerate() {
+            row_of[s as usize] = i as u32;
+        }
+        let mut cluster_of = vec![NO_NODE; sites];
+        for c in 0..self.clusters() {
+            cluster_of[self.cluster_members[self.cluster_start[c] as usize] as usize] = c as u32;
+        }
+        let chunks: Vec<(Vec<usize>, Vec<u32>, Vec<f64>)> = reps
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let (mut lengths, mut columns, mut conductances) = (Vec::new(), vec![], vec![]);
+                let mut row: Vec<(u32, f64)> = Vec::new();
+                for &rep in chunk {
+                    row.clear();
+                    let c = cluster_of[rep as usize];
+                    let members = if c == NO_NODE {
+                        std::slice::from_ref(&rep)
+                    } else {
+                        let start = self.cluster_start[c as usize] as usize;
+                        &self.cluster_members[start..self.cluster_start[c as usize + 1] as usize]
+                    };
+                    for &m in members {
+                        self.for_each_resistor(m as u64, |nb, g| {
+                            let other = self.node[nb as usize];
+                            if other != rep && other != NO_NODE {
+                                let column = row_of[other as usize];
+                                if column != NO_NODE {
+                                    row.push((column, g));
+                                }
+                            }
+                        });
+                    }
+                    // Parallel resistors merge in ascending order of conductance, so that both
+                    // ends of a pair of nodes sum the same terms in the same order: A stays
+                    // exactly symmetric.
+                    row.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+                    let before = columns.len();
+                    for &(column, g) in &row {
+                        if columns.len() > before && *columns.last().unwrap() == column {
+                            *conductances.last_mut().unwrap() += g;
+                        } else {
+                            columns.push(column);
+                            conductances.push(g);
+                        }
+                    }
+                    lengths.push(columns.len() - before);
+                }
+                (lengths, columns, conductances)
+            })
+            .collect();
+        let mut a = Laplacian {
+            diagonal: reps.iter().map(|&s| self.diagonal[s as usize]).collect(),
+            row_start: Vec::with_capacity(reps.len() + 1),
+            columns: Vec::with_capacity(chunks.iter().map(|c| c.1.len()).sum()),
+            conductances: Vec::new(),
+        };
+        a.conductances.reserve(a.columns.capacity());
+        a.row_start.push(0);
+        for (lengths, columns, conductances) in chunks {
+            for length in lengths {
+                a.row_start.push(a.row_start.last().unwrap() + length);
+            }
+            a.columns.extend_from_slice(&columns);
+            a.conductances.extend_from_slice(&conductances);
+        }
+        (reps, a)
     }
 
     /// The resistance from converged free potentials `x`: the source current corrected by x·r to

@@ -186,7 +186,7 @@ pub trait Engine {
     ) -> Result<AxisSolution, EngineError>;
 
     /// The name report.json gives the solver `axis_resistance` uses with `options`
-    /// ("amg", "jacobi", "gpu-jacobi").
+    /// ("amg", "jacobi", "gpu-amg", "gpu-jacobi").
     fn solver_name(&self, options: &ResistanceOptions) -> String;
 
     /// Turns per-stage device timing on or off; true when this engine can time its device.

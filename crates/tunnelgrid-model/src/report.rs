@@ -238,7 +238,8 @@ pub struct Transport {
     /// Final relative residual per axis (0 without a solve).
     pub solver_residual: PerAxis<f64>,
     /// The solver that ran: "amg" or "jacobi" (f64 CG on the CPU, by its preconditioner), or
-    /// "gpu-jacobi" (f32 Jacobi CG on the GPU inside f64 refinement).
+    /// "gpu-amg" or "gpu-jacobi" (f32 CG on the GPU inside f64 refinement, by its
+    /// preconditioner).
     #[serde(default)]
     pub solver: String,
     /// Seconds building the preconditioner per axis (the multigrid hierarchy), apart from the

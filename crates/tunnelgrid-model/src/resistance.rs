@@ -30,7 +30,7 @@ impl Solver {
 /// (MODEL.md §7: 1e-10 on the CPU, 1e-6 on the GPU).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ResistanceOptions {
-    /// The CPU's preconditioner (the GPU engine has one solver and says so in `solver_name`).
+    /// The preconditioner (both engines have both; `Engine::solver_name` says which ran).
     pub solver: Solver,
     /// Also map |current| per site (`AxisResistance::site_current_a`).
     pub currents: bool,

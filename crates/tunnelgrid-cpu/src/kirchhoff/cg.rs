@@ -13,42 +13,7 @@ use rayon::prelude::*;
 /// to the row work, small enough to balance two to a hundred threads.
 const CHUNK: usize = 4096;
 
-/// The Laplacian of the free nodes (potentials fixed at the electrodes moved to the right-hand
-/// side): row i is `diagonal[i]·x[i] − Σ conductance·x[column]` over its free neighbours.
-/// Storing the off-diagonal conductances with a positive sign and the diagonal apart keeps the
-/// Jacobi preconditioner free and the row loop a plain gather.
-#[derive(Debug, Default)]
-pub(super) struct Laplacian {
-    /// Sum of the conductances of every bond of the node, to free and fixed nodes alike.
-    pub diagonal: Vec<f64>,
-    /// Row i's entries are `row_start[i]..row_start[i + 1]` (length free nodes + 1).
-    pub row_start: Vec<usize>,
-    /// Free neighbour of each entry.
-    pub columns: Vec<u32>,
-    /// Conductance of each entry, siemens (positive).
-    pub conductances: Vec<f64>,
-}
-
-impl Laplacian {
-    /// Number of free nodes (unknowns).
-    pub fn len(&self) -> usize {
-        self.diagonal.len()
-    }
-
-    /// (A·x)_i.
-    #[inline(always)]
-    pub(super) fn row(&self, i: usize, x: &[f64]) -> f64 {
-        let range = self.row_start[i]..self.row_start[i + 1];
-        let mut off = 0.0;
-        for (&c, &g) in self.columns[range.clone()]
-            .iter()
-            .zip(&self.conductances[range])
-        {
-            off += g * x[c as usize];
-        }
-        self.diagonal[i] * x[i] - off
-    }
-}
+pub(super) use tunnelgrid_host::amg::Laplacian;
 
 /// Sums per-chunk partial results in chunk order (see the module documentation).
 fn ordered_sum<I: IndexedParallelIterator<Item = f64>>(partials: I) -> f64 {

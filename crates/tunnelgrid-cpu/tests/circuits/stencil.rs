@@ -81,3 +81,60 @@ fn the_gpu_stencil_is_the_same_network() {
         );
     }
 }
+
+/// The stencil's sparse Laplacian (what the multigrid hierarchy of both engines is built from)
+/// is the operator of its own residual, A·v = residual(0) − residual(v), row by row at the free
+/// representatives, contracted superconducting clusters included.
+#[test]
+fn the_stencil_laplacian_is_its_residual_operator() {
+    use tunnelgrid_cpu::kirchhoff::stencil::axis_stencil;
+    use tunnelgrid_model::Conduction;
+    let mut clusters_seen = 0;
+    for (pressure, temperature) in [(150.0, 300.0), (125.0, 60.0), (110.0, 30.0)] {
+        let mut material = tunnelgrid_model::presets::preset("default").unwrap();
+        material.lattice.cells = [9, 8, 7];
+        material.lattice.boundary = [Boundary::Open, Boundary::Periodic, Boundary::Open];
+        material.lattice.vacancy = 0.05;
+        let (model, params, masks) = build(material, pressure, temperature, 0.5, 5);
+        for axis in 0..3 {
+            let stencil = axis_stencil(
+                &model.lattice,
+                &params,
+                &masks,
+                None,
+                axis,
+                &Default::default(),
+            )
+            .unwrap();
+            if stencil.conduction != Conduction::Normal {
+                continue;
+            }
+            clusters_seen += stencil.clusters();
+            let (reps, a) = stencil.laplacian();
+            assert_eq!(reps.len(), stencil.free_nodes);
+            let n = stencil.sites();
+            let v: Vec<f64> = (0..n).map(|s| ((s * 7919) % 23) as f64 - 11.0).collect();
+            let (mut r0, mut rv) = (vec![0.0; n], vec![0.0; n]);
+            stencil.residual(&vec![0.0; n], &mut r0);
+            stencil.residual(&v, &mut rv);
+            let by_row: Vec<f64> = reps.iter().map(|&s| v[s as usize]).collect();
+            for (i, &s) in reps.iter().enumerate() {
+                let expected = r0[s as usize] - rv[s as usize];
+                let got = a.row(i, &by_row);
+                assert!(
+                    (got - expected).abs() <= 1e-12 * (1.0 + expected.abs()),
+                    "P {pressure} T {temperature} axis {axis} row {i}: {got} vs {expected}"
+                );
+                // Symmetric, as CG and the Galerkin products need.
+                for k in a.row_start[i]..a.row_start[i + 1] {
+                    let j = a.columns[k] as usize;
+                    let back = (a.row_start[j]..a.row_start[j + 1])
+                        .find(|&m| a.columns[m] as usize == i)
+                        .map(|m| a.conductances[m]);
+                    assert_eq!(back, Some(a.conductances[k]));
+                }
+            }
+        }
+    }
+    assert!(clusters_seen > 0, "no case had contracted clusters");
+}

@@ -14,17 +14,19 @@
 //! thinnest slab does not fit a binding, or when the device's memory, about (24 + 4·K) bytes per
 //! site, does not hold it.
 
+pub mod amg;
 mod device;
 pub mod layout;
 
 use crate::engine::GpuEngine;
 use crate::GpuError;
+use amg::AmgDevice;
 use device::{Device, Scalars};
 use layout::{Layout, SELF};
 use std::time::Instant;
 use tunnelgrid_host::stencil::AxisStencil;
 use tunnelgrid_model::engine::human_bytes;
-use tunnelgrid_model::{AxisResistance, Conduction, KirchhoffError};
+use tunnelgrid_model::{AxisResistance, Conduction, KirchhoffError, Solver};
 use tunnelgrid_model::{BondParams, Lattice};
 
 /// Relative residual of the GPU solve (MODEL.md §7).
@@ -52,6 +54,9 @@ pub struct GpuSolveOptions {
     /// Also map |current| per site (`AxisResistance::site_current_a`, from the f64 potentials
     /// on the host, as the CPU solver maps it).
     pub node_currents: bool,
+    /// The inner solve's preconditioner: the multigrid V-cycle (`amg`, the default) or Jacobi
+    /// on the matrix-free stencil, which also cuts the vectors into z slabs.
+    pub solver: Solver,
 }
 
 impl Default for GpuSolveOptions {
@@ -64,6 +69,7 @@ impl Default for GpuSolveOptions {
             batch: 32,
             linear_guess: true,
             node_currents: false,
+            solver: Solver::Amg,
         }
     }
 }
@@ -87,8 +93,13 @@ pub struct GpuResistance {
     pub axis: AxisResistance,
     /// Outer refinements (f64 residuals after the first).
     pub refinements: usize,
-    /// z slabs the vectors were cut into (0 when there was nothing to solve).
+    /// z slabs the vectors were cut into (Jacobi), or row blocks of the fine matrix (multigrid);
+    /// 0 when there was nothing to solve.
     pub slabs: usize,
+    /// Seconds of the multigrid setup on the host (hierarchy and upload; 0 for Jacobi).
+    pub setup_s: f64,
+    /// Unknowns per multigrid level, finest first (empty for Jacobi).
+    pub levels: Vec<usize>,
     /// Seconds in the device's CG batches (submission to readback), wall clock.
     pub device_s: f64,
     /// Seconds of the host's f64 residuals and updates.
@@ -223,6 +234,89 @@ fn for_each_unknown(layout: &Layout, blocks: &[Vec<f32>], mut visit: impl FnMut(
     }
 }
 
+/// The inner f32 solver of the refinement loop.
+enum Inner<'a> {
+    /// Jacobi-preconditioned CG on the matrix-free stencil, in z slabs (shaders/kirchhoff.wgsl).
+    Jacobi { layout: Layout, device: Device<'a> },
+    /// Multigrid-preconditioned CG on the reduced Laplacian (shaders/amg.wgsl); `rows` are the
+    /// representative sites of its unknowns.
+    Amg {
+        rows: Vec<u32>,
+        device: AmgDevice<'a>,
+    },
+}
+
+impl Inner<'_> {
+    /// Starts A·e = r/scale from e = 0 (r in site space), to relative residual `tolerance`.
+    fn begin(
+        &self,
+        stencil: &AxisStencil,
+        r: &[f64],
+        scale: f64,
+        tolerance: f64,
+    ) -> Result<(), GpuSolveError> {
+        let r_of = |s: usize| (r[s] / scale) as f32;
+        match self {
+            Inner::Jacobi { layout, device } => {
+                let z_of = |s: usize| r_of(s) * (1.0 / stencil.diagonal[s]) as f32;
+                let (mut rz, mut rr) = (0.0f64, 0.0f64);
+                for s in unknowns(layout) {
+                    rz += r_of(s) as f64 * z_of(s) as f64;
+                    rr += r_of(s) as f64 * r_of(s) as f64;
+                }
+                let start = Scalars {
+                    rz: rz as f32,
+                    rr: rr as f32,
+                    target_rr: (tolerance * tolerance * rr) as f32,
+                    running: 1,
+                    ..Default::default()
+                };
+                let block_r = to_blocks(stencil, layout, r_of);
+                let block_z = to_blocks(stencil, layout, z_of);
+                device.start(&block_r, &block_z, &start)?;
+            }
+            Inner::Amg { rows, device } => {
+                let by_row: Vec<f32> = rows.iter().map(|&s| r_of(s as usize)).collect();
+                let rr: f64 = by_row.iter().map(|&v| v as f64 * v as f64).sum();
+                device.begin(&by_row, (tolerance * tolerance * rr) as f32)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Encodes `iterations` CG iterations.
+    fn encode(&self, encoder: &mut wgpu::CommandEncoder, iterations: u32) {
+        match self {
+            Inner::Jacobi { device, .. } => device.encode(encoder, iterations),
+            Inner::Amg { device, .. } => device.encode(encoder, iterations),
+        }
+    }
+
+    /// The device's scalars.
+    fn read_scalars(&self) -> Result<Scalars, GpuError> {
+        match self {
+            Inner::Jacobi { device, .. } => device.read_scalars(),
+            Inner::Amg { device, .. } => device.read_scalars(),
+        }
+    }
+
+    /// x += scale·e at every free unknown (site space).
+    fn add_correction(&self, x: &mut [f64], scale: f64) -> Result<(), GpuError> {
+        match self {
+            Inner::Jacobi { layout, device } => {
+                let e = device.solution()?;
+                for_each_unknown(layout, &e, |site, ei| x[site] += scale * ei as f64);
+            }
+            Inner::Amg { rows, device } => {
+                for (&site, ei) in rows.iter().zip(device.solution()?) {
+                    x[site as usize] += scale * ei as f64;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl GpuEngine {
     /// Plans the slabs of `stencil` and uploads its network.
     fn upload<'a>(
@@ -303,13 +397,38 @@ impl GpuEngine {
                 axis,
                 refinements: 0,
                 slabs: 0,
+                setup_s: 0.0,
+                levels: Vec::new(),
                 device_s: 0.0,
                 host_s: 0.0,
             });
         }
         let sites = stencil.sites();
         let host_start = Instant::now();
-        let (layout, device) = self.upload(stencil, params)?;
+        let inner = match options.solver {
+            Solver::Jacobi => {
+                let (layout, device) = self.upload(stencil, params)?;
+                Inner::Jacobi { layout, device }
+            }
+            Solver::Amg => {
+                let (rows, fine) = stencil.laplacian();
+                let hierarchy = tunnelgrid_host::amg::Hierarchy::new(&fine);
+                // The fine matrix's row blocks end where the engine's z slabs do.
+                let layer = stencil.lattice.sites_per_layer();
+                let boundaries: Vec<usize> = match self.slab_layers {
+                    Some(layers) => crate::params::plan_slabs(&stencil.lattice, layers.max(1))
+                        .iter()
+                        .map(|slab| {
+                            rows.partition_point(|&s| (s as u64) < slab.first_z as u64 * layer)
+                        })
+                        .collect(),
+                    None => Vec::new(),
+                };
+                let device = AmgDevice::new(self, &fine, &hierarchy, &boundaries)?;
+                Inner::Amg { rows, device }
+            }
+        };
+        let setup_s = host_start.elapsed().as_secs_f64();
         let ctx = &self.ctx;
 
         let mut x = if options.linear_guess {
@@ -344,34 +463,15 @@ impl GpuEngine {
                 }
                 .into());
             }
-            // The correction system A·e = r/‖r‖, from e = 0: r and z = D⁻¹r per block.
+            // The correction system A·e = r/‖r‖, from e = 0.
             let scale = rr.sqrt();
-            let r_of = |s: usize| (r[s] / scale) as f32;
-            let z_of = |s: usize| r_of(s) * (1.0 / stencil.diagonal[s]) as f32;
-            let (mut rz, mut rr32) = (0.0f64, 0.0f64);
-            for s in unknowns(&layout) {
-                rz += r_of(s) as f64 * z_of(s) as f64;
-                rr32 += r_of(s) as f64 * r_of(s) as f64;
-            }
-            let (block_r, block_z) = (
-                to_blocks(stencil, &layout, r_of),
-                to_blocks(stencil, &layout, z_of),
-            );
-            let start = Scalars {
-                rz: rz as f32,
-                rr: rr32 as f32,
-                target_rr: (options.inner_tolerance * options.inner_tolerance * rr32) as f32,
-                running: 1,
-                ..Default::default()
-            };
-            device.start(&block_r, &block_z, &start)?;
-            drop((block_r, block_z));
             let t = Instant::now();
-            let inner = loop {
+            inner.begin(stencil, &r, scale, options.inner_tolerance)?;
+            let done = loop {
                 let mut encoder = ctx.encoder();
-                device.encode(&mut encoder, options.batch);
+                inner.encode(&mut encoder, options.batch);
                 ctx.submit_and_wait(encoder)?;
-                let s = device.read_scalars()?;
+                let s = inner.read_scalars()?;
                 let done = s.iterations as usize;
                 progress(inner_total + done, residual);
                 if s.running == 0 || done >= per_refinement || inner_total + done >= max_iterations
@@ -380,9 +480,8 @@ impl GpuEngine {
                 }
             };
             device_s += t.elapsed().as_secs_f64();
-            let e = device.solution()?;
-            for_each_unknown(&layout, &e, |site, ei| x[site] += scale * ei as f64);
-            inner_total += inner;
+            inner.add_correction(&mut x, scale)?;
+            inner_total += done;
             refinements += 1;
             let previous = residual;
             (rr, _) = stencil.residual(&x, &mut r);
@@ -397,13 +496,22 @@ impl GpuEngine {
         }
         let mut axis = stencil.resistance(params, &x, inner_total)?;
         axis.relative_residual = residual;
+        if options.solver == Solver::Amg {
+            axis.setup_s = setup_s;
+        }
         if options.node_currents {
             axis.site_current_a = Some(stencil.site_currents(&x));
         }
+        let (slabs, levels) = match &inner {
+            Inner::Jacobi { layout, .. } => (layout.slabs.len(), Vec::new()),
+            Inner::Amg { device, .. } => (device.fine_blocks, device.level_nodes.clone()),
+        };
         Ok(GpuResistance {
+            setup_s: axis.setup_s,
             axis,
             refinements,
-            slabs: layout.slabs.len(),
+            slabs,
+            levels,
             device_s,
             host_s: host_start.elapsed().as_secs_f64() - device_s,
         })

@@ -4,8 +4,8 @@
 //! size, never on the thread count. A forward-then-backward pair before the coarse correction
 //! and the same pair after it make the V-cycle a symmetric preconditioner, as CG needs.
 
-use super::super::cg::Laplacian;
 use rayon::prelude::*;
+use tunnelgrid_host::amg::Laplacian;
 
 /// Rows per block: large enough that most couplings of a lattice row stay inside a block (and
 /// so see Gauss–Seidel's newest values), small enough for many blocks per thread.
@@ -49,12 +49,7 @@ pub(crate) fn sweep(a: &Laplacian, b: &[f64], x: &mut [f64], before: &mut [f64],
 
 /// r = b − A·x.
 pub(crate) fn residual(a: &Laplacian, b: &[f64], x: &[f64], r: &mut [f64]) {
-    r.par_chunks_mut(4096).enumerate().for_each(|(c, rc)| {
-        for (k, ri) in rc.iter_mut().enumerate() {
-            let i = c * 4096 + k;
-            *ri = b[i] - a.row(i, x);
-        }
-    });
+    a.residual(b, x, r);
 }
 
 /// The smoothing before the coarse correction: one symmetric pair, a forward then a backward
@@ -75,8 +70,8 @@ pub(crate) fn postsmooth(a: &Laplacian, b: &[f64], x: &mut [f64], before: &mut [
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::grid;
     use super::*;
+    use tunnelgrid_host::amg::fixtures::grid;
 
     #[test]
     fn sweeps_converge_to_the_solution() {

@@ -6,12 +6,12 @@
 //! first met, so the result is the same bits whatever the number of threads: the rows are cut
 //! into blocks only to give each thread one dense accumulator.
 
-use super::super::cg::Laplacian;
+use super::Laplacian;
 use rayon::prelude::*;
 
 /// A general sparse matrix in compressed rows.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct Csr {
+pub struct Csr {
     /// Number of columns.
     pub cols: usize,
     /// Row i's entries are `row_start[i]..row_start[i + 1]`.
@@ -139,7 +139,7 @@ impl Accumulator {
 /// A sparse product row by row: `terms(i, add)` calls `add(column, value)` for every term of
 /// output row i; terms with equal columns are summed. `keep(i, column, value)` filters the
 /// summed entries (to split off a diagonal or drop exact zeros).
-pub(crate) fn rows_by_gustavson(
+pub fn rows_by_gustavson(
     rows: usize,
     cols: usize,
     terms: impl Fn(usize, &mut dyn FnMut(u32, f64)) + Sync,
@@ -193,7 +193,7 @@ pub(crate) fn rows_by_gustavson(
 /// form, exact zeros dropped. Each coarse row is summed straight from R, A and P: the product
 /// A·P is never stored, since on a fine level it would be the largest array of the whole
 /// setup (about ten entries per fine node).
-pub(crate) fn galerkin(r: &Csr, a: &Laplacian, p: &Csr) -> Laplacian {
+pub fn galerkin(r: &Csr, a: &Laplacian, p: &Csr) -> Laplacian {
     let product = rows_by_gustavson(
         r.rows(),
         p.cols,
@@ -219,7 +219,7 @@ pub(crate) fn galerkin(r: &Csr, a: &Laplacian, p: &Csr) -> Laplacian {
 
 /// A square matrix as diagonal D and off-diagonal part C of D − C, compacted in place (the
 /// coarse matrices are the setup's largest arrays, so no second copy is made).
-pub(crate) fn split_diagonal(m: Csr) -> Laplacian {
+pub fn split_diagonal(m: Csr) -> Laplacian {
     let n = m.rows();
     let Csr {
         row_start: mut starts,

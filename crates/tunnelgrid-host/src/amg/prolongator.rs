@@ -7,8 +7,8 @@
 //! constant vector (its only null vector without the electrodes), and T keeps it at every level
 //! (T·1 = 1), so no coarse basis has to be carried along.
 
-use super::super::cg::Laplacian;
 use super::sparse::{rows_by_gustavson, Csr};
+use super::Laplacian;
 use rayon::prelude::*;
 
 /// Power iterations for ρ(D⁻¹A): the estimate only sets ω, so a few percent is plenty.
@@ -17,7 +17,7 @@ const POWER_ITERATIONS: usize = 12;
 /// An estimate of the spectral radius of D⁻¹A: the Rayleigh quotient xᵀAx / xᵀDx after
 /// power iterations x ← D⁻¹A·x from a fixed oscillating start (the top of the spectrum is the
 /// most oscillating mode). Every sum is taken in order, so the estimate is reproducible.
-pub(crate) fn spectral_radius(a: &Laplacian) -> f64 {
+pub fn spectral_radius(a: &Laplacian) -> f64 {
     let n = a.len();
     if n == 0 {
         return 1.0;
@@ -63,12 +63,7 @@ pub(crate) fn spectral_radius(a: &Laplacian) -> f64 {
 /// P = (I − ω·D⁻¹A)·T for the aggregates `of` (node → aggregate) of `aggregates` aggregates.
 /// Row i holds aggregate(i) with 1 − ω and, for each coupling c_ij, aggregate(j) with ω·c_ij/d_i,
 /// equal columns summed, in the order first met.
-pub(crate) fn smoothed_prolongator(
-    a: &Laplacian,
-    of: &[u32],
-    aggregates: usize,
-    omega: f64,
-) -> Csr {
+pub fn smoothed_prolongator(a: &Laplacian, of: &[u32], aggregates: usize, omega: f64) -> Csr {
     rows_by_gustavson(
         a.len(),
         aggregates,

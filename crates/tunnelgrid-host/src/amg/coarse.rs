@@ -2,11 +2,11 @@
 //! A pivot that rounding has made non-positive (a near-singular coarsest matrix) gets a zero
 //! inverse, so that direction is left out rather than blown up.
 
-use super::super::cg::Laplacian;
+use super::Laplacian;
 
 /// L of A = L·Lᵀ, dense, row-major lower triangle, with 1/L_ii kept apart.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Cholesky {
+pub struct Cholesky {
     n: usize,
     lower: Vec<f64>,
     inv_pivot: Vec<f64>,
@@ -71,7 +71,7 @@ impl Cholesky {
 #[cfg(test)]
 mod tests {
     use super::super::fixtures::grid;
-    use super::super::smoother::residual;
+
     use super::*;
 
     #[test]
@@ -81,7 +81,7 @@ mod tests {
         let mut x = vec![0.0; a.len()];
         Cholesky::new(&a).solve(&b, &mut x);
         let mut r = vec![0.0; a.len()];
-        residual(&a, &b, &x, &mut r);
+        a.residual(&b, &x, &mut r);
         assert!(r.iter().all(|v| v.abs() < 1e-12), "{r:?}");
     }
 }

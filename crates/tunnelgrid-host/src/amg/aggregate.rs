@@ -10,7 +10,7 @@
 //!
 //! The passes run in node order, so the aggregates are the same bits on every run.
 
-use super::super::cg::Laplacian;
+use super::Laplacian;
 
 /// Not yet in an aggregate.
 const FREE: u32 = u32::MAX;
@@ -25,7 +25,7 @@ fn strong(a: &Laplacian, i: usize, k: usize, theta: f64) -> bool {
 }
 
 /// The aggregate of every node, numbered 0.. in order of creation, and their number.
-pub(crate) fn aggregate(a: &Laplacian, theta: f64) -> (Vec<u32>, usize) {
+pub fn aggregate(a: &Laplacian, theta: f64) -> (Vec<u32>, usize) {
     let n = a.len();
     let mut of = vec![FREE; n];
     let mut count = 0u32;
