@@ -105,6 +105,21 @@ fn row_blocks(row_start: &[usize], max_words: u64, boundaries: &[usize]) -> Vec<
     blocks
 }
 
+/// Refuses `n` unknowns whose vectors do not fit one binding of `max_words` words, naming the
+/// limit and the way out.
+fn vectors_fit(n: u64, max_words: u64) -> Result<(), GpuError> {
+    if n <= max_words {
+        return Ok(());
+    }
+    Err(GpuError::Device(format!(
+        "the multigrid Kirchhoff solver keeps each vector of {n} unknowns in one storage binding \
+         ({} needed); the adapter's largest binding is {}; use --solver jacobi, which cuts the \
+         lattice into z slabs, or --engine cpu",
+        human_bytes(n * 4),
+        human_bytes(max_words * 4)
+    )))
+}
+
 /// Bytes of device memory the solve of `hierarchy` over `fine` takes.
 fn device_bytes(fine: &Laplacian, hierarchy: &Hierarchy) -> u64 {
     let matrix = |a: &Laplacian| (a.len() as u64) * (4 + 4 * 5) + a.columns.len() as u64 * 8;
@@ -194,16 +209,7 @@ impl<'a> AmgDevice<'a> {
         }
         let max_words = ctx.max_words_per_binding();
         let n = fine.len() as u64;
-        if n > max_words {
-            return Err(GpuError::Device(format!(
-                "the multigrid Kirchhoff solver keeps each vector of {n} unknowns in one storage \
-                 binding ({} needed); the adapter's largest binding is {}; use --solver jacobi, \
-                 which cuts the lattice into z slabs, or --engine cpu",
-                human_bytes(n * 4),
-                human_bytes(max_words * 4)
-            ))
-            .into());
-        }
+        vectors_fit(n, max_words)?;
         let needed = device_bytes(fine, hierarchy);
         if engine.ctx.info.device_type == wgpu::DeviceType::Cpu {
             // A software adapter's memory is the host's: refuse before allocating.
@@ -686,6 +692,18 @@ mod tests {
             (s.rz as f64 - rz).abs() <= 1e-4 * rz.abs(),
             "{} vs {rz}",
             s.rz
+        );
+    }
+
+    #[test]
+    fn unknowns_beyond_one_binding_are_refused_with_the_limit() {
+        assert!(vectors_fit(1000, 1000).is_ok());
+        let error = vectors_fit(1001, 1000).unwrap_err().to_string();
+        assert!(
+            error.contains("1001 unknowns")
+                && error.contains("largest binding")
+                && error.contains("--solver jacobi"),
+            "{error}"
         );
     }
 

@@ -531,8 +531,11 @@ impl GpuEngine {
         options: &GpuSolveOptions,
         progress: impl FnMut(usize, f64),
     ) -> Result<GpuResistance, GpuSolveError> {
-        // Refuse a lattice the device cannot hold before building anything on the host.
-        plan(self, lattice)?;
+        // Refuse a lattice the device cannot hold before building anything on the host (the
+        // multigrid path's limit, its vectors' size, is known once the network is).
+        if options.solver == Solver::Jacobi {
+            plan(self, lattice)?;
+        }
         let stencil = tunnelgrid_host::stencil::axis_stencil(
             lattice,
             params,
