@@ -37,6 +37,10 @@ pub struct BenchArgs {
     /// With --resistance: the preconditioner, amg (default) or jacobi (either engine).
     #[arg(long, value_enum, default_value_t = SolverChoice::Amg)]
     pub solver: SolverChoice,
+    /// GPU engine and GPU Kirchhoff solver: most z layers per slab (as `run --slab-layers`);
+    /// small values force the multi-slab path.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub slab_layers: Option<u32>,
     /// With --resistance on the CPU: also write the linear system of the last size's solve
     /// (reduced Laplacian as scipy CSR indptr/indices/data, rhs, system.json) into DIR, for
     /// peers to solve the same network (`scripts/peers --kirchhoff`).
@@ -90,7 +94,11 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
     if args.model.size.is_some() || args.model.cells.is_some() {
         bail!("bench takes --sizes N,N,...; --size and --cells are for run and export");
     }
-    let selected = engines::select(args.engine, Default::default())?;
+    let slabs = engines::SlabOptions {
+        gpu_slab_layers: args.slab_layers,
+        ..Default::default()
+    };
+    let selected = engines::select(args.engine, slabs)?;
     let engine = selected.engine.as_ref();
     // Engines that time their device (the GPU with timestamp queries) report device seconds.
     let device_timing = engine.set_profiling(true);
@@ -296,7 +304,7 @@ fn bench_resistance(args: &BenchArgs, engine: &dyn Engine) -> Result<()> {
         }
         if let (Some(setup), Some(cg), Some(slabs)) = (r.setup_s, r.device_cg_s, r.slabs) {
             outln!(
-                "       GPU: {cg:.3} s in CG batches over {slabs} z slab(s), {setup:.3} s on the host (stencil, uploads, f64 residuals)"
+                "       GPU: {cg:.3} s in CG batches over {slabs} z slab(s), {setup:.3} s on the host (stencil, hierarchy, uploads, f64 residuals)"
             );
         }
         records.push(r);
