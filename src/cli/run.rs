@@ -268,9 +268,13 @@ fn summary(model: &Model, r: &Report, engine_reason: &str) -> String {
                     (Some(outer), Some(slabs)) => {
                         let gpu = format!("{} f32 CG iterations on the GPU", its[i]);
                         text += &format!(
-                            " ({gpu} in {} z slab(s), {} f64 refinements)",
-                            slabs[i], outer[i]
+                            " ({gpu} in {} z slab(s), {} f64 refinements, {}",
+                            slabs[i], outer[i], tr.solver
                         );
+                        if setups[i] > 0.0 {
+                            text += &format!("; setup {:.3} s", setups[i]);
+                        }
+                        text += ")";
                     }
                     _ => {
                         text += &format!(" ({} CG iterations, {}", its[i], tr.solver);
