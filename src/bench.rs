@@ -5,6 +5,11 @@
 use serde::Serialize;
 use tunnelgrid_model::Report;
 
+/// `timing` of an engine that measures its device with timestamp queries.
+pub const TIMING_DEVICE: &str = "GPU timestamp queries (device) and wall clock";
+/// `timing` of an engine timed by wall clock alone.
+pub const TIMING_WALL: &str = "wall clock";
+
 /// Time of one stage: wall clock, device time where the engine measures it, and throughput
 /// (sites over the device time if any, else over the wall clock).
 #[derive(Debug, Serialize, Clone, Copy, Default, PartialEq)]

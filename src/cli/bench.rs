@@ -7,7 +7,7 @@ use anyhow::{bail, Result};
 use clap::Args;
 use serde::Serialize;
 use std::path::PathBuf;
-use tunnelgrid::bench::{BenchRecord, StageTime};
+use tunnelgrid::bench::{BenchRecord, StageTime, TIMING_DEVICE, TIMING_WALL};
 use tunnelgrid::engines::{self, EngineChoice};
 use tunnelgrid::model::{Conditions, Engine, Model, Report};
 use tunnelgrid::output::{check_output_dir_opt, check_output_file_opt, write_npy, write_text};
@@ -77,9 +77,9 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
     // Engines that time their device (the GPU with timestamp queries) report device seconds.
     let device_timing = engine.set_profiling(true);
     let timing = if device_timing {
-        "GPU timestamp queries (device) and wall clock"
+        TIMING_DEVICE
     } else {
-        "wall clock"
+        TIMING_WALL
     };
     outln!("engine  {}\ntiming  {timing}", engine.name());
     if args.resistance {
