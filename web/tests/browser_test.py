@@ -264,17 +264,27 @@ class BrowserTest(unittest.TestCase):
     def test_sliders_update_heatmap_and_states_with_a_screenshot_per_state(self):
         page = self.gpu_page()
         seen = {}
-        # Each point is reached by moving the sliders from the last one.
+        # Each point is reached by moving the sliders from the last one. The tunnel clusters
+        # tell insulating from conducting, the superconducting network conducting from
+        # superconducting: each state draws its own pair of pictures.
         for state, (pressure, temperature) in STATE_POINTS.items():
+            page.page.check('input[name="field"][value="clusters"]')
             drawn = page.state()["heatmapsDrawn"]
             s = page.analyse("default", SIZE, SEED, pressure=pressure, temperature=temperature)
             self.assertGreater(s["heatmapsDrawn"], drawn, "a new analysis draws a new heat map")
+            self.assertEqual(s["heatmap"]["field"], "clusters")
             self.assertEqual(page.states_shown(), [state] * 3)
-            pixels = page.plot_pixels()
-            self.assertGreater(pixels["coloured"], 0.5, f"{state}: the heat map is mostly blank")
-            seen[state] = pixels["hash"]
+            clusters = page.plot_pixels()
+            self.assertGreater(clusters["coloured"], 0.5, f"{state}: the heat map is mostly blank")
             page.screenshot(f"webgpu-{state}.png")
-        self.assertEqual(len(set(seen.values())), 3, f"each state draws its own heat map: {seen}")
+            page.page.check('input[name="field"][value="sc"]')
+            page.page.wait_for_function("window.tunnelgrid.heatmap.field === 'sc'")
+            sc = page.plot_pixels()
+            self.assertGreater(sc["coloured"], 0.5, f"{state}: the sc heat map is mostly blank")
+            page.screenshot(f"webgpu-{state}-sc-network.png")
+            seen[state] = (clusters["hash"], sc["hash"])
+        self.assertEqual(len(set(seen.values())), 3, f"each state draws its own heat maps: {seen}")
+        page.page.check('input[name="field"][value="clusters"]')
         # Insulating clusters are many and finite: the picture has many colours.
         page.analyse("default", SIZE, SEED, pressure=STATE_POINTS["insulating"][0],
                      temperature=STATE_POINTS["insulating"][1])

@@ -19,7 +19,7 @@ pub const EXPLORE_SIZES: [u32; 9] = [16, 24, 32, 48, 64, 96, 128, 192, 256];
 pub const CPU_EXPLORE_MAX: u32 = 128;
 /// Sizes every benchmark runs (issue 17), and the one it adds where the limits allow.
 pub const BENCH_SIZES: [u32; 3] = [64, 128, 256];
-/// The extra benchmark size for adapters whose largest buffer holds a 512³ u32 array.
+/// The extra benchmark size for hardware adapters whose largest buffer holds a 512³ u32 array.
 pub const BENCH_LARGE: u32 = 512;
 /// The benchmark's material.
 pub const BENCH_PRESET: &str = "bernoulli-site";
@@ -187,7 +187,7 @@ impl Backend {
     /// The adapter and the sizes the page offers on it.
     pub fn device(&self) -> DeviceJson {
         let (adapter, explore_max, large) = match self {
-            Backend::Gpu(e, _) => {
+            Backend::Gpu(e, label) => {
                 let ctx = e.context();
                 let l = &ctx.limits;
                 // Interactive sizes keep the whole lattice in one storage binding (one slab:
@@ -199,11 +199,19 @@ impl Backend {
                     .filter(|&n| fits(n))
                     .max()
                     .unwrap_or(EXPLORE_SIZES[0]);
-                let large = u64::from(BENCH_LARGE).pow(3) * 4 <= l.max_buffer_size;
+                // 512³ where one lattice-sized u32 array fits one buffer, on hardware only: a
+                // software adapter (SwiftShader) runs on the host's cores, minutes per run.
+                let large = u64::from(BENCH_LARGE).pow(3) * 4 <= l.max_buffer_size
+                    && ctx.info.device_type != tunnelgrid_gpu::DeviceType::Cpu;
                 let info = &ctx.info;
                 (
                     Some(AdapterJson {
-                        name: info.name.clone(),
+                        // Chrome hides the name from wgpu; the browser's label stands in.
+                        name: if info.name.is_empty() {
+                            label.clone()
+                        } else {
+                            info.name.clone()
+                        },
                         backend: format!("{:?}", info.backend),
                         device_type: format!("{:?}", info.device_type),
                         driver: format!("{} {}", info.driver, info.driver_info)
