@@ -59,6 +59,9 @@ impl GpuEngine {
     }
 
     /// Opens the best adapter and compiles the pipelines, with the default options.
+    // In the browser wgpu's handles are neither Send nor Sync (one thread holds them); the Arc
+    // is for sharing between sibling engines natively, where they are both.
+    #[cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
     pub async fn new_async() -> Result<Self, GpuError> {
         let ctx = Context::new_async().await?;
         // Shader or pipeline creation errors arrive in this scope (in the browser they arrive
