@@ -3,6 +3,7 @@
 
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod engines;
 pub mod fields;
 pub mod output;
@@ -11,6 +12,7 @@ pub mod point;
 pub mod profile;
 pub mod research;
 pub mod spec;
+pub mod summary;
 pub mod sweep;
 pub mod transport;
 pub mod volume;

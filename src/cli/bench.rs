@@ -7,6 +7,7 @@ use anyhow::{bail, Result};
 use clap::Args;
 use serde::Serialize;
 use std::path::PathBuf;
+use tunnelgrid::bench::{BenchRecord, StageTime, TIMING_DEVICE, TIMING_WALL};
 use tunnelgrid::engines::{self, EngineChoice};
 use tunnelgrid::model::{Conditions, Engine, Model, Report};
 use tunnelgrid::output::{check_output_dir_opt, check_output_file_opt, write_npy, write_text};
@@ -68,25 +69,6 @@ impl BenchArgs {
     }
 }
 
-#[derive(Serialize, Clone, Copy, Default)]
-struct StageTime {
-    wall_s: f64,
-    device_s: Option<f64>,
-    msites_per_s: f64,
-}
-
-#[derive(Serialize)]
-struct Record {
-    size: u32,
-    sites: u64,
-    engine: String,
-    timing: &'static str,
-    bonds: StageTime,
-    labels: StageTime,
-    stats: StageTime,
-    whole: StageTime,
-}
-
 /// Runs the benchmark and prints a table.
 pub fn bench(args: &BenchArgs) -> Result<()> {
     check_output_file_opt(&args.json, "--json")?;
@@ -103,9 +85,9 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
     // Engines that time their device (the GPU with timestamp queries) report device seconds.
     let device_timing = engine.set_profiling(true);
     let timing = if device_timing {
-        "GPU timestamp queries (device) and wall clock"
+        TIMING_DEVICE
     } else {
-        "wall clock"
+        TIMING_WALL
     };
     outln!("engine  {}\ntiming  {timing}", engine.name());
     if args.resistance {
@@ -143,22 +125,7 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
             }
         }
         let (r, device) = best.expect("at least one timed run");
-        let stage = |wall: f64, device: Option<f64>| StageTime {
-            wall_s: wall,
-            device_s: device,
-            msites_per_s: sites as f64 / device.unwrap_or(wall).max(1e-12) / 1e6,
-        };
-        let t = r.timings;
-        let record = Record {
-            size,
-            sites,
-            engine: r.engine.clone(),
-            timing,
-            bonds: stage(t.bonds_s, device[0]),
-            labels: stage(t.tunnel_labels_s + t.sc_labels_s, device[1]),
-            stats: stage(t.stats_s, device[2]),
-            whole: stage(r.elapsed_s, device[3]),
-        };
+        let record = BenchRecord::new(size, timing, &r, device);
         let cell = |s: &StageTime| {
             format!(
                 "{:.2} ({:.1})",

@@ -8,8 +8,28 @@
 use anyhow::{bail, Context, Result};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
+
+/// Takes the kernel's exclusive lock on `file` without waiting (`WouldBlock`: another holds it).
+#[cfg(unix)]
+fn lock_exclusive(file: &File) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock only acts on the descriptor, which `file` keeps open.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Where there is no flock (the library compiled for the browser, which has no files to sweep
+/// into) a sweep file cannot be locked, so none is written.
+#[cfg(not(unix))]
+fn lock_exclusive(_file: &File) -> std::io::Result<()> {
+    Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "sweep files are locked with flock, which this platform lacks",
+    ))
+}
 
 /// Held while a process writes one sweep file; dropping it releases the lock.
 #[derive(Debug)]
@@ -34,9 +54,7 @@ impl WriterLock {
             .write(true)
             .open(&path)
             .with_context(|| format!("opening the lock file {}", path.display()))?;
-        // SAFETY: flock only acts on the descriptor, which `file` keeps open.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-            let error = std::io::Error::last_os_error();
+        if let Err(error) = lock_exclusive(&file) {
             if error.kind() != std::io::ErrorKind::WouldBlock {
                 return Err(error).with_context(|| format!("locking {}", path.display()));
             }

@@ -19,12 +19,13 @@ pub mod occupancy;
 mod runs;
 pub mod stats;
 
-use std::time::Instant;
+// std::time::Instant panics in the browser; web_time::Instant is std's natively.
 use tunnelgrid_model::params::PRESENT_BIT;
 use tunnelgrid_model::{
     build_report, AxisSolution, BondMasks, BondParams, BondTotals, ClusterStats, Conditions,
     Engine, EngineError, Lattice, Model, Network, Report, ResistanceOptions, Timings,
 };
+use web_time::Instant;
 
 pub use bonds::evaluate_bonds;
 pub use labels::label_clusters;

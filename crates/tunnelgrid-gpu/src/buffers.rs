@@ -119,8 +119,14 @@ impl Context {
     }
 
     /// Submits `encoder` and waits until the device is idle (reading the stage timestamps
-    /// when profiling).
-    pub fn submit_and_wait(
+    /// when profiling). Blocks: natively only (`submit_and_wait_async` is the one code path).
+    pub fn submit_and_wait(&self, encoder: wgpu::CommandEncoder) -> Result<(), crate::GpuError> {
+        pollster::block_on(self.submit_and_wait_async(encoder))
+    }
+
+    /// Submits `encoder` and resolves when the queue has finished it (reading the stage
+    /// timestamps when profiling).
+    pub async fn submit_and_wait_async(
         &self,
         mut encoder: wgpu::CommandEncoder,
     ) -> Result<(), crate::GpuError> {
@@ -136,34 +142,54 @@ impl Context {
             .as_ref()
             .map_or(0, |s| self.timer.resolve(&mut encoder, s));
         self.queue.submit([encoder.finish()]);
-        self.wait()?;
+        self.wait_async().await?;
         if let (Some(staging), true) = (staging, resolved > 0) {
             let ticks: Vec<u64> =
-                bytemuck::cast_slice(&self.map_read(&staging, resolved as u64 * 8)?).to_vec();
+                bytemuck::cast_slice(&self.map_read(&staging, resolved as u64 * 8).await?).to_vec();
             self.timer.record(&ticks);
         }
         Ok(())
     }
 
-    fn wait(&self) -> Result<(), crate::GpuError> {
+    /// Natively, blocks until the device has finished every submission and run its callbacks;
+    /// in the browser the device runs on its own and callbacks arrive through the event loop.
+    pub(crate) fn poll_until_idle(&self) -> Result<(), crate::GpuError> {
+        #[cfg(not(target_arch = "wasm32"))]
         self.device
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| crate::GpuError::Device(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Resolves when the queue has finished the work submitted so far; then reports the first
+    /// error wgpu raised meanwhile.
+    pub(crate) async fn wait_async(&self) -> Result<(), crate::GpuError> {
+        let (sender, done) = crate::oneshot::channel();
+        self.queue.on_submitted_work_done(move || sender.send(()));
+        self.poll_until_idle()?;
+        done.await.map_err(|_| {
+            self.take_error().err().unwrap_or_else(|| {
+                crate::GpuError::Device("the device dropped a queue callback".into())
+            })
+        })?;
         self.take_error()
     }
 
     /// Maps the first `bytes` of a MAP_READ buffer whose copies were submitted, and copies them.
-    fn map_read(&self, staging: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>, crate::GpuError> {
+    async fn map_read(
+        &self,
+        staging: &wgpu::Buffer,
+        bytes: u64,
+    ) -> Result<Vec<u8>, crate::GpuError> {
         let slice = staging.slice(..bytes);
-        let (sender, receiver) = std::sync::mpsc::channel();
-        slice.map_async(wgpu::MapMode::Read, move |result| {
-            let _ = sender.send(result);
-        });
-        self.wait()?;
-        receiver
-            .recv()
-            .map_err(|e| crate::GpuError::Device(e.to_string()))?
+        let (sender, mapped) = crate::oneshot::channel();
+        slice.map_async(wgpu::MapMode::Read, move |result| sender.send(result));
+        self.poll_until_idle()?;
+        mapped
+            .await
+            .map_err(|_| crate::GpuError::Device("the device dropped a map callback".into()))?
             .map_err(|e| crate::GpuError::Device(e.to_string()))?;
+        self.take_error()?;
         let bytes_out = slice
             .get_mapped_range()
             .map_err(|e| crate::GpuError::Device(e.to_string()))?
@@ -172,8 +198,18 @@ impl Context {
         Ok(bytes_out)
     }
 
-    /// Reads `words` u32 from `buffer` starting at word `offset`.
+    /// Reads `words` u32 from `buffer` starting at word `offset`. Blocks: natively only.
     pub fn read_words(
+        &self,
+        buffer: &wgpu::Buffer,
+        offset: u64,
+        words: u64,
+    ) -> Result<Vec<u32>, crate::GpuError> {
+        pollster::block_on(self.read_words_async(buffer, offset, words))
+    }
+
+    /// Reads `words` u32 from `buffer` starting at word `offset`.
+    pub async fn read_words_async(
         &self,
         buffer: &wgpu::Buffer,
         offset: u64,
@@ -191,7 +227,7 @@ impl Context {
         let mut encoder = self.encoder();
         encoder.copy_buffer_to_buffer(buffer, offset * 4, &staging, 0, words * 4);
         self.queue.submit([encoder.finish()]);
-        let bytes = self.map_read(&staging, words * 4)?;
+        let bytes = self.map_read(&staging, words * 4).await?;
         Ok(bytemuck::cast_slice::<u8, u32>(&bytes).to_vec())
     }
 }

@@ -67,20 +67,22 @@ fn compute_capable(adapter: &wgpu::Adapter) -> bool {
         .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS)
 }
 
-/// Every compute-capable adapter wgpu finds, best first.
-fn ranked_adapters() -> Vec<wgpu::Adapter> {
-    let mut found: Vec<wgpu::Adapter> =
-        pollster::block_on(instance().enumerate_adapters(wgpu::Backends::all()))
-            .into_iter()
-            .filter(compute_capable)
-            .collect();
+/// Every compute-capable adapter wgpu finds, best first (in the browser: the one WebGPU gives).
+async fn ranked_adapters() -> Vec<wgpu::Adapter> {
+    let mut found: Vec<wgpu::Adapter> = instance()
+        .enumerate_adapters(wgpu::Backends::all())
+        .await
+        .into_iter()
+        .filter(compute_capable)
+        .collect();
     found.sort_by_key(|a| rank(&a.get_info()));
     found
 }
 
 /// Every compute-capable adapter wgpu finds, best first.
+/// Blocks: natively only.
 pub fn adapters() -> Vec<AdapterSummary> {
-    ranked_adapters()
+    pollster::block_on(ranked_adapters())
         .iter()
         .map(|a| {
             let info = a.get_info();
@@ -100,9 +102,15 @@ pub fn adapters() -> Vec<AdapterSummary> {
 }
 
 impl Context {
-    /// Opens the best adapter with its own limits.
+    /// Opens the best adapter with its own limits. Blocks: natively only.
     pub fn new() -> Result<Self, GpuError> {
+        pollster::block_on(Self::new_async())
+    }
+
+    /// Opens the best adapter with its own limits.
+    pub async fn new_async() -> Result<Self, GpuError> {
         let adapter = ranked_adapters()
+            .await
             .into_iter()
             .next()
             .ok_or(GpuError::NoAdapter)?;
@@ -114,15 +122,17 @@ impl Context {
         } else {
             wgpu::Features::empty()
         };
-        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
-            label: Some("tunnelgrid"),
-            required_features,
-            required_limits: limits.clone(),
-            experimental_features: wgpu::ExperimentalFeatures::disabled(),
-            memory_hints: wgpu::MemoryHints::Performance,
-            trace: wgpu::Trace::Off,
-        }))
-        .map_err(|e| GpuError::Device(e.to_string()))?;
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("tunnelgrid"),
+                required_features,
+                required_limits: limits.clone(),
+                experimental_features: wgpu::ExperimentalFeatures::disabled(),
+                memory_hints: wgpu::MemoryHints::Performance,
+                trace: wgpu::Trace::Off,
+            })
+            .await
+            .map_err(|e| GpuError::Device(e.to_string()))?;
         let timer = crate::timer::Timer::new(&device, &queue, timestamps);
         let errors = std::sync::Arc::new(std::sync::Mutex::new(None));
         let sink = errors.clone();

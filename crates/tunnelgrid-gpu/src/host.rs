@@ -45,7 +45,7 @@ fn periodic_face_sites(run: &Run<'_>) -> Vec<u32> {
 
 /// Reads (mask, label) of each of the sorted `sites` from whichever slab holds it, in chunks
 /// that fit one storage binding, loading only the slabs that hold some of them.
-pub(crate) fn gather(run: &Run<'_>, sites: &[u32]) -> Result<Vec<(u32, u32)>, EngineError> {
+pub(crate) async fn gather(run: &Run<'_>, sites: &[u32]) -> Result<Vec<(u32, u32)>, EngineError> {
     let ctx = run.ctx();
     let p = &run.engine.pipelines;
     let chunk = (ctx.max_words_per_binding() / 2 - 1).max(1) as usize;
@@ -64,7 +64,7 @@ pub(crate) fn gather(run: &Run<'_>, sites: &[u32]) -> Result<Vec<(u32, u32)>, En
             if slab.first_site > hi || slab.first_site + slab.sites <= lo {
                 continue;
             }
-            run.load(s)?;
+            run.load(s).await?;
             let mut encoder = ctx.encoder();
             let bind = ctx.bind(
                 &p.gather_sites,
@@ -83,9 +83,11 @@ pub(crate) fn gather(run: &Run<'_>, sites: &[u32]) -> Result<Vec<(u32, u32)>, En
                 &bind,
                 part.len() as u64,
             );
-            ctx.submit_and_wait(encoder)?;
+            ctx.submit_and_wait_async(encoder).await?;
         }
-        let words = ctx.read_words(&gathered, 0, 2 * part.len() as u64)?;
+        let words = ctx
+            .read_words_async(&gathered, 0, 2 * part.len() as u64)
+            .await?;
         out.extend(words.chunks_exact(2).map(|w| (w[0], w[1])));
     }
     Ok(out)
@@ -94,7 +96,7 @@ pub(crate) fn gather(run: &Run<'_>, sites: &[u32]) -> Result<Vec<(u32, u32)>, En
 /// Joins clusters across slab boundaries and periodic faces with the CPU engine's
 /// `ShiftForest`. Each slab boundary is read on its own (its two layers), so the host holds
 /// O(L²) words whatever the number of slabs.
-pub fn join(run: &Run<'_>, network: Network) -> Result<Joined, EngineError> {
+pub async fn join(run: &Run<'_>, network: Network) -> Result<Joined, EngineError> {
     let lattice = run.lattice;
     let bits = network.bits();
     let layer = lattice.sites_per_layer();
@@ -103,7 +105,7 @@ pub fn join(run: &Run<'_>, network: Network) -> Result<Joined, EngineError> {
         let boundary = pair[1].first_site;
         let first = boundary - layer;
         let sites: Vec<u32> = (first..boundary + layer).map(|s| s as u32).collect();
-        let data = gather(run, &sites)?;
+        let data = gather(run, &sites).await?;
         let at = |site: u64| data[(site - first) as usize];
         let mut walker = LayerWalker::new(lattice, pair[0].first_z + pair[0].layers - 1);
         while let Some(site) = walker.next_site() {
@@ -125,7 +127,7 @@ pub fn join(run: &Run<'_>, network: Network) -> Result<Joined, EngineError> {
         let face_data: HashMap<u64, (u32, u32)> = faces
             .iter()
             .map(|&s| s as u64)
-            .zip(gather(run, &faces)?)
+            .zip(gather(run, &faces).await?)
             .collect();
         join_periodic_faces(
             lattice,
@@ -147,7 +149,7 @@ fn spanned_axes(bits: u32) -> [bool; 3] {
 
 /// Cluster sizes and the statistics of MODEL.md §6 for remapped labels: clusters inside one slab
 /// are reduced on the device, clusters joined across slabs are summed here.
-pub fn cluster_stats(run: &Run<'_>, joined: &Joined) -> Result<ClusterStats, EngineError> {
+pub async fn cluster_stats(run: &Run<'_>, joined: &Joined) -> Result<ClusterStats, EngineError> {
     let ctx = run.ctx();
     let p = &run.engine.pipelines;
     let mut globals: Vec<u32> = joined.remap.iter().map(|&(_, root)| root).collect();
@@ -179,7 +181,7 @@ pub fn cluster_stats(run: &Run<'_>, joined: &Joined) -> Result<ClusterStats, Eng
 
     let mut totals = SizeTotals::default();
     for (s, slab) in run.slabs.iter().enumerate() {
-        run.load(s)?;
+        run.load(s).await?;
         let (params, masks, labels) = (run.params(s), run.masks(s), run.labels(s));
         let mut encoder = ctx.encoder();
         encoder.clear_buffer(&sizes, 0, None);
@@ -244,9 +246,10 @@ pub fn cluster_stats(run: &Run<'_>, joined: &Joined) -> Result<ClusterStats, Eng
             &bind,
             globals.len() as u64,
         );
-        ctx.submit_and_wait(encoder)?;
+        ctx.submit_and_wait_async(encoder).await?;
         for w in ctx
-            .read_words(&partials, 0, coarse_groups(slab.sites) * 8)?
+            .read_words_async(&partials, 0, coarse_groups(slab.sites) * 8)
+            .await?
             .chunks_exact(8)
         {
             totals.clusters += w[0] as u64;
@@ -267,8 +270,12 @@ pub fn cluster_stats(run: &Run<'_>, joined: &Joined) -> Result<ClusterStats, Eng
             *span |= wraps;
         }
     }
-    let counts = ctx.read_words(&global_counts, 0, globals.len() as u64)?;
-    let face_bits = ctx.read_words(&global_faces, 0, globals.len() as u64)?;
+    let counts = ctx
+        .read_words_async(&global_counts, 0, globals.len() as u64)
+        .await?;
+    let face_bits = ctx
+        .read_words_async(&global_faces, 0, globals.len() as u64)
+        .await?;
     for ((root, &count), &bits) in globals.iter().zip(&counts).zip(&face_bits) {
         if count > 0 {
             let open = spanned_axes(bits);

@@ -9,6 +9,7 @@ pub mod context;
 pub mod engine;
 mod host;
 pub mod kirchhoff;
+pub mod oneshot;
 mod params;
 pub mod pipelines;
 mod run;

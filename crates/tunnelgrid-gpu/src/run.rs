@@ -51,7 +51,7 @@ pub struct Run<'a> {
 
 impl<'a> Run<'a> {
     /// Plans the slabs and allocates the buffers: resident when they fit, else streaming.
-    pub fn new(
+    pub async fn new(
         engine: &'a GpuEngine,
         model: &'a Model,
         bond: &BondParams,
@@ -132,21 +132,6 @@ impl<'a> Run<'a> {
         let pair_laws = ctx.storage_with("pair laws", bytemuck::cast_slice(&pair_laws(bond)));
         let occupancy = ctx.storage("occupancy", occupancy_words);
 
-        let allocate = |count: usize,
-                        words: &dyn Fn(usize) -> u64|
-         -> Result<(Vec<wgpu::Buffer>, Vec<wgpu::Buffer>), String> {
-            let scope = ctx.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-            let masks = (0..count)
-                .map(|s| ctx.storage("bond masks", words(s)))
-                .collect();
-            let labels = (0..count)
-                .map(|s| ctx.storage("labels", words(s)))
-                .collect();
-            match pollster::block_on(scope.pop()) {
-                Some(error) => Err(error.to_string()),
-                None => Ok((masks, labels)),
-            }
-        };
         // The last run's mask and label buffers serve again when their sizes are the ones this
         // run needs (every stage writes every site before reading it); otherwise they are freed
         // before the new ones are allocated, so the two never coexist on the device.
@@ -161,13 +146,15 @@ impl<'a> Run<'a> {
                 let resident = if streaming {
                     None
                 } else {
-                    allocate(slabs.len(), &|s| slabs[s].sites).ok()
+                    allocate(ctx, slabs.len(), &|s| slabs[s].sites).await.ok()
                 };
                 let buffers = match resident {
                     Some(buffers) => buffers,
-                    None => allocate(1, &|_| largest).map_err(|detail| GpuError::OutOfMemory {
-                        needed: human_bytes(streaming_bytes),
-                        detail,
+                    None => allocate(ctx, 1, &|_| largest).await.map_err(|detail| {
+                        GpuError::OutOfMemory {
+                            needed: human_bytes(streaming_bytes),
+                            detail,
+                        }
                     })?,
                 };
                 engine.site_buffers.count_allocation();
@@ -326,7 +313,7 @@ impl<'a> Run<'a> {
     }
 
     /// Evaluates every slab's bonds and returns the totals.
-    pub fn evaluate_bonds(&self) -> Result<BondTotals, EngineError> {
+    pub async fn evaluate_bonds(&self) -> Result<BondTotals, EngineError> {
         let ctx = self.ctx();
         let mut totals = BondTotals::default();
         for s in 0..self.slabs.len() {
@@ -335,8 +322,12 @@ impl<'a> Run<'a> {
             self.upload_occupancy(s);
             let mut encoder = ctx.encoder();
             self.encode_bonds(&mut encoder, s, &partials);
-            ctx.submit_and_wait(encoder)?;
-            for w in ctx.read_words(&partials, 0, groups * 5)?.chunks_exact(5) {
+            ctx.submit_and_wait_async(encoder).await?;
+            for w in ctx
+                .read_words_async(&partials, 0, groups * 5)
+                .await?
+                .chunks_exact(5)
+            {
                 totals.present_sites += w[0] as u64;
                 totals.tunnel_bonds += w[1] as u64;
                 totals.sc_bonds += w[2] as u64;
@@ -349,7 +340,7 @@ impl<'a> Run<'a> {
 
     /// Starts labelling `network`: resident runs label every slab now, streaming runs when a
     /// slab is loaded.
-    pub fn label(&self, network: Network) -> Result<(), EngineError> {
+    pub async fn label(&self, network: Network) -> Result<(), EngineError> {
         self.network.set(network);
         *self.remap.borrow_mut() = None;
         for (buffer, host) in self.params.iter().zip(&self.params_host) {
@@ -367,12 +358,12 @@ impl<'a> Run<'a> {
         for s in 0..self.slabs.len() {
             self.encode_labels(&mut encoder, s);
         }
-        self.ctx().submit_and_wait(encoder)?;
+        self.ctx().submit_and_wait_async(encoder).await?;
         Ok(())
     }
 
     /// Makes slab `s`'s masks and (remapped) labels available in its buffers.
-    pub fn load(&self, s: usize) -> Result<(), EngineError> {
+    pub async fn load(&self, s: usize) -> Result<(), EngineError> {
         if !self.streaming() || self.loaded.get() == Some(s) {
             return Ok(());
         }
@@ -383,14 +374,14 @@ impl<'a> Run<'a> {
         self.encode_bonds(&mut encoder, s, &scratch);
         self.encode_labels(&mut encoder, s);
         self.encode_remap(&mut encoder, s);
-        ctx.submit_and_wait(encoder)?;
+        ctx.submit_and_wait_async(encoder).await?;
         self.loaded.set(Some(s));
         Ok(())
     }
 
     /// Sends the (old root, final root) pairs of the joined clusters and applies them: to every
     /// slab now (resident), or to each slab as it is loaded (streaming).
-    pub fn set_remap(&self, remap: &[(u32, u32)]) -> Result<(), EngineError> {
+    pub async fn set_remap(&self, remap: &[(u32, u32)]) -> Result<(), EngineError> {
         if remap.is_empty() {
             return Ok(());
         }
@@ -407,23 +398,43 @@ impl<'a> Run<'a> {
         for s in 0..self.slabs.len() {
             self.encode_remap(&mut encoder, s);
         }
-        self.ctx().submit_and_wait(encoder)?;
+        self.ctx().submit_and_wait_async(encoder).await?;
         Ok(())
     }
 
     /// The whole of the masks (`labels == false`) or labels, read back in site order.
-    pub fn read_all(&self, labels: bool) -> Result<Vec<u32>, EngineError> {
+    pub async fn read_all(&self, labels: bool) -> Result<Vec<u32>, EngineError> {
         let mut out = Vec::with_capacity(self.lattice.sites() as usize);
         for (s, slab) in self.slabs.iter().enumerate() {
-            self.load(s)?;
+            self.load(s).await?;
             let buffer = if labels {
                 self.labels(s)
             } else {
                 self.masks(s)
             };
-            out.extend(self.ctx().read_words(buffer, 0, slab.sites)?);
+            out.extend(self.ctx().read_words_async(buffer, 0, slab.sites).await?);
         }
         Ok(out)
+    }
+}
+
+/// Allocates `count` mask and label buffers of `words(s)` words each, or says why the device
+/// refused them (its out-of-memory error).
+async fn allocate(
+    ctx: &Context,
+    count: usize,
+    words: &dyn Fn(usize) -> u64,
+) -> Result<(Vec<wgpu::Buffer>, Vec<wgpu::Buffer>), String> {
+    let scope = ctx.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+    let masks = (0..count)
+        .map(|s| ctx.storage("bond masks", words(s)))
+        .collect();
+    let labels = (0..count)
+        .map(|s| ctx.storage("labels", words(s)))
+        .collect();
+    match scope.pop().await {
+        Some(error) => Err(error.to_string()),
+        None => Ok((masks, labels)),
     }
 }
 

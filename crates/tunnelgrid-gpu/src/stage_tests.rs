@@ -8,6 +8,7 @@
 use crate::engine::{GpuEngine, GpuOptions};
 use crate::host::{cluster_stats, gather, join};
 use crate::run::Run;
+use pollster::block_on;
 use tunnelgrid_model::{BondParams, Boundary, Conditions, LatticeKind, Model, Network};
 
 /// The test device, or `None` (said on stderr) where there is none; CI needs one.
@@ -52,15 +53,15 @@ fn gather_reads_the_mask_and_label_of_each_chosen_site() {
     let Some(gpu) = engine() else { return };
     let gpu = sliced(&gpu);
     let (model, params) = case();
-    let run = Run::new(&gpu, &model, &params).unwrap();
-    run.evaluate_bonds().unwrap();
-    run.label(Network::Tunnel).unwrap();
-    let masks = run.read_all(false).unwrap();
-    let labels = run.read_all(true).unwrap();
+    let run = block_on(Run::new(&gpu, &model, &params)).unwrap();
+    block_on(run.evaluate_bonds()).unwrap();
+    block_on(run.label(Network::Tunnel)).unwrap();
+    let masks = block_on(run.read_all(false)).unwrap();
+    let labels = block_on(run.read_all(true)).unwrap();
     // Sites from every slab, sorted as `gather` wants them, first and last included.
     let n = model.lattice.sites() as u32;
     let sites: Vec<u32> = (0..n).step_by(7).chain([n - 1]).collect();
-    let got = gather(&run, &sites).unwrap();
+    let got = block_on(gather(&run, &sites)).unwrap();
     assert_eq!(got.len(), sites.len());
     for (&site, &(mask, label)) in sites.iter().zip(&got) {
         let s = site as usize;
@@ -73,10 +74,10 @@ fn remap_gives_every_site_of_a_listed_root_its_final_root() {
     let Some(gpu) = engine() else { return };
     let gpu = sliced(&gpu);
     let (model, params) = case();
-    let run = Run::new(&gpu, &model, &params).unwrap();
-    run.evaluate_bonds().unwrap();
-    run.label(Network::Tunnel).unwrap();
-    let before = run.read_all(true).unwrap();
+    let run = block_on(Run::new(&gpu, &model, &params)).unwrap();
+    block_on(run.evaluate_bonds()).unwrap();
+    block_on(run.label(Network::Tunnel)).unwrap();
+    let before = block_on(run.read_all(true)).unwrap();
     // Per-slab roots; send every third one (but the smallest) to the smallest, a final root.
     let mut roots: Vec<u32> = before.clone();
     roots.sort_unstable();
@@ -84,8 +85,8 @@ fn remap_gives_every_site_of_a_listed_root_its_final_root() {
     let target = roots[0];
     let table: Vec<(u32, u32)> = roots[1..].iter().step_by(3).map(|&r| (r, target)).collect();
     assert!(table.len() > 10, "{} roots remapped", table.len());
-    run.set_remap(&table).unwrap();
-    let after = run.read_all(true).unwrap();
+    block_on(run.set_remap(&table)).unwrap();
+    let after = block_on(run.read_all(true)).unwrap();
     // The host twin: look each site's root up in the table.
     let expected: Vec<u32> = before
         .iter()
@@ -126,15 +127,15 @@ fn stats_of_merged_labels_equal_the_host_count_on_the_same_masks() {
 
 fn assert_stats_agree(gpu: &GpuEngine, model: &Model, params: &BondParams) {
     let lattice = &model.lattice;
-    let run = Run::new(gpu, model, params).unwrap();
-    let totals = run.evaluate_bonds().unwrap();
+    let run = block_on(Run::new(gpu, model, params)).unwrap();
+    let totals = block_on(run.evaluate_bonds()).unwrap();
     assert!(totals.sc_bonds > 0 || model.material.mode.is_bernoulli());
-    let masks = run.read_all(false).unwrap();
+    let masks = block_on(run.read_all(false)).unwrap();
     for network in [Network::Tunnel, Network::Superconducting] {
-        run.label(network).unwrap();
-        let joined = join(&run, network).unwrap();
-        run.set_remap(&joined.remap).unwrap();
-        let device = cluster_stats(&run, &joined).unwrap();
+        block_on(run.label(network)).unwrap();
+        let joined = block_on(join(&run, network)).unwrap();
+        block_on(run.set_remap(&joined.remap)).unwrap();
+        let device = block_on(cluster_stats(&run, &joined)).unwrap();
         // The CPU engine's statistics of its own labels of the device's masks.
         let mut labels = vec![0u32; masks.len()];
         let wraps = tunnelgrid_cpu::label_clusters(lattice, &masks, network, 1, &mut labels);

@@ -211,7 +211,10 @@ fn validate(map: &Heatmap) -> Result<(), RenderError> {
     Ok(())
 }
 
-fn cell_colour(map: &Heatmap, cell: Cell) -> Option<Rgb> {
+/// The colour `map` draws `cell` in: a value through the colour bar's map (clamped to its
+/// range), a fixed colour as is; `None` for an empty cell (drawn as the background). The web
+/// page colours its canvas with this, so its pictures match the PNGs.
+pub fn cell_colour(map: &Heatmap, cell: Cell) -> Option<Rgb> {
     match cell {
         Cell::Value(v) => {
             let bar = map.colour_bar.as_ref()?;

@@ -18,7 +18,7 @@ pub mod profile;
 mod font;
 
 pub use colormap::{Colormap, Rgb};
-pub use heatmap::{Cell, ColourBar, Heatmap, Panel, PanelPixels};
+pub use heatmap::{cell_colour, Cell, ColourBar, Heatmap, Panel, PanelPixels};
 pub use overlay::{faded, Annotation, Overlay};
 pub use phase::{phase_diagram, Region};
 
