@@ -190,13 +190,24 @@ pub fn cluster_summary(
     std::collections::HashMap<u32, u64>,
     std::collections::HashSet<u32>,
 ) {
-    let lattice = &model.lattice;
     let mut sizes: std::collections::HashMap<u32, u64> = Default::default();
     for &l in labels.iter().filter(|&&l| l != 0) {
         *sizes.entry(l).or_default() += 1;
     }
+    let axes: Vec<usize> = (0..model.lattice.axes()).collect();
+    (sizes, spanning_labels(model, labels, &axes))
+}
+
+/// The labels (of `labels`, 0 = absent) of the clusters that touch both faces of at least one
+/// of `axes` (PoreSpy's `trim_nonpercolating_paths`, over several axes at once).
+pub fn spanning_labels(
+    model: &Model,
+    labels: &[u32],
+    axes: &[usize],
+) -> std::collections::HashSet<u32> {
+    let lattice = &model.lattice;
     let mut spanning = std::collections::HashSet::new();
-    for axis in 0..lattice.axes() {
+    for &axis in axes {
         let last = lattice.cells[axis] - 1;
         let mut low = std::collections::HashSet::new();
         let mut high = std::collections::HashSet::new();
@@ -214,7 +225,7 @@ pub fn cluster_summary(
         }
         spanning.extend(low.intersection(&high));
     }
-    (sizes, spanning)
+    spanning
 }
 
 /// The largest cluster's label (the smallest label on a tie, so every run decides alike).
