@@ -180,6 +180,27 @@ impl<'e> Fields<'e> {
     }
 }
 
+/// Cluster labels numbered 1, 2, …, n in the order of each cluster's first site (its smallest
+/// site index, i.e. raster order of a (nz, ny, nx) array), 0 for absent sites, from an engine's
+/// `roots` (relabelled in place) and the bond masks' presence bits; with n. The numbering
+/// scipy.ndimage.label and cc3d give.
+pub fn numbered_labels(masks: &[u32], mut roots: Vec<u32>) -> (Vec<u32>, u32) {
+    let mut n = 0u32;
+    for site in 0..roots.len() {
+        let root = roots[site] as usize;
+        roots[site] = if masks[site] & PRESENT_BIT == 0 {
+            0
+        } else if root == site {
+            n += 1;
+            n
+        } else {
+            // A root is its cluster's smallest site, so it was numbered before this site.
+            roots[root]
+        };
+    }
+    (roots, n)
+}
+
 /// Sizes of the clusters of exported `labels` (0 = absent), and which of them touch both faces
 /// of some axis (span; for periodic axes a cluster touching both faces counts, the engines'
 /// wrapping rule is not repeated here).
