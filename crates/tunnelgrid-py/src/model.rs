@@ -609,7 +609,7 @@ impl Report {
         match self.values.bind(py).get_item(name)? {
             Some(value) => Ok(value),
             None => Err(PyAttributeError::new_err(format!(
-                "Report has no attribute {name:?} (the report's keys: see Report.to_dict())"
+                "Report has no attribute '{name}' (its attributes are the keys of Report.to_dict())"
             ))),
         }
     }
