@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use tunnelgrid_cpu::export_labels;
 use tunnelgrid_cpu::kirchhoff::bond_gap_ratio;
 use tunnelgrid_cpu::maxflow::critical_current;
+use tunnelgrid_host::axis::face_sites;
 use tunnelgrid_model::params::{sc_bit, tunnel_bit, PRESENT_BIT};
 use tunnelgrid_model::{BondParams, Conditions, Engine, Model, Network, ResistanceOptions};
 
@@ -184,21 +185,102 @@ impl<'e> Fields<'e> {
 /// site index, i.e. raster order of a (nz, ny, nx) array), 0 for absent sites, from an engine's
 /// `roots` (relabelled in place) and the bond masks' presence bits; with n. The numbering
 /// scipy.ndimage.label and cc3d give.
-pub fn numbered_labels(masks: &[u32], mut roots: Vec<u32>) -> (Vec<u32>, u32) {
+pub fn numbered_labels(masks: &[u32], roots: Vec<u32>) -> (Vec<u32>, u32) {
+    numbered_labels_where(roots, |site| masks[site] & PRESENT_BIT != 0)
+}
+
+/// `numbered_labels` with presence given by `present(site)`, in parallel: each chunk of sites
+/// counts the clusters that start in it, the counts give each chunk its first number, the roots
+/// take their numbers, then every other present site takes its root's.
+pub fn numbered_labels_where(
+    mut roots: Vec<u32>,
+    present: impl Fn(usize) -> bool + Sync,
+) -> (Vec<u32>, u32) {
+    use rayon::prelude::*;
+    use std::sync::atomic::Ordering::Relaxed;
+    // A multiple of 64, so that each chunk owns whole words of the root bits.
+    const CHUNK: usize = 1 << 16;
+    let is_root = |site: usize, root: u32| root as usize == site && present(site);
+    let starts: Vec<u32> = roots
+        .par_chunks(CHUNK)
+        .enumerate()
+        .map(|(c, chunk)| {
+            let base = c * CHUNK;
+            let starts = chunk
+                .iter()
+                .enumerate()
+                .filter(|&(i, &r)| is_root(base + i, r))
+                .count();
+            starts as u32 // at most CHUNK
+        })
+        .collect();
+    let mut first = Vec::with_capacity(starts.len());
     let mut n = 0u32;
-    for site in 0..roots.len() {
-        let root = roots[site] as usize;
-        roots[site] = if masks[site] & PRESENT_BIT == 0 {
-            0
-        } else if root == site {
-            n += 1;
-            n
-        } else {
-            // A root is its cluster's smallest site, so it was numbered before this site.
-            roots[root]
-        };
+    for s in starts {
+        first.push(n);
+        n += s;
     }
+    // The roots take their numbers; a bit per site says which entries now hold a number.
+    let mut numbered = vec![0u64; roots.len().div_ceil(64)];
+    roots
+        .par_chunks_mut(CHUNK)
+        .zip(numbered.par_chunks_mut(CHUNK / 64))
+        .enumerate()
+        .for_each(|(c, (chunk, bits))| {
+            let base = c * CHUNK;
+            let mut next = first[c];
+            for (i, r) in chunk.iter_mut().enumerate() {
+                if is_root(base + i, *r) {
+                    next += 1;
+                    *r = next;
+                    bits[i / 64] |= 1 << (i % 64);
+                }
+            }
+        });
+    // Every other site reads its root's entry, which holds a number and is not written here;
+    // the atomic view lets tasks read words other tasks own.
+    let labels = tunnelgrid_host::atomic_view::as_atomic(&mut roots);
+    labels
+        .par_chunks(CHUNK)
+        .zip(numbered.par_chunks(CHUNK / 64))
+        .enumerate()
+        .for_each(|(c, (chunk, bits))| {
+            let base = c * CHUNK;
+            for (i, label) in chunk.iter().enumerate() {
+                if bits[i / 64] >> (i % 64) & 1 != 0 {
+                    continue;
+                }
+                let site = base + i;
+                let root = label.load(Relaxed) as usize;
+                let value = if present(site) {
+                    labels[root].load(Relaxed)
+                } else {
+                    0
+                };
+                label.store(value, Relaxed);
+            }
+        });
     (roots, n)
+}
+
+/// Clusters of a Bernoulli-site or volume model numbered as `numbered_labels` does, labelled
+/// from the occupancy on the CPU engine (`CpuEngine::occupancy_roots`: no bond masks, the
+/// labelling `analyze` times), with their number n. The Python module's `label`.
+pub fn numbered_occupancy_labels(
+    model: &Model,
+    conditions: &Conditions,
+) -> Result<(Vec<u32>, u32)> {
+    let engine = tunnelgrid_cpu::CpuEngine::default();
+    match engine.occupancy_roots(model, conditions)? {
+        Some((roots, presence)) => Ok(numbered_labels_where(roots, |site| {
+            presence.is_present(site as u64)
+        })),
+        None => bail!(
+            "material '{}' is in {} mode, whose clusters come from bonds: label it with bond masks (Fields::labels)",
+            model.material.name,
+            model.material.mode.name()
+        ),
+    }
 }
 
 /// Sizes of the clusters of exported `labels` (0 = absent), and which of them touch both faces
@@ -230,20 +312,13 @@ pub fn spanning_labels(
     let mut spanning = std::collections::HashSet::new();
     for &axis in axes {
         let last = lattice.cells[axis] - 1;
-        let mut low = std::collections::HashSet::new();
-        let mut high = std::collections::HashSet::new();
-        for (site, &l) in labels.iter().enumerate() {
-            if l == 0 {
-                continue;
-            }
-            let c = lattice.coords(site as u64).0[axis];
-            if c == 0 {
-                low.insert(l);
-            }
-            if c == last {
-                high.insert(l);
-            }
-        }
+        let on_face = |c: u32| -> std::collections::HashSet<u32> {
+            face_sites(lattice, axis, c)
+                .map(|site| labels[site as usize])
+                .filter(|&l| l != 0)
+                .collect()
+        };
+        let (low, high) = (on_face(0), on_face(last));
         spanning.extend(low.intersection(&high));
     }
     spanning

@@ -20,18 +20,22 @@ Axis = Union[Literal["x", "y", "z"], int]
 Engine = Literal["auto", "cpu", "gpu"]
 
 def label(
-    volume: npt.NDArray[Any], connectivity: int = 6
+    volume: npt.NDArray[Any], connectivity: int = 6, threads: Optional[int] = None
 ) -> Tuple[npt.NDArray[np.uint32], int]:
     """Label the clusters of the nonzero voxels, like cc3d.connected_components(..., return_N=True).
 
     volume: bool or integer array, 3D (nz, ny, nx) or 2D (ny, nx), C or Fortran order; a
     C-contiguous array is read in place. connectivity: 6, 18 or 26 (2D images also 4 and 8).
+    threads: worker threads of this call (default: every core, shared with other calls).
     Returns (labels, n): uint32 labels 1..n numbered in C order of each cluster's first voxel,
     0 for empty voxels.
     """
 
 def spanning(
-    volume: npt.NDArray[Any], axis: Optional[int] = None, connectivity: int = 6
+    volume: npt.NDArray[Any],
+    axis: Optional[int] = None,
+    connectivity: int = 6,
+    threads: Optional[int] = None,
 ) -> npt.NDArray[np.bool_]:
     """The voxels of clusters touching both faces across NumPy `axis` (any axis if None),
     like porespy.filters.trim_nonpercolating_paths."""
@@ -55,7 +59,11 @@ class Transport:
     """|current| per voxel, amperes, when transport(..., current=True)."""
 
 def transport(
-    volume: npt.NDArray[Any], axis: int = 0, current: bool = False, voxel: float = 1e-6
+    volume: npt.NDArray[Any],
+    axis: int = 0,
+    current: bool = False,
+    voxel: float = 1e-6,
+    threads: Optional[int] = None,
 ) -> Transport:
     """The resistance of a voxel volume along NumPy `axis`, as `tunnelgrid run --volume
     FILE --resistance` computes it (CPU engine, f64 CG with multigrid to 1e-10)."""

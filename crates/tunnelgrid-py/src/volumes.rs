@@ -10,8 +10,8 @@ use numpy::{
 };
 use pyo3::prelude::*;
 use tunnelgrid::engines::{select_named, EngineChoice};
-use tunnelgrid::fields::{numbered_labels, spanning_labels};
-use tunnelgrid::model::{Conditions, Engine, Model, Network, Solver};
+use tunnelgrid::fields::{numbered_occupancy_labels, spanning_labels};
+use tunnelgrid::model::{Conditions, Engine, Model, Solver};
 use tunnelgrid::spec::{MaterialSource, ModelSpec, Names, VoxelsSpec};
 use tunnelgrid::transport::volume_axis_transport;
 use tunnelgrid::volume::{occupancy_of, Volume};
@@ -132,14 +132,43 @@ impl ArrayVolume {
         .build(Names::Keywords)
     }
 
-    /// The cluster roots of the model's tunnel (voxel) network on the CPU engine, with the
-    /// bond masks they were labelled from.
-    fn roots(&self, connectivity: u32) -> anyhow::Result<(Model, Vec<u32>, Vec<u32>)> {
+    /// The clusters numbered 1..n (0 empty) and n, labelled from the occupancy on the CPU
+    /// engine as `run --volume` labels them.
+    fn numbered_labels(&self, connectivity: u32) -> anyhow::Result<(Model, Vec<u32>, u32)> {
         let (model, conditions) = self.model(connectivity, DEFAULT_VOXEL_M)?;
-        let engine = cpu_engine()?;
-        let masks = engine.bond_masks(&model, &conditions)?.masks;
-        let roots = engine.cluster_roots(&model, &conditions, &masks, Network::Tunnel)?;
-        Ok((model, masks, roots))
+        let (labels, n) = numbered_occupancy_labels(&model, &conditions)?;
+        Ok((model, labels, n))
+    }
+}
+
+/// Refuses a thread count the command line's --threads would refuse (1 to 1024).
+fn check_threads(threads: Option<usize>) -> PyResult<()> {
+    match threads {
+        Some(n) if !(1..=1024).contains(&n) => Err(invalid(anyhow!(
+            "threads {n}: allowed 1 to 1024 worker threads"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Runs `work` on a pool of `threads` worker threads, or on the global pool (every core) for
+/// None: several Python threads labelling at once can each take their share of the cores.
+fn on_threads<T: Send>(
+    threads: Option<usize>,
+    work: impl FnOnce() -> anyhow::Result<T> + Send,
+) -> anyhow::Result<T> {
+    match threads {
+        None => work(),
+        Some(n) => {
+            anyhow::ensure!(
+                (1..=1024).contains(&n),
+                "threads {n}: checked by check_threads"
+            );
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()?
+                .install(work)
+        }
     }
 }
 
@@ -223,6 +252,7 @@ fn shaped<'py, T: Element>(
 ///         place (no copy of it is made).
 ///     connectivity: 6 (faces), 18 (+ edges) or 26 (+ corners), as
 ///         ``scipy.ndimage.generate_binary_structure(3, 1|2|3)``; a 2D image also takes 4 and 8.
+///     threads: worker threads of this call (default: every core, shared with other calls).
 ///
 /// Returns:
 ///     (labels, n): uint32 labels of the array's shape, 0 for empty voxels and 1..n for the
@@ -233,17 +263,21 @@ fn shaped<'py, T: Element>(
 ///     ValueError: an array that is not bool or integer, not 2D or 3D, or empty; a
 ///         connectivity not listed above.
 #[pyfunction]
-#[pyo3(signature = (volume, connectivity = 6))]
+#[pyo3(signature = (volume, connectivity = 6, threads = None))]
 pub fn label<'py>(
     py: Python<'py>,
     volume: &Bound<'py, PyAny>,
     connectivity: u32,
+    threads: Option<usize>,
 ) -> PyResult<(Bound<'py, PyArrayDyn<u32>>, u32)> {
+    check_threads(threads)?;
     let input = ArrayVolume::read(py, volume, "label")?;
     let connectivity = input.connectivity(connectivity, "label")?;
     let (labels, n) = compute(py, || {
-        let (_, masks, roots) = input.roots(connectivity)?;
-        Ok(numbered_labels(&masks, roots))
+        on_threads(threads, || {
+            let (_, labels, n) = input.numbered_labels(connectivity)?;
+            Ok((labels, n))
+        })
     })?;
     Ok((shaped(py, labels, &input.shape)?, n))
 }
@@ -256,6 +290,7 @@ pub fn label<'py>(
 ///     axis: the NumPy axis to span (0 = z of a 3D volume, 0 = y of a 2D image; negative
 ///         counts from the end), or None for clusters that span at least one axis.
 ///     connectivity: as for :func:`label`.
+///     threads: as for :func:`label`.
 ///
 /// Returns:
 ///     A bool array of the volume's shape, True on the voxels of spanning clusters.
@@ -263,13 +298,15 @@ pub fn label<'py>(
 /// Raises:
 ///     ValueError: as :func:`label`, and an axis out of range.
 #[pyfunction]
-#[pyo3(signature = (volume, axis = None, connectivity = 6))]
+#[pyo3(signature = (volume, axis = None, connectivity = 6, threads = None))]
 pub fn spanning<'py>(
     py: Python<'py>,
     volume: &Bound<'py, PyAny>,
     axis: Option<i64>,
     connectivity: u32,
+    threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyArrayDyn<bool>>> {
+    check_threads(threads)?;
     let input = ArrayVolume::read(py, volume, "spanning")?;
     let connectivity = input.connectivity(connectivity, "spanning")?;
     let axes: Vec<usize> = match axis {
@@ -278,13 +315,14 @@ pub fn spanning<'py>(
         None => (0..input.shape.len()).collect(),
     };
     let kept = compute(py, || {
-        let (model, masks, roots) = input.roots(connectivity)?;
-        let (labels, n) = numbered_labels(&masks, roots);
-        let mut spans = vec![false; n as usize + 1];
-        for l in spanning_labels(&model, &labels, &axes) {
-            spans[l as usize] = true;
-        }
-        Ok(labels.iter().map(|&l| spans[l as usize]).collect())
+        on_threads(threads, || {
+            let (model, labels, n) = input.numbered_labels(connectivity)?;
+            let mut spans = vec![false; n as usize + 1];
+            for l in spanning_labels(&model, &labels, &axes) {
+                spans[l as usize] = true;
+            }
+            Ok(labels.iter().map(|&l| spans[l as usize]).collect())
+        })
     })?;
     shaped(py, kept, &input.shape)
 }
@@ -341,6 +379,7 @@ impl Transport {
 ///     axis: the NumPy axis of the current (0 = z of a 3D volume, 0 = y of a 2D image).
 ///     current: also return |current| per voxel (``Transport.current``).
 ///     voxel: the voxel edge in metres, for the resistivity (1e-13 to 1).
+///     threads: as for :func:`label`.
 ///
 /// Returns:
 ///     A :class:`Transport`.
@@ -349,27 +388,31 @@ impl Transport {
 ///     ValueError: as :func:`label`, an axis out of range, a voxel edge out of range.
 ///     RuntimeError: the solver did not converge.
 #[pyfunction]
-#[pyo3(signature = (volume, axis = 0, current = false, voxel = DEFAULT_VOXEL_M))]
+#[pyo3(signature = (volume, axis = 0, current = false, voxel = DEFAULT_VOXEL_M, threads = None))]
 pub fn transport(
     py: Python<'_>,
     volume: &Bound<'_, PyAny>,
     axis: i64,
     current: bool,
     voxel: f64,
+    threads: Option<usize>,
 ) -> PyResult<Transport> {
+    check_threads(threads)?;
     let input = ArrayVolume::read(py, volume, "transport")?;
     let lattice_axis = input.lattice_axis(axis, "transport")?;
     let (model, conditions) = input.model(6, voxel).map_err(invalid)?;
     let solved = compute(py, || {
-        let engine = cpu_engine()?;
-        volume_axis_transport(
-            &model,
-            &conditions,
-            engine.as_ref(),
-            Solver::Amg,
-            lattice_axis,
-            current,
-        )
+        on_threads(threads, || {
+            let engine = cpu_engine()?;
+            volume_axis_transport(
+                &model,
+                &conditions,
+                engine.as_ref(),
+                Solver::Amg,
+                lattice_axis,
+                current,
+            )
+        })
     })?;
     let axis_solution = solved.solved;
     let current = match axis_solution.site_current_a {

@@ -39,6 +39,8 @@ VOLUMES = {
     "random-0.5": lambda: random_volume((18, 20, 22), 0.5, 2),
     "porous-0.3": lambda: porous_volume((24, 24, 24), 0.3, 3),
     "porous-0.55": lambda: porous_volume((24, 24, 24), 0.55, 4),
+    # More sites than one chunk of the parallel numbering (2^16): clusters start in many chunks.
+    "random-0.3-large": lambda: random_volume((40, 50, 60), 0.3, 10),
 }
 
 
@@ -81,6 +83,18 @@ def test_integer_and_fortran_arrays_give_the_bool_labels(dtype):
     for view in (values[::2], values[:, :, ::-1]):
         labels, _ = tunnelgrid.label(view)
         np.testing.assert_array_equal(labels, tunnelgrid.label(np.ascontiguousarray(view))[0])
+
+
+def test_threads_gives_the_same_labels_and_is_checked():
+    volume = VOLUMES["random-0.3-large"]()
+    expected, n = tunnelgrid.label(volume)
+    for threads in (1, 3):
+        labels, m = tunnelgrid.label(volume, threads=threads)
+        assert m == n
+        np.testing.assert_array_equal(labels, expected)
+    np.testing.assert_array_equal(tunnelgrid.spanning(volume, threads=1), tunnelgrid.spanning(volume))
+    with pytest.raises(ValueError, match="threads 0: allowed 1 to 1024 worker threads"):
+        tunnelgrid.label(volume, threads=0)
 
 
 def test_a_c_contiguous_volume_is_not_copied_through_numpy():
