@@ -182,82 +182,88 @@ impl<'e> Fields<'e> {
 }
 
 /// Cluster labels numbered 1, 2, …, n in the order of each cluster's first site (its smallest
-/// site index, i.e. raster order of a (nz, ny, nx) array), 0 for absent sites, from an engine's
-/// `roots` (relabelled in place) and the bond masks' presence bits; with n. The numbering
-/// scipy.ndimage.label and cc3d give.
-pub fn numbered_labels(masks: &[u32], roots: Vec<u32>) -> (Vec<u32>, u32) {
-    numbered_labels_where(roots, |site| masks[site] & PRESENT_BIT != 0)
-}
-
-/// `numbered_labels` with presence given by `present(site)`, in parallel: each chunk of sites
-/// counts the clusters that start in it, the counts give each chunk its first number, the roots
-/// take their numbers, then every other present site takes its root's.
-pub fn numbered_labels_where(
-    mut roots: Vec<u32>,
-    present: impl Fn(usize) -> bool + Sync,
-) -> (Vec<u32>, u32) {
+/// site index, i.e. C order of a (nz, ny, nx) array), 0 for absent sites, from an engine's
+/// `roots` (each site's cluster root, the smallest site index of its cluster; absent sites are
+/// their own), relabelled in place, and `present` (bit s % 64 of word s / 64 is site s); with n.
+/// The numbering scipy.ndimage.label and cc3d give.
+///
+/// In parallel over chunks of sites: each chunk counts the clusters that start in it (present
+/// sites that are their own root), the counts give each chunk its first number, the roots take
+/// their numbers, then every other site takes its root's number (0 when absent).
+pub fn numbered_labels(mut roots: Vec<u32>, present: &[u64]) -> (Vec<u32>, u32) {
     use rayon::prelude::*;
     use std::sync::atomic::Ordering::Relaxed;
-    // A multiple of 64, so that each chunk owns whole words of the root bits.
+    // Sites per chunk, a multiple of 64, so that each chunk owns whole words of the bits.
     const CHUNK: usize = 1 << 16;
-    let is_root = |site: usize, root: u32| root as usize == site && present(site);
-    let starts: Vec<u32> = roots
+    const WORDS: usize = CHUNK / 64;
+    // The present sites of a chunk that are their own root, one bit each as `present`.
+    let cluster_starts = |c: usize, chunk: &[u32], words: &[u64]| -> Vec<u64> {
+        words
+            .iter()
+            .enumerate()
+            .map(|(k, &word)| {
+                let (mut left, mut starts) = (word, 0u64);
+                while left != 0 {
+                    let bit = left.trailing_zeros() as usize;
+                    left &= left - 1;
+                    let i = k * 64 + bit;
+                    if chunk.get(i).is_some_and(|&r| r as usize == c * CHUNK + i) {
+                        starts |= 1 << bit;
+                    }
+                }
+                starts
+            })
+            .collect()
+    };
+    let starts: Vec<Vec<u64>> = roots
         .par_chunks(CHUNK)
+        .zip(present.par_chunks(WORDS))
         .enumerate()
-        .map(|(c, chunk)| {
-            let base = c * CHUNK;
-            let starts = chunk
-                .iter()
-                .enumerate()
-                .filter(|&(i, &r)| is_root(base + i, r))
-                .count();
-            starts as u32 // at most CHUNK
-        })
+        .map(|(c, (chunk, words))| cluster_starts(c, chunk, words))
         .collect();
     let mut first = Vec::with_capacity(starts.len());
     let mut n = 0u32;
-    for s in starts {
+    for words in &starts {
         first.push(n);
-        n += s;
+        n += words.iter().map(|w| w.count_ones()).sum::<u32>();
     }
-    // The roots take their numbers; a bit per site says which entries now hold a number.
-    let mut numbered = vec![0u64; roots.len().div_ceil(64)];
+    // The roots take their numbers, in site order within each chunk.
     roots
         .par_chunks_mut(CHUNK)
-        .zip(numbered.par_chunks_mut(CHUNK / 64))
-        .enumerate()
-        .for_each(|(c, (chunk, bits))| {
-            let base = c * CHUNK;
-            let mut next = first[c];
-            for (i, r) in chunk.iter_mut().enumerate() {
-                if is_root(base + i, *r) {
+        .zip(&starts)
+        .zip(&first)
+        .for_each(|((chunk, words), &first)| {
+            let mut next = first;
+            for (k, &word) in words.iter().enumerate() {
+                let mut left = word;
+                while left != 0 {
+                    let i = k * 64 + left.trailing_zeros() as usize;
+                    left &= left - 1;
                     next += 1;
-                    *r = next;
-                    bits[i / 64] |= 1 << (i % 64);
+                    chunk[i] = next;
                 }
             }
         });
     // Every other site reads its root's entry, which holds a number and is not written here;
-    // the atomic view lets tasks read words other tasks own.
+    // the atomic view lets tasks read words other tasks own. A site that is its own root and
+    // was not numbered is absent.
     let labels = tunnelgrid_host::atomic_view::as_atomic(&mut roots);
     labels
         .par_chunks(CHUNK)
-        .zip(numbered.par_chunks(CHUNK / 64))
+        .zip(&starts)
         .enumerate()
-        .for_each(|(c, (chunk, bits))| {
-            let base = c * CHUNK;
+        .for_each(|(c, (chunk, words))| {
             for (i, label) in chunk.iter().enumerate() {
-                if bits[i / 64] >> (i % 64) & 1 != 0 {
+                if words[i / 64] >> (i % 64) & 1 != 0 {
                     continue;
                 }
-                let site = base + i;
                 let root = label.load(Relaxed) as usize;
-                let value = if present(site) {
-                    labels[root].load(Relaxed)
-                } else {
+                let number = if root == c * CHUNK + i {
                     0
+                } else {
+                    labels[root].load(Relaxed)
                 };
-                label.store(value, Relaxed);
+                label.store(number, Relaxed);
             }
         });
     (roots, n)
@@ -272,9 +278,7 @@ pub fn numbered_occupancy_labels(
 ) -> Result<(Vec<u32>, u32)> {
     let engine = tunnelgrid_cpu::CpuEngine::default();
     match engine.occupancy_roots(model, conditions)? {
-        Some((roots, presence)) => Ok(numbered_labels_where(roots, |site| {
-            presence.is_present(site as u64)
-        })),
+        Some((roots, presence)) => Ok(numbered_labels(roots, presence.words())),
         None => bail!(
             "material '{}' is in {} mode, whose clusters come from bonds: label it with bond masks (Fields::labels)",
             model.material.name,
