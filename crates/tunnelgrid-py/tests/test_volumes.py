@@ -151,6 +151,54 @@ def test_transport_equals_the_cli_on_the_same_volume(name, report_of, tmp_path):
         assert t.current is None
 
 
+def direct_resistance_along_x(image):
+    """R of a 2D image between bus bars through its first and last columns, 1 ohm per shared
+    edge, by a sparse direct solve of Kirchhoff's laws (an independent route: the CLI refuses
+    one-layer volumes, whose z axis has no two faces)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.linalg import spsolve
+
+    ny, nx = image.shape
+    clusters, _ = ndimage.label(image)
+    bars = np.union1d(clusters[:, 0], clusters[:, -1])
+    live = image & np.isin(clusters, bars[bars > 0])  # a cluster touching neither bar floats
+    free = live.copy()
+    free[:, [0, -1]] = False  # the bars' own pixels are held at 1 V and 0 V
+    index = -np.ones(image.shape, int)
+    index[free] = np.arange(free.sum())
+    rows, cols, vals = [], [], []
+    rhs = np.zeros(free.sum())
+    current = 0.0
+    for (dy, dx) in [(0, 1), (1, 0)]:
+        a = live[: ny - dy, : nx - dx] & live[dy:, dx:]
+        for y, x in zip(*np.nonzero(a)):
+            p, q = (y, x), (y + dy, x + dx)
+            for u, v in [(p, q), (q, p)]:
+                if free[u]:
+                    rows.append(index[u]); cols.append(index[u]); vals.append(1.0)
+                    if free[v]:
+                        rows.append(index[u]); cols.append(index[v]); vals.append(-1.0)
+                    elif v[1] == 0:
+                        rhs[index[u]] += 1.0  # neighbour on the 1 V bar
+    n = free.sum()
+    potential = spsolve(coo_matrix((vals, (rows, cols)), shape=(n, n)).tocsr(), rhs)
+    for y in np.nonzero(live[:, 0] & live[:, 1])[0]:
+        current += 1.0 - (potential[index[y, 1]] if free[y, 1] else 0.0)
+    return 1.0 / current
+
+
+def test_a_2d_image_conducts_as_kirchhoffs_laws_say():
+    image = random_volume((30, 40), 0.7, 11)
+    expected = direct_resistance_along_x(image)
+    t = tunnelgrid.transport(image, axis=1)  # NumPy axis 1 of an image is x
+    assert t.resistance_ohm == pytest.approx(expected, rel=1e-8)
+    # Along y: the transposed image along x.
+    assert tunnelgrid.transport(image, axis=0).resistance_ohm == pytest.approx(
+        direct_resistance_along_x(image.T.copy()), rel=1e-8)
+    # σ_eff/σ_0 against the full image: ny chains of (nx − 1) bonds.
+    assert t.relative_conductivity == pytest.approx((1 / expected) / (30 / 39), rel=1e-8)
+
+
 def test_transport_current_is_the_cli_current_map(cli, tmp_path):
     volume = VOLUMES["porous-0.55"]()
     path = tmp_path / "volume.npy"
