@@ -229,6 +229,7 @@ else:
 
 def test_analyze_releases_the_gil():
     """As test_volumes.test_label_releases_the_gil, for a model analysis with its resistance."""
+    tunnelgrid.Model.preset("default").analyze(size=2, engine="cpu")  # one-time work first
     counter = [0]
     stop = threading.Event()
 
@@ -249,7 +250,9 @@ def test_analyze_releases_the_gil():
         while counter[0] == 0:
             time.sleep(0)
         before = counter[0]
-        tunnelgrid.Model.preset("default").analyze(size=16, pressure=60, temperature=10, engine="cpu", resistance=True)
+        for _ in range(3):  # several calls, as in the label test
+            tunnelgrid.Model.preset("default").analyze(size=16, pressure=60, temperature=10, engine="cpu",
+                                                       resistance=True)
         after = counter[0]
     finally:
         stop.set()
