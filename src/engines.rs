@@ -1,5 +1,6 @@
 //! Engine selection for `--engine auto|cpu|gpu`.
 
+use crate::spec::Names;
 use anyhow::{Context as _, Result};
 use tunnelgrid_cpu::CpuEngine;
 use tunnelgrid_gpu::{GpuEngine, GpuOptions};
@@ -36,6 +37,12 @@ pub struct Selected {
 
 /// Picks an engine. This is the one place that knows which engines exist.
 pub fn select(choice: EngineChoice, slabs: SlabOptions) -> Result<Selected> {
+    select_named(choice, slabs, Names::Flags)
+}
+
+/// `select`, with errors that name the choice in the caller's style (`--engine gpu` or
+/// `engine gpu`).
+pub fn select_named(choice: EngineChoice, slabs: SlabOptions, names: Names) -> Result<Selected> {
     let cpu = || {
         Box::new(match slabs.cpu_slabs {
             Some(n) => CpuEngine::with_slabs(n),
@@ -54,7 +61,7 @@ pub fn select(choice: EngineChoice, slabs: SlabOptions) -> Result<Selected> {
             reason: "requested".into(),
         },
         EngineChoice::Gpu => Selected {
-            engine: gpu(GpuEngine::new().context("--engine gpu")?),
+            engine: gpu(GpuEngine::new().with_context(|| format!("{} gpu", names.of("engine")))?),
             reason: "requested".into(),
         },
         EngineChoice::Auto => match auto_gpu() {

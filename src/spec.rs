@@ -4,7 +4,7 @@
 //! overrides and validates the whole model, with errors that name the flag or keyword the value
 //! came from and the file it was read from.
 
-use crate::volume::read_volume;
+use crate::volume::{read_volume, Volume};
 use anyhow::{bail, ensure, Context, Result};
 use std::path::{Path, PathBuf};
 use tunnelgrid_model::config::short_number;
@@ -22,6 +22,21 @@ pub enum MaterialSource {
     Config(PathBuf),
     /// A 3D `.npy`/TIFF occupancy volume: one sc site per voxel, in volume mode.
     Volume(VolumeSpec),
+    /// A material already read and validated (the Python module's `Model.from_toml`).
+    Material(Box<Material>),
+    /// A volume already in memory (the Python module's arrays), in volume mode as a file's.
+    Voxels(VoxelsSpec),
+}
+
+/// A volume in memory and how to analyse it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoxelsSpec {
+    /// The occupancy.
+    pub volume: Volume,
+    /// Voxel neighbours that join clusters: 6, 18 or 26 (`None`: 6).
+    pub connectivity: Option<u32>,
+    /// Voxel edge in metres, 1e-13 to 1.
+    pub voxel_m: f64,
 }
 
 impl Default for MaterialSource {
@@ -162,46 +177,77 @@ impl ModelSpec {
             MaterialSource::Preset(name) => Ok(preset(name)?),
             MaterialSource::Config(path) => read_material(path, &names.of("config")),
             MaterialSource::Volume(volume) => volume_material(volume, names),
+            MaterialSource::Material(material) => Ok((**material).clone()),
+            MaterialSource::Voxels(voxels) => {
+                check_voxel_options(voxels.voxel_m, voxels.connectivity, names)?;
+                voxel_material(
+                    voxels.volume.clone(), // the occupancy is shared, not copied
+                    "voxel volume from an array".into(),
+                    voxels.connectivity,
+                    voxels.voxel_m,
+                )
+            }
         }
     }
 }
 
-/// The material of a volume: an sc lattice of one site per voxel, open faces, R0 = 1 ohm per
-/// bond (a volume takes no material file yet), and the reference state (P = 0, T = T_ref) so
-/// the cell edge is exactly the voxel size.
+/// The material of a volume file: its voxel options checked, then the file read.
 fn volume_material(volume: &VolumeSpec, names: Names) -> Result<Material> {
+    check_voxel_options(volume.voxel_m, volume.connectivity, names)?;
+    let path = &volume.path;
+    let occupancy = read_volume(path, volume.phase)?;
+    voxel_material(
+        occupancy,
+        format!("voxel volume {}", path.display()),
+        volume.connectivity,
+        volume.voxel_m,
+    )
+}
+
+/// Refuses a voxel edge or a connectivity no volume can have, before any voxel is read.
+fn check_voxel_options(voxel_m: f64, connectivity: Option<u32>, names: Names) -> Result<()> {
     // The same range as lattice.a0 in volume mode (0.001 Å to 1 m), said in metres.
     ensure!(
-        volume.voxel_m.is_finite() && (MIN_VOXEL_M..=MAX_VOXEL_M).contains(&volume.voxel_m),
+        voxel_m.is_finite() && (MIN_VOXEL_M..=MAX_VOXEL_M).contains(&voxel_m),
         "{} {} is out of range: allowed a voxel edge in metres in [{MIN_VOXEL_M:e}, {MAX_VOXEL_M}]",
         names.of("voxel"),
-        short_number(volume.voxel_m)
+        short_number(voxel_m)
     );
-    if let Some(c) = volume.connectivity {
+    if let Some(c) = connectivity {
         ensure!(
             matches!(c, 6 | 18 | 26),
             "{} {c} is not a voxel connectivity; use 6, 18 or 26",
             names.of("connectivity")
         );
     }
-    let path = &volume.path;
-    let occupancy = read_volume(path, volume.phase)?;
+    Ok(())
+}
+
+/// The material of a volume: an sc lattice of one site per voxel, open faces, R0 = 1 ohm per
+/// bond (a volume takes no material file yet), and the reference state (P = 0, T = T_ref) so
+/// the cell edge is exactly the voxel size.
+fn voxel_material(
+    occupancy: Volume,
+    description: String,
+    connectivity: Option<u32>,
+    voxel_m: f64,
+) -> Result<Material> {
     let mut material = preset("default")?;
     material.name = "volume".into();
-    material.description = format!("voxel volume {}", path.display());
+    material.description = description;
     material.mode = Mode::Volume;
     material.lattice.kind = LatticeKind::Sc;
     material.lattice.cells = occupancy.cells;
     material.lattice.boundary = [Boundary::Open; 3];
     material.lattice.vacancy = 0.0;
-    material.lattice.a0 = volume.voxel_m * 1e10; // metres to Å
+    material.lattice.a0 = voxel_m * 1e10; // metres to Å
     material.lattice.c_over_a = 1.0;
     material.overlap.r0_ohm = 1.0;
     material.conditions.pressure_gpa = 0.0;
     material.conditions.temperature_k = material.eos.t_ref_k;
     material.volume = Some(Occupancy(occupancy.occupancy));
     // 6 is the sc lattice's own shell: left unset, so the material reads as before.
-    material.lattice.connectivity = volume.connectivity.filter(|&c| c != 6);
+    material.lattice.connectivity = connectivity.filter(|&c| c != 6);
     Ok(material)
 }
 

@@ -45,4 +45,6 @@ pub use lock::WriterLock;
 pub use csv::{grid_points, read_sweep, SweepFile, SweepRow, SweepWriter, HEADER};
 pub use evaluate::{evaluate_point, run_sweep};
 pub use merge::merge_shards;
-pub use plan::{check_seed_run, csv_name, pressure_temperature_model, GridAxis, Shard, SweepPlan};
+pub use plan::{
+    check_seed_run, csv_name, pressure_temperature_model, swept_axes, GridAxis, Shard, SweepPlan,
+};

@@ -26,6 +26,88 @@ pub fn full_block_conductance(cells: [u32; 3], axis: usize, r0_ohm: f64) -> f64 
     chains / bonds / r0_ohm
 }
 
+/// The occupied fraction ε of a volume's voxels (one occupancy byte per site).
+pub fn occupied_fraction(occupancy: &[u8]) -> f64 {
+    let occupied = occupancy.iter().filter(|&&b| b != 0).count() as f64;
+    occupied / occupancy.len().max(1) as f64
+}
+
+/// σ_eff/σ_0 along `solved.axis`: the conductance over that of the full block of the same
+/// shape (`full_block_conductance`); `None` when insulating or when the block has one layer.
+pub fn relative_conductivity(
+    cells: [u32; 3],
+    axis: usize,
+    r0_ohm: f64,
+    solved: &AxisResistance,
+) -> Option<f64> {
+    let g = 1.0 / solved.resistance_ohm; // 0 when insulating (R = ∞)
+    let g0 = full_block_conductance(cells, axis, r0_ohm);
+    (g > 0.0 && g.is_finite() && g0.is_finite()).then(|| g / g0)
+}
+
+/// One axis of a volume's transport, as `transport` reports it, with the current map on
+/// request (the Python module's `transport`).
+#[derive(Debug, Clone)]
+pub struct VolumeAxisTransport {
+    /// The solve: resistance, resistivity, iterations, residual and the current map if asked.
+    pub solved: AxisResistance,
+    /// σ_eff/σ_0 (`None` when insulating).
+    pub relative_conductivity: Option<f64>,
+    /// τ = ε·σ_0/σ_eff (`None` when insulating).
+    pub tortuosity: Option<f64>,
+}
+
+/// The resistance of a volume-mode model along `axis` on `engine`, computed as `transport`
+/// computes every axis (the face-connected network, the same solver), with |current| per site
+/// when `currents`.
+pub fn volume_axis_transport(
+    model: &Model,
+    conditions: &Conditions,
+    engine: &dyn Engine,
+    solver: Solver,
+    axis: usize,
+    currents: bool,
+) -> Result<VolumeAxisTransport> {
+    anyhow::ensure!(
+        model.material.mode == Mode::Volume,
+        "volume_axis_transport needs a volume, got material '{}' in {} mode",
+        model.material.name,
+        model.material.mode.name()
+    );
+    anyhow::ensure!(
+        axis < model.lattice.axes(),
+        "axis {axis} is not an axis of the lattice"
+    );
+    let model = &*conduction_model(model)?;
+    let params = BondParams::new(&model.material, &model.lattice, conditions);
+    let masks = engine.bond_masks(model, conditions)?.masks;
+    let options = ResistanceOptions { solver, currents };
+    // As `transport` does, so both solve the very same system.
+    let sc_roots = if shares_superconducting_roots(&model.lattice, &params) {
+        Some(engine.cluster_roots(model, conditions, &masks, Network::Superconducting)?)
+    } else {
+        None
+    };
+    let solved = engine
+        .axis_resistance(
+            &model.lattice,
+            &params,
+            &masks,
+            sc_roots.as_deref(),
+            axis,
+            &options,
+            &mut |_, _| {},
+        )?
+        .axis;
+    let fraction = params.volume.as_deref().map_or(0.0, occupied_fraction);
+    let relative = relative_conductivity(model.lattice.cells, axis, params.r0_ohm, &solved);
+    Ok(VolumeAxisTransport {
+        relative_conductivity: relative,
+        tortuosity: relative.map(|r| fraction / r),
+        solved,
+    })
+}
+
 /// The model whose bonds are the resistor network. For a volume labelled with 18 or 26
 /// connectivity it is the same volume with face (6) connectivity: voxels conduct through shared
 /// faces only, as in TauFactor and in finite-volume solvers, because an edge or corner contact has
@@ -106,15 +188,10 @@ pub fn transport(
     let per_axis = |values: Vec<Option<f64>>| PerAxis::from_slice(&values, n);
     let (relative_conductivity, tortuosity) = match &params.volume {
         Some(volume) if model.material.mode == Mode::Volume => {
-            let occupied = volume.iter().filter(|&&b| b != 0).count() as f64;
-            let fraction = occupied / volume.len().max(1) as f64;
+            let fraction = occupied_fraction(volume);
             let relative: Vec<Option<f64>> = axes
                 .iter()
-                .map(|a| {
-                    let g = 1.0 / a.resistance_ohm; // 0 when insulating (R = ∞)
-                    let g0 = full_block_conductance(lattice.cells, a.axis, params.r0_ohm);
-                    (g > 0.0 && g.is_finite() && g0.is_finite()).then(|| g / g0)
-                })
+                .map(|a| relative_conductivity(lattice.cells, a.axis, params.r0_ohm, a))
                 .collect();
             let tau = relative.iter().map(|r| r.map(|r| fraction / r)).collect();
             (Some(per_axis(relative)), Some(per_axis(tau)))

@@ -24,7 +24,7 @@ use tunnelgrid_model::engine::MAX_SITES;
 const SUPPORTED: &str = "bool, uint8, uint16, uint32, uint64, int8, int16, int32, int64";
 
 /// A volume's shape and packed occupancy.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Volume {
     /// Cells (voxels) along x, y, z.
     pub cells: [u32; 3],
@@ -33,6 +33,25 @@ pub struct Volume {
 }
 
 impl Volume {
+    /// A volume of `cells` (x, y, z) from one occupancy byte per site in site order
+    /// `(z*ny + y)*nx + x` (nonzero: occupied), for volumes already in memory (the Python
+    /// module's arrays). The shape is checked as a file's would be.
+    pub fn new(cells: [u32; 3], occupancy: Vec<u8>) -> Result<Self> {
+        let [nx, ny, nz] = cells;
+        let what = "volume";
+        let sites = check_shape_named(what, "", &[u64::from(nz), u64::from(ny), u64::from(nx)])?;
+        if occupancy.len() as u64 != sites {
+            bail!(
+                "{what}: {} occupancy bytes for {nx}×{ny}×{nz} = {sites} voxels",
+                occupancy.len()
+            );
+        }
+        Ok(Self {
+            cells,
+            occupancy: occupancy.into(),
+        })
+    }
+
     /// Fraction of occupied voxels (the porosity ε of the conducting phase).
     pub fn fraction(&self) -> f64 {
         let occupied = self.occupancy.iter().filter(|&&b| b != 0).count();
@@ -104,21 +123,43 @@ pub fn read_volume(path: &Path, phase: Option<i64>) -> Result<Volume> {
 
 /// Checks a (nz, ny, nx) shape and returns its number of sites.
 fn check_shape(name: &str, shape: &[u64]) -> Result<u64> {
+    check_shape_named("--volume:", &format!(" {name}"), shape)
+}
+
+/// `check_shape` with the errors' prefix (`--volume:` for files, `volume` for arrays) and
+/// the name of the file after it (empty for an array).
+fn check_shape_named(what: &str, name: &str, shape: &[u64]) -> Result<u64> {
     if shape.len() != 3 {
         bail!(
-            "--volume: {name} is a {}D array of shape {shape:?}; a volume must be 3D, shaped (nz, ny, nx)",
+            "{what}{name} is a {}D array of shape {shape:?}; a volume must be 3D, shaped (nz, ny, nx)",
             shape.len()
         );
     }
     if shape.contains(&0) {
-        bail!("--volume: {name} has an empty axis, shape {shape:?}");
+        bail!("{what}{name} has an empty axis, shape {shape:?}");
     }
     match shape.iter().try_fold(1u64, |a, &n| a.checked_mul(n)) {
         Some(s) if s <= MAX_SITES && shape.iter().all(|&n| n <= u64::from(u32::MAX)) => Ok(s),
         _ => bail!(
-            "--volume: {name} of shape {shape:?} has more than the {MAX_SITES} sites a u32 site index addresses"
+            "{what}{name} of shape {shape:?} has more than the {MAX_SITES} sites a u32 site index addresses"
         ),
     }
+}
+
+/// The occupancy of voxel values in C order (the site order), converted once, in parallel:
+/// occupied where `occupied(value)`. The values are read where they lie (a NumPy array's own
+/// buffer): the occupancy is the only array made.
+pub fn occupancy_of<T: Copy + Sync>(voxels: &[T], occupied: impl Fn(T) -> bool + Sync) -> Vec<u8> {
+    const CHUNK: usize = 1 << 16;
+    let mut out = vec![0u8; voxels.len()];
+    out.par_chunks_mut(CHUNK)
+        .zip(voxels.par_chunks(CHUNK))
+        .for_each(|(out, voxels)| {
+            for (o, &v) in out.iter_mut().zip(voxels) {
+                *o = u8::from(occupied(v));
+            }
+        });
+    out
 }
 
 /// The one occupancy array, refused with its size before anything is written when memory is short.

@@ -7,12 +7,11 @@ use anyhow::{ensure, Context, Result};
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
 use tunnelgrid::engines::{self, EngineChoice};
-use tunnelgrid::model::report::MIN_CELLS_FOR_A_STATE;
 use tunnelgrid::model::{Conditions, Model};
 use tunnelgrid::output::check_output_dir;
 use tunnelgrid::spec::{MaterialSource, ModelSpec, Names};
 use tunnelgrid::sweep::{
-    csv_name, merge_shards, render_sweep, run_sweep, GridAxis, Shard, SweepPlan,
+    csv_name, merge_shards, render_sweep, run_sweep, swept_axes, GridAxis, Shard, SweepPlan,
 };
 
 /// Which axes a sweep draws and solves.
@@ -29,31 +28,13 @@ pub enum AxisChoice {
 }
 
 impl AxisChoice {
-    /// The axes chosen, refusing z on a 2D lattice.
+    /// The axes chosen, refusing z on a 2D lattice (`sweep::swept_axes`).
     pub fn axes(self, model: &Model) -> Result<Vec<usize>> {
-        Ok(match self {
-            AxisChoice::All => (0..model.lattice.axes()).collect(),
-            one => {
-                let a = one as usize;
-                ensure!(
-                    a < model.lattice.axes(),
-                    "--axis z: the {} lattice is two-dimensional",
-                    model.material.lattice.kind.name()
-                );
-                vec![a]
-            }
-        })
-        .and_then(|axes| {
-            let cells = model.lattice.cells;
-            ensure!(
-                axes.iter().any(|&a| cells[a] >= MIN_CELLS_FOR_A_STATE),
-                "the lattice is {}×{}×{} cells: no swept axis is at least {MIN_CELLS_FOR_A_STATE} cells thick, so no point would have a state (--size, --axis)",
-                cells[0],
-                cells[1],
-                cells[2]
-            );
-            Ok(axes)
-        })
+        let axis = match self {
+            AxisChoice::All => None,
+            one => Some(one as usize),
+        };
+        swept_axes(model, axis, Names::Flags)
     }
 }
 

@@ -5,6 +5,7 @@ use super::phase_lines;
 use crate::point::PointOptions;
 use crate::spec::{ModelSpec, Names};
 use anyhow::{ensure, Context, Result};
+use tunnelgrid_model::report::MIN_CELLS_FOR_A_STATE;
 use tunnelgrid_model::{Conditions, Model};
 
 /// The model of a study that varies pressure and temperature (`sweep`, `profile`), refused in
@@ -23,6 +24,37 @@ pub fn pressure_temperature_model(
         model.material.mode.name()
     );
     Ok((model, conditions))
+}
+
+/// The axes a study of `model` draws and solves: `axis` (0 = x, 1 = y, 2 = z) or, for `None`,
+/// every axis of the lattice. Refuses z on a 2D lattice, and a choice in which no axis is thick
+/// enough to have a state (then no point would have one); errors name the values in the
+/// caller's style.
+pub fn swept_axes(model: &Model, axis: Option<usize>, names: Names) -> Result<Vec<usize>> {
+    let axes = match axis {
+        None => (0..model.lattice.axes()).collect(),
+        Some(a) => {
+            ensure!(
+                a < model.lattice.axes(),
+                "{} {}: the {} lattice is two-dimensional",
+                names.of("axis"),
+                ["x", "y", "z"].get(a).copied().unwrap_or("?"),
+                model.material.lattice.kind.name()
+            );
+            vec![a]
+        }
+    };
+    let cells = model.lattice.cells;
+    ensure!(
+        axes.iter().any(|&a| cells[a] >= MIN_CELLS_FOR_A_STATE),
+        "the lattice is {}×{}×{} cells: no swept axis is at least {MIN_CELLS_FOR_A_STATE} cells thick, so no point would have a state ({}, {})",
+        cells[0],
+        cells[1],
+        cells[2],
+        names.of("size"),
+        names.of("axis")
+    );
+    Ok(axes)
 }
 
 /// Refuses seeds `seed`, seed + 1, …, seed + seeds − 1 that would pass u64::MAX (they would wrap

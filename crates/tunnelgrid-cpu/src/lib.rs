@@ -121,6 +121,31 @@ impl CpuEngine {
     }
 }
 
+impl CpuEngine {
+    /// The tunnel network's cluster roots of a model whose occupancy is its network (Bernoulli
+    /// site, volume), labelled straight from the occupancy as `analyze` labels it, without bond
+    /// masks (4 bytes per site instead of 8 plus the bond pass), with the presence of every
+    /// site. `None` in the modes with bonds of their own (use `bond_masks` and `cluster_roots`).
+    pub fn occupancy_roots(
+        &self,
+        model: &Model,
+        conditions: &Conditions,
+    ) -> Result<Option<(Vec<u32>, occupancy::Presence)>, EngineError> {
+        let params = BondParams::new(&model.material, &model.lattice, conditions);
+        if !occupancy::labels_from_occupancy(params.mode) {
+            return Ok(None);
+        }
+        if let Some(available) = available_memory() {
+            model.check_memory(available)?;
+        }
+        model.check_conditions(conditions)?;
+        let presence = occupancy::Presence::draw(&model.lattice, &params);
+        let mut labels = arrays::site_array(model.lattice.sites() as usize);
+        occupancy::label_occupancy(&model.lattice, &presence, self.slab_count(), &mut labels);
+        Ok(Some((labels, presence)))
+    }
+}
+
 /// Labels for export from cluster roots: 0 for absent sites, otherwise 1 + the root (equal
 /// labels ⇔ same cluster).
 pub fn export_labels(masks: &[u32], mut roots: Vec<u32>) -> Vec<u32> {

@@ -77,6 +77,11 @@ impl Presence {
         self.present
     }
 
+    /// The presence bits: bit s % 64 of word s / 64 is site s.
+    pub fn words(&self) -> &[u64] {
+        &self.bits
+    }
+
     /// Whether `site` is present.
     #[inline(always)]
     pub fn is_present(&self, site: u64) -> bool {
