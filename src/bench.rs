@@ -3,7 +3,7 @@
 //! line by line.
 
 use serde::Serialize;
-use tunnelgrid_model::Report;
+use tunnelgrid_model::{Engine, Report};
 
 /// `timing` of an engine that measures its device with timestamp queries.
 pub const TIMING_DEVICE: &str = "GPU timestamp queries (device) and wall clock";
@@ -64,5 +64,40 @@ impl BenchRecord {
             stats: stage(t.stats_s, device[2]),
             whole: stage(report.elapsed_s, device[3]),
         }
+    }
+}
+
+/// The fastest of the timed runs at one size, with the device's stage times of that run.
+#[derive(Debug, Default)]
+pub struct Fastest {
+    best: Option<(Report, [Option<f64>; 4])>,
+}
+
+impl Fastest {
+    /// Takes run `run` (run 0 is the warm-up and never kept), reading the device times `engine`
+    /// measured for it (bonds, labels, stats, whole), and keeps it if it is the fastest so far.
+    pub fn offer(&mut self, run: u32, report: Report, engine: &dyn Engine) {
+        let device = match engine.take_device_times() {
+            Some(t) => [
+                Some(t.bonds_s),
+                Some(t.labels_s),
+                Some(t.stats_s),
+                Some(t.total_s),
+            ],
+            None => [None; 4],
+        };
+        let better = self
+            .best
+            .as_ref()
+            .is_none_or(|(b, _)| report.elapsed_s < b.elapsed_s);
+        if run > 0 && better {
+            self.best = Some((report, device));
+        }
+    }
+
+    /// The record of the fastest run at `size`, if a timed run was offered.
+    pub fn record(self, size: u32, timing: &str) -> Option<BenchRecord> {
+        self.best
+            .map(|(report, device)| BenchRecord::new(size, timing, &report, device))
     }
 }

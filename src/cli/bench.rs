@@ -7,9 +7,9 @@ use anyhow::{bail, Result};
 use clap::Args;
 use serde::Serialize;
 use std::path::PathBuf;
-use tunnelgrid::bench::{BenchRecord, StageTime, TIMING_DEVICE, TIMING_WALL};
+use tunnelgrid::bench::{Fastest, StageTime, TIMING_DEVICE, TIMING_WALL};
 use tunnelgrid::engines::{self, EngineChoice};
-use tunnelgrid::model::{Conditions, Engine, Model, Report};
+use tunnelgrid::model::{Conditions, Engine, Model};
 use tunnelgrid::output::{check_output_dir_opt, check_output_file_opt, write_npy, write_text};
 
 /// Arguments of `bench`.
@@ -105,27 +105,14 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
     let mut records = Vec::new();
     for (size, model, conditions) in args.models()? {
         let sites = model.lattice.sites();
-        let mut best: Option<(Report, [Option<f64>; 4])> = None;
+        let mut fastest = Fastest::default();
         for run in 0..=args.repeat {
             let report = engine.analyze(&model, &conditions)?;
-            let device = match engine.take_device_times() {
-                Some(t) => [
-                    Some(t.bonds_s),
-                    Some(t.labels_s),
-                    Some(t.stats_s),
-                    Some(t.total_s),
-                ],
-                None => [None; 4],
-            };
-            let better = best
-                .as_ref()
-                .is_none_or(|(b, _)| report.elapsed_s < b.elapsed_s);
-            if run > 0 && better {
-                best = Some((report, device));
-            }
+            fastest.offer(run, report, engine);
         }
-        let (r, device) = best.expect("at least one timed run");
-        let record = BenchRecord::new(size, timing, &r, device);
+        let record = fastest
+            .record(size, timing)
+            .ok_or_else(|| anyhow::anyhow!("--repeat: no timed run (it must be at least 1)"))?;
         let cell = |s: &StageTime| {
             format!(
                 "{:.2} ({:.1})",

@@ -5,7 +5,7 @@
 
 use anyhow::{bail, Result};
 use serde::Serialize;
-use tunnelgrid::bench::{BenchRecord, TIMING_DEVICE, TIMING_WALL};
+use tunnelgrid::bench::{BenchRecord, Fastest, TIMING_DEVICE, TIMING_WALL};
 use tunnelgrid::spec::{MaterialSource, ModelSpec, Names};
 use tunnelgrid::summary::summary;
 use tunnelgrid_cpu::CpuEngine;
@@ -340,28 +340,12 @@ impl Backend {
                 seed: 1,
                 p: None,
             })?;
-            let mut best: Option<(Report, [Option<f64>; 4])> = None;
+            let mut fastest = Fastest::default();
             for run in 0..=repeat {
                 let report = self.report(&model, &conditions).await?;
-                let device = match engine.take_device_times() {
-                    Some(t) => [
-                        Some(t.bonds_s),
-                        Some(t.labels_s),
-                        Some(t.stats_s),
-                        Some(t.total_s),
-                    ],
-                    None => [None; 4],
-                };
-                let better = best
-                    .as_ref()
-                    .is_none_or(|(b, _)| report.elapsed_s < b.elapsed_s);
-                if run > 0 && better {
-                    best = Some((report, device));
-                }
+                fastest.offer(run, report, engine);
             }
-            if let Some((report, device)) = best {
-                records.push(BenchRecord::new(size, timing, &report, device));
-            }
+            records.extend(fastest.record(size, timing));
         }
         engine.set_profiling(false);
         Ok(records)
