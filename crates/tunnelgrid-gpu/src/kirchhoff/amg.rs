@@ -387,8 +387,8 @@ impl<'a> AmgDevice<'a> {
                 })
                 .collect()
         };
-        // r_l = b_l − A_l·x_l, then x_l += ω·D⁻¹·r_l.
-        let sweep = |l: usize, steps: &mut Vec<Step<'a>>| {
+        // r_l = b_l − A_l·x_l.
+        let residual = |l: usize, steps: &mut Vec<Step<'a>>| {
             let level = &levels[l];
             steps.extend(matrix(
                 &pipelines.laplacian_residual,
@@ -400,6 +400,11 @@ impl<'a> AmgDevice<'a> {
                     (8, &level.b),
                 ],
             ));
+        };
+        // One damped Jacobi sweep: the residual, then x_l += ω·D⁻¹·r_l.
+        let sweep = |l: usize, steps: &mut Vec<Step<'a>>| {
+            let level = &levels[l];
+            residual(l, steps);
             steps.push(step(
                 &pipelines.jacobi_correct,
                 [level.n, 0, 0, 0],
@@ -408,33 +413,28 @@ impl<'a> AmgDevice<'a> {
                 level.n,
             ));
         };
-        let mut v_cycle: Vec<Step<'a>> = Vec::new();
-        for (l, level) in levels.iter().enumerate().take(last) {
-            v_cycle.push(step(
+        // `sweeps` damped Jacobi sweeps from x_l = 0 (the first needs no residual).
+        let relax_from_zero = |l: usize, sweeps: usize, steps: &mut Vec<Step<'a>>| {
+            let level = &levels[l];
+            steps.push(step(
                 &pipelines.jacobi_start,
                 [level.n, 0, 0, 0],
                 level.omega,
                 &[(5, &level.inv_diag), (7, &level.x), (8, &level.b)],
                 level.n,
             ));
-            for _ in 1..SMOOTHING_SWEEPS {
-                sweep(l, &mut v_cycle);
+            for _ in 1..sweeps {
+                sweep(l, steps);
             }
-            v_cycle.extend(matrix(
-                &pipelines.laplacian_residual,
-                &level.blocks,
-                &[
-                    (4, &level.diagonal),
-                    (6, &level.x),
-                    (7, &level.r),
-                    (8, &level.b),
-                ],
-            ));
-            let next = &levels[l + 1];
+        };
+        let mut v_cycle: Vec<Step<'a>> = Vec::new();
+        for l in 0..last {
+            relax_from_zero(l, SMOOTHING_SWEEPS, &mut v_cycle);
+            residual(l, &mut v_cycle);
             v_cycle.extend(matrix(
                 &pipelines.multiply,
                 &transfers[l].1,
-                &[(6, &level.r), (7, &next.b)],
+                &[(6, &levels[l].r), (7, &levels[l + 1].b)],
             ));
         }
         let bottom = &levels[last];
@@ -446,18 +446,7 @@ impl<'a> AmgDevice<'a> {
                 &[(3, inverse), (7, &bottom.x), (8, &bottom.b)],
                 bottom.n,
             )),
-            None => {
-                v_cycle.push(step(
-                    &pipelines.jacobi_start,
-                    [bottom.n, 0, 0, 0],
-                    bottom.omega,
-                    &[(5, &bottom.inv_diag), (7, &bottom.x), (8, &bottom.b)],
-                    bottom.n,
-                ));
-                for _ in 1..STALLED_SWEEPS {
-                    sweep(last, &mut v_cycle);
-                }
-            }
+            None => relax_from_zero(last, STALLED_SWEEPS, &mut v_cycle),
         }
         for l in (0..last).rev() {
             let (level, next) = (&levels[l], &levels[l + 1]);
