@@ -1,5 +1,6 @@
-//! The GPU Kirchhoff solver (MODEL.md §7): f32 Jacobi-preconditioned CG on the device
-//! (shaders/kirchhoff.wgsl) inside an f64 iterative refinement on the host.
+//! The GPU Kirchhoff solver (MODEL.md §7): f32 conjugate gradients on the device inside an f64
+//! iterative refinement on the host, preconditioned by multigrid (`amg`, shaders/amg.wgsl, the
+//! default) or by Jacobi on the matrix-free stencil (`device`, shaders/kirchhoff.wgsl).
 //!
 //! The network is the CPU engine's `AxisStencil` (same nodes, resistors, bus bars, pruning).
 //! Outer loop, in f64 on the host: r = b − A·x from the stencil's f64 twin; stop when
@@ -8,11 +9,13 @@
 //! the correction's right-hand side to unit norm keeps f32 far from underflow however small r
 //! gets. The current comes from the f64 potentials, as on the CPU.
 //!
-//! Size: the vectors are cut into z slabs (`layout`), as in the GPU engine, each as thick as one
-//! storage binding allows for its conductances (K f32 per site, the largest per-slab vector),
-//! with a halo layer on each side where there is one. A lattice is refused only when its
-//! thinnest slab does not fit a binding, or when the device's memory, about (24 + 4·K) bytes per
-//! site, does not hold it.
+//! Size, multigrid: every vector is one storage binding (a network with more unknowns than one
+//! binding holds is refused, pointing to Jacobi); the matrices are cut into row blocks that fit.
+//! Size, Jacobi: the vectors are cut into z slabs (`layout`), as in the GPU engine, each as thick
+//! as one storage binding allows for its conductances (K f32 per site, the largest per-slab
+//! vector), with a halo layer on each side where there is one. A lattice is refused only when
+//! its thinnest slab does not fit a binding, or when the device's memory, about (24 + 4·K) bytes
+//! per site, does not hold it.
 
 pub mod amg;
 mod device;
