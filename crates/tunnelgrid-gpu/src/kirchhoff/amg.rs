@@ -218,18 +218,7 @@ impl<'a> AmgDevice<'a> {
         let n = fine.len() as u64;
         vectors_fit(n, max_words)?;
         let needed = device_bytes(fine, hierarchy);
-        if engine.ctx.info.device_type == wgpu::DeviceType::Cpu {
-            // A software adapter's memory is the host's: refuse before allocating.
-            if let Some(available) = tunnelgrid_host::available_memory() {
-                if needed > available {
-                    return Err(GpuError::OutOfMemory {
-                        needed: human_bytes(needed),
-                        detail: format!("{} available", human_bytes(available)),
-                    }
-                    .into());
-                }
-            }
-        }
+        super::check_software_memory(engine, needed)?;
         let scope = ctx.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let upload = |name: &str, m: &Sparse, boundaries: &[usize]| -> Vec<RowBlock> {
             row_blocks(m.row_start, max_words, boundaries)
@@ -553,9 +542,9 @@ impl<'a> AmgDevice<'a> {
         }
     }
 
-    /// Starts an inner solve A·e = r from e = 0 (`r` by row), stopping at r·r ≤ `target_rr`:
-    /// uploads r, runs the first V-cycle and sets the first direction.
-    pub fn begin(&self, r: &[f32], target_rr: f32) -> Result<(), GpuError> {
+    /// Starts an inner solve A·e = r from e = 0 (`r` by row), stopping once ‖r‖ has fallen by
+    /// the factor `tolerance`: uploads r, runs the first V-cycle and sets the first direction.
+    pub fn begin(&self, r: &[f32], tolerance: f64) -> Result<(), GpuError> {
         let ctx = &self.engine.ctx;
         let zeros = vec![0u8; self.n as usize * 4];
         ctx.queue.write_buffer(&self.r, 0, bytemuck::cast_slice(r));
@@ -564,7 +553,7 @@ impl<'a> AmgDevice<'a> {
         let rr: f64 = r.iter().map(|&v| v as f64 * v as f64).sum();
         let scalars = Scalars {
             rr: rr as f32,
-            target_rr,
+            target_rr: (tolerance * tolerance * rr) as f32,
             running: 1,
             ..Default::default()
         };

@@ -133,21 +133,29 @@ fn plan(engine: &GpuEngine, lattice: &Lattice) -> Result<u32, GpuError> {
         });
     };
     let layers = fit.min(engine.slab_layers.unwrap_or(u32::MAX)).max(1);
-    // A software adapter's memory is the host's: refuse before allocating.
-    if engine.ctx.info.device_type == wgpu::DeviceType::Cpu {
-        let slabs = lattice.cells[2].div_ceil(layers) as u64;
-        let windows = lattice.sites() + 2 * slabs * layer;
-        let needed = windows * device::bytes_per_window_site(k_count as usize);
-        if let Some(available) = tunnelgrid_host::available_memory() {
-            if needed > available {
-                return Err(GpuError::OutOfMemory {
-                    needed: human_bytes(needed),
-                    detail: format!("{} available", human_bytes(available)),
-                });
-            }
-        }
-    }
+    let slabs = lattice.cells[2].div_ceil(layers) as u64;
+    let windows = lattice.sites() + 2 * slabs * layer;
+    check_software_memory(
+        engine,
+        windows * device::bytes_per_window_site(k_count as usize),
+    )?;
     Ok(layers)
+}
+
+/// Refuses a solve of `needed` bytes on a software adapter, whose memory is the host's, when the
+/// host cannot give that much: before allocating, rather than failing inside the driver. A
+/// hardware adapter reports its own allocation failures.
+fn check_software_memory(engine: &GpuEngine, needed: u64) -> Result<(), GpuError> {
+    if engine.ctx.info.device_type != wgpu::DeviceType::Cpu {
+        return Ok(());
+    }
+    match tunnelgrid_host::available_memory() {
+        Some(available) if needed > available => Err(GpuError::OutOfMemory {
+            needed: human_bytes(needed),
+            detail: format!("{} available", human_bytes(available)),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Refuses a layout whose per-slab tables or cluster block exceed one storage binding (many
@@ -280,8 +288,7 @@ impl Inner<'_> {
             }
             Inner::Amg { rows, device } => {
                 let by_row: Vec<f32> = rows.iter().map(|&s| r_of(s as usize)).collect();
-                let rr: f64 = by_row.iter().map(|&v| v as f64 * v as f64).sum();
-                device.begin(&by_row, (tolerance * tolerance * rr) as f32)?;
+                device.begin(&by_row, tolerance)?;
             }
         }
         Ok(())
