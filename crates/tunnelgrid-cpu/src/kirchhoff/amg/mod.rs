@@ -31,6 +31,7 @@
 
 mod smoother;
 
+use smoother::{inverse_diagonal, Level};
 use tunnelgrid_host::amg::{Bottom, Hierarchy, Laplacian};
 
 /// The last level is solved by this many symmetric sweeps instead, should it stay too large
@@ -64,6 +65,8 @@ pub(crate) struct Amg {
     hierarchy: Hierarchy,
     /// work[l] for every level; level 0 uses only its `r` and `scratch`.
     work: Vec<Work>,
+    /// inv_diag[l]: the reciprocals of level l's diagonal, for the sweeps.
+    inv_diag: Vec<Vec<f64>>,
 }
 
 impl Amg {
@@ -76,7 +79,32 @@ impl Amg {
             ..Work::default()
         }];
         work.extend(hierarchy.coarse.iter().map(|a| Work::new(a.len())));
-        Self { hierarchy, work }
+        let inv_diag = std::iter::once(fine)
+            .chain(&hierarchy.coarse)
+            .map(inverse_diagonal)
+            .collect();
+        Self {
+            hierarchy,
+            work,
+            inv_diag,
+        }
+    }
+
+    /// Level l's matrix and reciprocal diagonal (level 0 is `fine`).
+    fn level<'a>(
+        hierarchy: &'a Hierarchy,
+        inv_diag: &'a [Vec<f64>],
+        fine: &'a Laplacian,
+        l: usize,
+    ) -> Level<'a> {
+        Level {
+            a: if l == 0 {
+                fine
+            } else {
+                &hierarchy.coarse[l - 1]
+            },
+            inv_diag: &inv_diag[l],
+        }
     }
 
     /// z = M⁻¹·r by one V-cycle from z = 0 (`fine` is the matrix the hierarchy was built from).
@@ -87,34 +115,31 @@ impl Amg {
             return;
         }
         // Down: smooth, restrict the residual.
-        z.fill(0.0);
+        let (h, inv) = (&self.hierarchy, &self.inv_diag[..]);
         {
             let w = &mut self.work[0];
-            smoother::presmooth(fine, r, z, &mut w.scratch);
+            smoother::presmooth(&Self::level(h, inv, fine, 0), r, z, &mut w.scratch);
             smoother::residual(fine, r, z, &mut w.r);
         }
         for l in 0..levels - 1 {
             let (upper, lower) = self.work.split_at_mut(l + 1);
             let (this, next) = (&upper[l], &mut lower[0]);
-            self.hierarchy.transfers[l].r.multiply(&this.r, &mut next.b);
+            h.transfers[l].r.multiply(&this.r, &mut next.b);
             if l + 1 < levels - 1 {
-                let a = &self.hierarchy.coarse[l];
-                next.x.fill(0.0);
-                smoother::presmooth(a, &next.b, &mut next.x, &mut next.scratch);
-                smoother::residual(a, &next.b, &next.x, &mut next.r);
+                let level = Self::level(h, inv, fine, l + 1);
+                smoother::presmooth(&level, &next.b, &mut next.x, &mut next.scratch);
+                smoother::residual(level.a, &next.b, &next.x, &mut next.r);
             }
         }
         // The coarsest level.
         {
-            let a = &self.hierarchy.coarse[levels - 2];
             let w = &mut self.work[levels - 1];
-            match &self.hierarchy.bottom {
+            match &h.bottom {
                 Bottom::Exact(cholesky) => cholesky.solve(&w.b, &mut w.x),
                 Bottom::Sweeps => {
-                    w.x.fill(0.0);
-                    for _ in 0..STALLED_SWEEPS {
-                        smoother::presmooth(a, &w.b, &mut w.x, &mut w.scratch);
-                    }
+                    let level = Self::level(h, inv, fine, levels - 1);
+                    smoother::presmooth(&level, &w.b, &mut w.x, &mut w.scratch);
+                    smoother::relax(&level, &w.b, &mut w.x, &mut w.scratch, STALLED_SWEEPS - 1);
                 }
             }
         }
@@ -122,19 +147,17 @@ impl Amg {
         for l in (1..levels - 1).rev() {
             let (upper, lower) = self.work.split_at_mut(l + 1);
             let (this, next) = (&mut upper[l], &lower[0]);
-            self.hierarchy.transfers[l]
-                .p
-                .multiply_add(&next.x, &mut this.x);
+            h.transfers[l].p.multiply_add(&next.x, &mut this.x);
             smoother::postsmooth(
-                &self.hierarchy.coarse[l - 1],
+                &Self::level(h, inv, fine, l),
                 &this.b,
                 &mut this.x,
                 &mut this.scratch,
             );
         }
         let (upper, lower) = self.work.split_at_mut(1);
-        self.hierarchy.transfers[0].p.multiply_add(&lower[0].x, z);
-        smoother::postsmooth(fine, r, z, &mut upper[0].scratch);
+        h.transfers[0].p.multiply_add(&lower[0].x, z);
+        smoother::postsmooth(&Self::level(h, inv, fine, 0), r, z, &mut upper[0].scratch);
     }
 
     /// The whole problem fits the bottom: solve it there.
@@ -142,11 +165,10 @@ impl Amg {
         match &self.hierarchy.bottom {
             Bottom::Exact(cholesky) => cholesky.solve(r, z),
             Bottom::Sweeps => {
-                z.fill(0.0);
+                let level = Self::level(&self.hierarchy, &self.inv_diag, fine, 0);
                 let scratch = &mut self.work[0].scratch;
-                for _ in 0..STALLED_SWEEPS {
-                    smoother::presmooth(fine, r, z, scratch);
-                }
+                smoother::presmooth(&level, r, z, scratch);
+                smoother::relax(&level, r, z, scratch, STALLED_SWEEPS - 1);
             }
         }
     }
