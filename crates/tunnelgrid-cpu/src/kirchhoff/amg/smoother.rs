@@ -149,4 +149,27 @@ mod tests {
         let last = norm(&x);
         assert!(last < 1e-9 * start, "{last} after 2000 sweeps from {start}");
     }
+
+    #[test]
+    fn the_smoothing_from_zero_ignores_what_x_held() {
+        // Several blocks, so couplings between blocks are read as zero too.
+        let a = tunnelgrid_host::amg::fixtures::grid_3d(60, 50, 50);
+        assert!(a.len() > 2 * BLOCK);
+        let inv_diag = inverse_diagonal(&a);
+        let level = Level {
+            a: &a,
+            inv_diag: &inv_diag,
+        };
+        let n = a.len();
+        let b: Vec<f64> = (0..n).map(|i| ((i * 7919) % 13) as f64 - 6.0).collect();
+        let mut scratch = vec![0.0; n];
+        // The pair swept in place from zeros.
+        let mut expected = vec![0.0; n];
+        sweep(&level, &b, &mut expected, &mut scratch, true);
+        sweep(&level, &b, &mut expected, &mut scratch, false);
+        // presmooth from whatever x held.
+        let mut x: Vec<f64> = (0..n).map(|i| (i % 5) as f64 * 1e3).collect();
+        presmooth(&level, &b, &mut x, &mut scratch);
+        assert_eq!(x, expected);
+    }
 }
