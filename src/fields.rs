@@ -3,14 +3,17 @@
 //! max-flow, and the per-site tunnel density and gap.
 
 use crate::transport::conduction_model;
-use anyhow::{bail, Result};
+use crate::volume::VoxelPresence;
+use anyhow::{bail, ensure, Result};
 use std::borrow::Cow;
 use tunnelgrid_cpu::export_labels;
 use tunnelgrid_cpu::kirchhoff::bond_gap_ratio;
 use tunnelgrid_cpu::maxflow::critical_current;
 use tunnelgrid_host::axis::face_sites;
 use tunnelgrid_model::params::{sc_bit, tunnel_bit, PRESENT_BIT};
-use tunnelgrid_model::{BondParams, Conditions, Engine, Model, Network, ResistanceOptions};
+use tunnelgrid_model::{
+    BondParams, Conditions, Engine, Lattice, Model, Network, ResistanceOptions,
+};
 
 /// A model at its conditions with its bond masks computed; fields are derived on request, all
 /// on one engine.
@@ -181,110 +184,18 @@ impl<'e> Fields<'e> {
     }
 }
 
-/// Cluster labels numbered 1, 2, …, n in the order of each cluster's first site (its smallest
-/// site index, i.e. C order of a (nz, ny, nx) array), 0 for absent sites, from an engine's
-/// `roots` (each site's cluster root, the smallest site index of its cluster; absent sites are
-/// their own), relabelled in place, and `present` (bit s % 64 of word s / 64 is site s); with n.
-/// The numbering scipy.ndimage.label and cc3d give.
-///
-/// In parallel over chunks of sites: each chunk counts the clusters that start in it (present
-/// sites that are their own root), the counts give each chunk its first number, the roots take
-/// their numbers, then every other site takes its root's number (0 when absent).
-pub fn numbered_labels(mut roots: Vec<u32>, present: &[u64]) -> (Vec<u32>, u32) {
-    use rayon::prelude::*;
-    use std::sync::atomic::Ordering::Relaxed;
-    // Sites per chunk, a multiple of 64, so that each chunk owns whole words of the bits.
-    const CHUNK: usize = 1 << 16;
-    const WORDS: usize = CHUNK / 64;
-    // The present sites of a chunk that are their own root, one bit each as `present`.
-    let cluster_starts = |c: usize, chunk: &[u32], words: &[u64]| -> Vec<u64> {
-        words
-            .iter()
-            .enumerate()
-            .map(|(k, &word)| {
-                let (mut left, mut starts) = (word, 0u64);
-                while left != 0 {
-                    let bit = left.trailing_zeros() as usize;
-                    left &= left - 1;
-                    let i = k * 64 + bit;
-                    if chunk.get(i).is_some_and(|&r| r as usize == c * CHUNK + i) {
-                        starts |= 1 << bit;
-                    }
-                }
-                starts
-            })
-            .collect()
-    };
-    let starts: Vec<Vec<u64>> = roots
-        .par_chunks(CHUNK)
-        .zip(present.par_chunks(WORDS))
-        .enumerate()
-        .map(|(c, (chunk, words))| cluster_starts(c, chunk, words))
-        .collect();
-    let mut first = Vec::with_capacity(starts.len());
-    let mut n = 0u32;
-    for words in &starts {
-        first.push(n);
-        n += words.iter().map(|w| w.count_ones()).sum::<u32>();
-    }
-    // The roots take their numbers, in site order within each chunk.
-    roots
-        .par_chunks_mut(CHUNK)
-        .zip(&starts)
-        .zip(&first)
-        .for_each(|((chunk, words), &first)| {
-            let mut next = first;
-            for (k, &word) in words.iter().enumerate() {
-                let mut left = word;
-                while left != 0 {
-                    let i = k * 64 + left.trailing_zeros() as usize;
-                    left &= left - 1;
-                    next += 1;
-                    chunk[i] = next;
-                }
-            }
-        });
-    // Every other site reads its root's entry, which holds a number and is not written here;
-    // the atomic view lets tasks read words other tasks own. A site that is its own root and
-    // was not numbered is absent.
-    let labels = tunnelgrid_host::atomic_view::as_atomic(&mut roots);
-    labels
-        .par_chunks(CHUNK)
-        .zip(&starts)
-        .enumerate()
-        .for_each(|(c, (chunk, words))| {
-            for (i, label) in chunk.iter().enumerate() {
-                if words[i / 64] >> (i % 64) & 1 != 0 {
-                    continue;
-                }
-                let root = label.load(Relaxed) as usize;
-                let number = if root == c * CHUNK + i {
-                    0
-                } else {
-                    labels[root].load(Relaxed)
-                };
-                label.store(number, Relaxed);
-            }
-        });
-    (roots, n)
-}
-
-/// Clusters of a Bernoulli-site or volume model numbered as `numbered_labels` does, labelled
-/// from the occupancy on the CPU engine (`CpuEngine::occupancy_roots`: no bond masks, the
-/// labelling `analyze` times), with their number n. The Python module's `label`.
-pub fn numbered_occupancy_labels(
-    model: &Model,
-    conditions: &Conditions,
-) -> Result<(Vec<u32>, u32)> {
+/// Clusters of a voxel volume numbered 1, 2, …, n in the C order of their first voxel, 0 for
+/// empty voxels (scipy's and cc3d's numbering), with n: labelled on the CPU engine as
+/// `run --volume` labels them, through 6, 18 or 26 neighbours, from the presence bits alone;
+/// the labelling's last pass numbers the clusters (`CpuEngine::numbered_clusters`). The Python
+/// module's `label`.
+pub fn numbered_voxel_labels(voxels: &VoxelPresence, connectivity: u32) -> Result<(Vec<u32>, u32)> {
+    ensure!(
+        matches!(connectivity, 6 | 18 | 26),
+        "connectivity {connectivity} is not a voxel connectivity; use 6, 18 or 26"
+    );
     let engine = tunnelgrid_cpu::CpuEngine::default();
-    match engine.occupancy_roots(model, conditions)? {
-        Some((roots, presence)) => Ok(numbered_labels(roots, presence.words())),
-        None => bail!(
-            "material '{}' is in {} mode, whose clusters come from bonds: label it with bond masks (Fields::labels)",
-            model.material.name,
-            model.material.mode.name()
-        ),
-    }
+    Ok(engine.numbered_clusters(&voxels.lattice(connectivity), &voxels.presence)?)
 }
 
 /// Sizes of the clusters of exported `labels` (0 = absent), and which of them touch both faces
@@ -302,17 +213,16 @@ pub fn cluster_summary(
         *sizes.entry(l).or_default() += 1;
     }
     let axes: Vec<usize> = (0..model.lattice.axes()).collect();
-    (sizes, spanning_labels(model, labels, &axes))
+    (sizes, spanning_labels(&model.lattice, labels, &axes))
 }
 
 /// The labels (of `labels`, 0 = absent) of the clusters that touch both faces of at least one
 /// of `axes` (PoreSpy's `trim_nonpercolating_paths`, over several axes at once).
 pub fn spanning_labels(
-    model: &Model,
+    lattice: &Lattice,
     labels: &[u32],
     axes: &[usize],
 ) -> std::collections::HashSet<u32> {
-    let lattice = &model.lattice;
     let mut spanning = std::collections::HashSet::new();
     for &axis in axes {
         let last = lattice.cells[axis] - 1;

@@ -11,14 +11,16 @@
 //! Either way the array's (z, y, x) order is already the lattice's site order
 //! `(z*ny + y)*nx + x`, so no reindexing is needed.
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, ensure, Context, Result};
 use npyz::{DType, Endianness, NpyHeader, Order, TypeChar};
 use rayon::prelude::*;
 use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 use std::sync::Arc;
+use tunnelgrid_cpu::occupancy::Presence;
 use tunnelgrid_model::engine::MAX_SITES;
+use tunnelgrid_model::{Boundary, Lattice};
 
 /// The element types a volume may hold, as named in errors.
 const SUPPORTED: &str = "bool, uint8, uint16, uint32, uint64, int8, int16, int32, int64";
@@ -56,6 +58,55 @@ impl Volume {
     pub fn fraction(&self) -> f64 {
         let occupied = self.occupancy.iter().filter(|&&b| b != 0).count();
         occupied as f64 / self.occupancy.len().max(1) as f64
+    }
+}
+
+/// A volume's shape and which voxels are occupied, one bit each: all that labelling needs
+/// (the Python module's `label` and `spanning`), without the occupancy byte per voxel that a
+/// model holds. Read straight from an array of any element type (`Presence::of_voxels`).
+#[derive(Debug, Clone)]
+pub struct VoxelPresence {
+    /// Cells (voxels) along x, y, z.
+    pub cells: [u32; 3],
+    /// Which voxels are occupied, in site order `(z*ny + y)*nx + x`.
+    pub presence: Presence,
+}
+
+impl VoxelPresence {
+    /// The cells (x, y, z) of a volume shaped (nz, ny, nx), checked as a file's shape is: to
+    /// refuse a volume before any voxel is read.
+    pub fn cells_of(shape: [u64; 3]) -> Result<[u32; 3]> {
+        check_shape_named("volume", "", &shape)?;
+        let [nz, ny, nx] = shape.map(|n| n as u32); // each checked to fit
+        Ok([nx, ny, nz])
+    }
+
+    /// A volume of `cells` (x, y, z, from `cells_of`) whose occupied voxels are the present
+    /// sites of `presence`.
+    pub fn new(cells: [u32; 3], presence: Presence) -> Result<Self> {
+        let [nx, ny, nz] = cells;
+        let sites = check_shape_named("volume", "", &[nz, ny, nx].map(u64::from))?;
+        ensure!(
+            presence.sites() == sites,
+            "volume: the presence of {} voxels for {nx}×{ny}×{nz} = {sites} voxels",
+            presence.sites()
+        );
+        Ok(Self { cells, presence })
+    }
+
+    /// The lattice `run --volume` labels this volume on (the model's): sc, one site per voxel,
+    /// open faces, voxels joined through 6, 18 or 26 neighbours as `--connectivity` gives.
+    pub fn lattice(&self, connectivity: u32) -> Lattice {
+        Lattice::sc_with_connectivity(self.cells, [Boundary::Open; 3], connectivity)
+    }
+
+    /// The volume with one occupancy byte per voxel: what a model needs (its bond masks and
+    /// Kirchhoff solve read bytes).
+    pub fn volume(&self) -> Volume {
+        Volume {
+            cells: self.cells,
+            occupancy: self.presence.occupancy_bytes().into(),
+        }
     }
 }
 
@@ -144,22 +195,6 @@ fn check_shape_named(what: &str, name: &str, shape: &[u64]) -> Result<u64> {
             "{what}{name} of shape {shape:?} has more than the {MAX_SITES} sites a u32 site index addresses"
         ),
     }
-}
-
-/// The occupancy of voxel values in C order (the site order), converted once, in parallel:
-/// occupied where `occupied(value)`. The values are read where they lie (a NumPy array's own
-/// buffer): the occupancy is the only array made.
-pub fn occupancy_of<T: Copy + Sync>(voxels: &[T], occupied: impl Fn(T) -> bool + Sync) -> Vec<u8> {
-    const CHUNK: usize = 1 << 16;
-    let mut out = vec![0u8; voxels.len()];
-    out.par_chunks_mut(CHUNK)
-        .zip(voxels.par_chunks(CHUNK))
-        .for_each(|(out, voxels)| {
-            for (o, &v) in out.iter_mut().zip(voxels) {
-                *o = u8::from(occupied(v));
-            }
-        });
-    out
 }
 
 /// The one occupancy array, refused with its size before anything is written when memory is short.
@@ -358,4 +393,48 @@ fn read_tiff(file: File, name: &str, phase: Phase) -> Result<Volume> {
         cells: [nx, ny, pages as u32],
         occupancy: occupancy.into(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{MaterialSource, ModelSpec, Names, VoxelsSpec};
+
+    /// The presence path labels on the lattice of the model `run --volume` builds, and gives
+    /// that model's occupancy back.
+    #[test]
+    fn voxel_presence_is_the_model_of_its_volume() {
+        let cells = [7, 5, 3];
+        let bytes: Vec<u8> = (0..105).map(|i| u8::from(i % 3 == 0)).collect();
+        let voxels = VoxelPresence::new(cells, Presence::of_voxels(&bytes, |v| v != 0)).unwrap();
+        let volume = Volume::new(cells, bytes).unwrap();
+        assert_eq!(voxels.volume(), volume);
+        for connectivity in [6, 18, 26] {
+            let (model, _) = ModelSpec {
+                source: MaterialSource::Voxels(VoxelsSpec {
+                    volume: volume.clone(),
+                    connectivity: Some(connectivity),
+                    voxel_m: 1e-6,
+                }),
+                ..ModelSpec::default()
+            }
+            .build(Names::Keywords)
+            .unwrap();
+            assert_eq!(
+                format!("{:?}", voxels.lattice(connectivity)),
+                format!("{:?}", model.lattice),
+                "connectivity {connectivity}"
+            );
+        }
+    }
+
+    #[test]
+    fn voxel_shapes_are_checked_before_reading() {
+        assert_eq!(VoxelPresence::cells_of([3, 5, 7]).unwrap(), [7, 5, 3]);
+        assert!(VoxelPresence::cells_of([1, 1, 1 << 32]).is_err());
+        assert!(VoxelPresence::cells_of([1 << 16, 1 << 16, 2]).is_err());
+        assert!(VoxelPresence::cells_of([0, 5, 7]).is_err());
+        let presence = Presence::of_voxels(&[1u8; 10], |v| v != 0);
+        assert!(VoxelPresence::new([3, 3, 1], presence).is_err());
+    }
 }

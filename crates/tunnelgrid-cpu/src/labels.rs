@@ -11,11 +11,13 @@
 //! 3. *resolve* (sequential, O(faces)): those nodes, ascending, get their final root;
 //! 4. *flatten* (parallel over slabs, one ascending sweep): a node whose parent is inside its
 //!    slab takes its parent's parent, which the sweep has already made final; any other node
-//!    was resolved in step 3. This is the only full pass after step 1;
+//!    was resolved in step 3. This is the only full pass after step 1. On open lattices the
+//!    sweep can number the clusters 1..n instead (`number_network`, `numbering.rs`);
 //! 5. *wrap* (only with periodic axes, O(faces)): bonds that cross a periodic boundary join
 //!    clusters with displacement tracking, see `wrap.rs`.
 
 use crate::geometry::{LayerWalker, NeighbourSteps, SiteRef};
+use crate::numbering::RootBits;
 use crate::wrap::{join_periodic_faces, ShiftForest, WrapFlags};
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -106,59 +108,22 @@ pub(crate) fn label_network<S: BondSource>(
     labels: &mut [u32],
     local: impl Fn(Range<u32>, &mut [u32], u32) -> u64 + Sync,
 ) -> (HashMap<u32, WrapFlags>, u64) {
-    assert_eq!(labels.len() as u64, lattice.sites());
-    let steps = NeighbourSteps::new(lattice);
-    let ranges = slab_layers(lattice.cells[2], slabs);
-    let layer = lattice.sites_per_layer() as usize;
-
-    // 1. local
-    let mut chunks: Vec<(Range<u32>, &mut [u32])> = Vec::with_capacity(ranges.len());
-    let mut rest = &mut labels[..];
-    for r in &ranges {
-        let (head, tail) = rest.split_at_mut((r.end - r.start) as usize * layer);
-        chunks.push((r.clone(), head));
-        rest = tail;
-    }
-    let counted: u64 = chunks
-        .par_iter_mut()
-        .map(|(zs, chunk)| {
-            let base = lattice.site_index(0, 0, zs.start, 0) as u32;
-            local(zs.clone(), chunk, base)
-        })
-        .sum();
-
-    // 2. merge and 3. resolve
-    let mut changed = Vec::new();
-    for r in ranges.iter().take(ranges.len().saturating_sub(1)) {
-        source.joins_across_layer(lattice, &steps, r.end - 1, |site, nb| {
-            union_recording(labels, site as u32, nb as u32, &mut changed);
-        });
-    }
-    changed.sort_unstable();
-    changed.dedup();
-    for &node in &changed {
-        labels[node as usize] = root(labels, node);
-    }
+    let merged = label_and_merge(lattice, source, slabs, labels, local);
+    let counted = merged.local.iter().sum();
 
     // 4. flatten
-    let mut rest = &mut labels[..];
-    let mut offset = 0usize;
-    let mut slices = Vec::with_capacity(ranges.len());
-    for r in &ranges {
-        let len = (r.end - r.start) as usize * layer;
-        let (head, tail) = rest.split_at_mut(len);
-        slices.push((offset, head));
-        offset += len;
-        rest = tail;
-    }
-    slices.into_par_iter().for_each(|(lo, chunk)| {
-        for i in 0..chunk.len() {
-            let parent = chunk[i] as usize;
-            if parent >= lo {
-                chunk[i] = chunk[parent - lo];
+    merged
+        .slabs
+        .split(labels)
+        .into_par_iter()
+        .for_each(|(lo, chunk)| {
+            for i in 0..chunk.len() {
+                let parent = chunk[i] as usize;
+                if parent >= lo {
+                    chunk[i] = chunk[parent - lo];
+                }
             }
-        }
-    });
+        });
 
     // 5. wrap
     let wraps = if (0..lattice.axes()).any(|a| lattice.boundary[a] == Boundary::Periodic) {
@@ -167,6 +132,161 @@ pub(crate) fn label_network<S: BondSource>(
         HashMap::new()
     };
     (wraps, counted)
+}
+
+/// `label_network` with the clusters numbered 1, 2, …, n in the order of their first site and
+/// absent sites 0 (`numbering.rs`) instead of named by their root: pass 4 numbers as it
+/// flattens, so the numbering costs no pass of its own over the labels. `local` is pass 1 as
+/// for `label_network` that also returns the roots of its slab's forest; `present` holds the
+/// presence bits (bit s % 64 of word s / 64 is site s). Returns n.
+///
+/// Open lattices only: a bond across a periodic face would join clusters after pass 4 (pass 5),
+/// and a cluster's number depends on its first site.
+pub(crate) fn number_network<S: BondSource>(
+    lattice: &Lattice,
+    source: &S,
+    present: &[u64],
+    slabs: usize,
+    labels: &mut [u32],
+    local: impl Fn(Range<u32>, &mut [u32], u32) -> RootBits + Sync,
+) -> u32 {
+    assert!(
+        lattice.boundary.iter().all(|&b| b == Boundary::Open),
+        "numbering while labelling needs open boundaries"
+    );
+    let merged = label_and_merge(lattice, source, slabs, labels, local);
+    crate::numbering::number_slabs(
+        merged.slabs.split(labels),
+        merged.local,
+        &merged.changed,
+        &merged.linked,
+        present,
+    )
+}
+
+/// What pass 1 tells of the roots of its slab-local forest: nothing (`()`, the labelling by
+/// roots), or every root (`RootBits`, one bit per site), which the numbering reads to count and
+/// rank the clusters of a slab without reading its labels. Offsets are from the slab's first
+/// site.
+pub(crate) trait SlabRoots {
+    /// Whether pass 1 labels for the numbering: absent sites are labelled 0 instead of
+    /// pointing at themselves (their number, written while pass 1 writes every label anyway;
+    /// nothing before the numbering reads an absent site's label), and the bonds are not
+    /// counted (pass 1 by runs counts them on the side).
+    const NUMBERING: bool;
+
+    /// The label pass 1 by bonds starts `site` (at `offset`) with: the site itself, or 0 for
+    /// an absent site when numbering.
+    #[inline(always)]
+    fn first_label(&self, _offset: usize, site: u32) -> u32 {
+        site
+    }
+
+    /// The runs of present sites of `row` (bit i: site `offset` + i) start there, and each
+    /// run's first site is a root.
+    fn add_runs(&mut self, offset: usize, row: &[u64]);
+    /// The root at `offset` was linked under another.
+    fn remove(&mut self, offset: usize);
+}
+
+/// No account of the roots.
+impl SlabRoots for () {
+    const NUMBERING: bool = false;
+
+    #[inline(always)]
+    fn add_runs(&mut self, _: usize, _: &[u64]) {}
+    #[inline(always)]
+    fn remove(&mut self, _: usize) {}
+}
+
+/// What passes 1 to 3 leave for pass 4.
+struct Merged<L> {
+    /// The slabs labelled.
+    slabs: Slabs,
+    /// What `local` returned for each slab.
+    local: Vec<L>,
+    /// The nodes whose parent the merge changed, ascending, each pointing at its final root
+    /// (every other site points at itself or at a smaller index of its slab).
+    changed: Vec<u32>,
+    /// The roots of slab forests that the merge linked under another root.
+    linked: Vec<u32>,
+}
+
+/// Passes 1 (local, in parallel over slabs), 2 (merge) and 3 (resolve).
+fn label_and_merge<S: BondSource, L: Send>(
+    lattice: &Lattice,
+    source: &S,
+    slabs: usize,
+    labels: &mut [u32],
+    local: impl Fn(Range<u32>, &mut [u32], u32) -> L + Sync,
+) -> Merged<L> {
+    assert_eq!(labels.len() as u64, lattice.sites());
+    let steps = NeighbourSteps::new(lattice);
+    let slabs = Slabs::new(lattice, slabs);
+
+    // 1. local
+    let local: Vec<L> = slabs
+        .split(labels)
+        .into_par_iter()
+        .zip(slabs.ranges.par_iter())
+        .map(|((base, chunk), zs)| local(zs.clone(), chunk, base as u32))
+        .collect();
+
+    // 2. merge and 3. resolve
+    let (mut changed, mut linked) = (Vec::new(), Vec::new());
+    for r in slabs
+        .ranges
+        .iter()
+        .take(slabs.ranges.len().saturating_sub(1))
+    {
+        source.joins_across_layer(lattice, &steps, r.end - 1, |site, nb| {
+            union_recording(labels, site as u32, nb as u32, &mut changed, &mut linked);
+        });
+    }
+    changed.sort_unstable();
+    changed.dedup();
+    for &node in &changed {
+        labels[node as usize] = root(labels, node);
+    }
+    Merged {
+        slabs,
+        local,
+        changed,
+        linked,
+    }
+}
+
+/// The z-slabs of one labelling: contiguous ranges of layers, each a contiguous range of sites.
+struct Slabs {
+    /// The layers of each slab.
+    ranges: Vec<Range<u32>>,
+    /// Sites per layer.
+    layer: usize,
+}
+
+impl Slabs {
+    /// At most `slabs` near-equal slabs of `lattice`'s layers.
+    fn new(lattice: &Lattice, slabs: usize) -> Self {
+        Self {
+            ranges: slab_layers(lattice.cells[2], slabs),
+            layer: lattice.sites_per_layer() as usize,
+        }
+    }
+
+    /// Each slab's first site and its part of the per-site array `labels`.
+    fn split<'a>(&self, labels: &'a mut [u32]) -> Vec<(usize, &'a mut [u32])> {
+        let mut parts = Vec::with_capacity(self.ranges.len());
+        let mut rest = labels;
+        let mut first = 0;
+        for r in &self.ranges {
+            let len = (r.end - r.start) as usize * self.layer;
+            let (head, tail) = rest.split_at_mut(len);
+            parts.push((first, head));
+            first += len;
+            rest = tail;
+        }
+        parts
+    }
 }
 
 /// Splits `nz` layers into at most `slabs` contiguous, near-equal ranges.
@@ -183,11 +303,13 @@ fn label_slab(lattice: &Lattice, source: &MaskBonds, zs: Range<u32>, chunk: &mut
     if lattice.basis_len() == 1 && lattice.max_forward_bonds() <= 3 {
         raster_one_site(lattice, source.masks, source.bits, zs, chunk, base);
     } else {
-        label_slab_by_bonds(lattice, source, zs, chunk, base);
+        label_slab_by_bonds(lattice, source, zs, chunk, base, &mut ());
     }
 }
 
-/// Pass 1 for any lattice: one union per bond that stays inside the slab.
+/// Pass 1 for any lattice: one union per bond that stays inside the slab; every root linked
+/// under another is removed from `roots`, which starts with every present site (and gives each
+/// site its first label).
 /// Returns the number of bonds stored on the slab's sites (periodic crossings included).
 pub(crate) fn label_slab_by_bonds(
     lattice: &Lattice,
@@ -195,12 +317,13 @@ pub(crate) fn label_slab_by_bonds(
     zs: Range<u32>,
     chunk: &mut [u32],
     base: u32,
+    roots: &mut impl SlabRoots,
 ) -> u64 {
     let steps = NeighbourSteps::new(lattice);
     let lo = base as u64;
     let hi = lo + chunk.len() as u64;
     for (i, label) in chunk.iter_mut().enumerate() {
-        *label = (lo + i as u64) as u32;
+        *label = roots.first_label(i, (lo + i as u64) as u32);
     }
     let mut bonds = 0u64;
     for z in zs {
@@ -213,7 +336,10 @@ pub(crate) fn label_slab_by_bonds(
                 m &= m - 1;
                 if let Some(nb) = bond_target(lattice, &steps, &site, k) {
                     if nb < hi {
-                        union_local(chunk, base, site.index as u32, nb as u32);
+                        if let Some(linked) = union_local(chunk, base, site.index as u32, nb as u32)
+                        {
+                            roots.remove((linked - base) as usize);
+                        }
                     }
                 }
             }
@@ -314,15 +440,18 @@ pub(crate) fn find_local(chunk: &mut [u32], base: u32, mut x: u32) -> u32 {
     }
 }
 
+/// Union inside a slab whose first site is `base`; returns the root linked under the other
+/// (which stops being a root), or None when `a` and `b` were joined already.
 #[inline(always)]
-pub(crate) fn union_local(chunk: &mut [u32], base: u32, a: u32, b: u32) {
+pub(crate) fn union_local(chunk: &mut [u32], base: u32, a: u32, b: u32) -> Option<u32> {
     let ra = find_local(chunk, base, a);
     let rb = find_local(chunk, base, b);
-    if ra < rb {
-        chunk[(rb - base) as usize] = ra;
-    } else if rb < ra {
-        chunk[(ra - base) as usize] = rb;
+    let (low, high) = (ra.min(rb), ra.max(rb));
+    if low == high {
+        return None;
     }
+    chunk[(high - base) as usize] = low;
+    Some(high)
 }
 
 /// The root of `x` without changing anything.
@@ -337,8 +466,15 @@ pub(crate) fn root(labels: &[u32], mut x: u32) -> u32 {
     }
 }
 
-/// Union over the whole array that remembers every node whose parent it changes.
-fn union_recording(labels: &mut [u32], a: u32, b: u32, changed: &mut Vec<u32>) {
+/// Union over the whole array that remembers every node whose parent it changes in `changed`,
+/// and in `linked` the root it links under the other.
+fn union_recording(
+    labels: &mut [u32],
+    a: u32,
+    b: u32,
+    changed: &mut Vec<u32>,
+    linked: &mut Vec<u32>,
+) {
     let mut find = |mut x: u32, labels: &mut [u32]| loop {
         let parent = labels[x as usize];
         if parent == x {
@@ -357,6 +493,7 @@ fn union_recording(labels: &mut [u32], a: u32, b: u32, changed: &mut Vec<u32>) {
     if low != high {
         labels[high as usize] = low;
         changed.push(high);
+        linked.push(high);
     }
 }
 

@@ -15,6 +15,7 @@ pub mod kirchhoff;
 pub mod labels;
 pub mod maxflow;
 pub mod newman_ziff;
+pub mod numbering;
 pub mod occupancy;
 mod runs;
 pub mod stats;
@@ -143,6 +144,28 @@ impl CpuEngine {
         let mut labels = arrays::site_array(model.lattice.sites() as usize);
         occupancy::label_occupancy(&model.lattice, &presence, self.slab_count(), &mut labels);
         Ok(Some((labels, presence)))
+    }
+}
+
+impl CpuEngine {
+    /// The clusters of the present sites of `presence` on `lattice`, numbered 1, 2, …, n in
+    /// the order of their first site (0 for absent sites: scipy's and cc3d's numbering), with
+    /// n: the tunnel network of a site or volume model labelled as `analyze` labels it, the
+    /// numbering done by the labelling's last pass (`numbering.rs`). What a volume read into
+    /// presence bits needs (the Python module's `label`), without a model's occupancy bytes.
+    pub fn numbered_clusters(
+        &self,
+        lattice: &Lattice,
+        presence: &occupancy::Presence,
+    ) -> Result<(Vec<u32>, u32), EngineError> {
+        if let Some(available) = available_memory() {
+            tunnelgrid_model::engine::check_site_memory(lattice.sites(), available)?;
+        }
+        Ok(occupancy::number_occupancy(
+            lattice,
+            presence,
+            self.slab_count(),
+        ))
     }
 }
 

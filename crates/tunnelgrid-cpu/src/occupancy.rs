@@ -6,14 +6,15 @@
 //! full masks for export and the GPU comparison.
 
 use crate::geometry::{NeighbourSteps, SiteRef};
-use crate::labels::{label_network, label_slab_by_bonds, BondSource};
+use crate::labels::{label_network, label_slab_by_bonds, number_network, BondSource};
+use crate::numbering::RootBits;
 use crate::runs::label_slab_runs;
 use crate::wrap::WrapFlags;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use tunnelgrid_model::hash::StreamKey;
 use tunnelgrid_model::params::tunnel_bit;
-use tunnelgrid_model::{BondParams, Lattice, Mode};
+use tunnelgrid_model::{BondParams, Boundary, Lattice, Mode};
 
 /// Whether a run of `mode` labels from the occupancy: every bond between present neighbours
 /// tunnels and none superconducts.
@@ -38,32 +39,59 @@ impl Presence {
     /// The site and volume modes' draw for every site of `lattice`.
     pub fn draw(lattice: &Lattice, params: &BondParams) -> Self {
         let sites = lattice.sites();
-        let mut bits = crate::arrays::huge_page_vec(sites.div_ceil(64) as usize, 0u64);
         match params.mode {
             Mode::BernoulliSite => {
                 let key = params.keys.occupation;
                 match u32::try_from(params.bernoulli_threshold) {
-                    Ok(threshold) => {
-                        fill_words(&mut bits, sites, |first| draw_word(key, threshold, first))
-                    }
+                    Ok(threshold) => Self::filled(sites, |first| draw_word(key, threshold, first)),
                     // p = 1: every draw succeeds.
-                    Err(_) => fill_words(&mut bits, sites, |_| !0),
+                    Err(_) => Self::filled(sites, |_| !0),
                 }
             }
-            Mode::Volume => {
-                // A missing or short volume has no sites there (as `BondParams::is_present`).
-                let volume = params.volume.as_deref().unwrap_or(&[]);
-                fill_words(&mut bits, sites, |first| {
-                    let first = first as usize;
-                    let voxels = volume.get(first..).unwrap_or(&[]);
-                    voxel_word(&voxels[..voxels.len().min(64)])
-                });
-            }
+            // A missing or short volume has no sites there (as `BondParams::is_present`).
+            Mode::Volume => Self::filled(sites, |first| {
+                voxel_word(params.volume.as_deref().unwrap_or(&[]), first, |v| v != 0)
+            }),
             mode => panic!(
                 "{} mode has bonds of its own: evaluate the bond masks",
                 mode.name()
             ),
         }
+    }
+
+    /// The presence of voxel values in site order, one site per value: present where
+    /// `occupied(value)`. The values are read where they lie (a NumPy array's own buffer, any
+    /// element type), in parallel: the bits are the only array made, so a volume needs no
+    /// occupancy byte per site to be labelled.
+    pub fn of_voxels<T: Copy + Sync>(voxels: &[T], occupied: impl Fn(T) -> bool + Sync) -> Self {
+        let sites = voxels.len() as u64;
+        assert!(
+            sites <= tunnelgrid_model::engine::MAX_SITES,
+            "{sites} voxels: more than a u32 site index addresses"
+        );
+        Self::filled(sites, |first| voxel_word(voxels, first, &occupied))
+    }
+
+    /// The presence of `sites` sites from one flag per site in site order, read once in
+    /// sequence: for values that lie elsewhere than in one slice (an array read through its
+    /// strides). Flags past `sites` are ignored, missing ones are absent sites.
+    pub fn of_flags(sites: u64, flags: impl IntoIterator<Item = bool>) -> Self {
+        let mut bits = crate::arrays::huge_page_vec(sites.div_ceil(64) as usize, 0u64);
+        for (site, flag) in (0..sites).zip(flags) {
+            bits[(site / 64) as usize] |= u64::from(flag) << (site % 64);
+        }
+        Self::of_bits(bits, sites)
+    }
+
+    /// Every word from `word(first site of the word)`, in parallel.
+    fn filled(sites: u64, word: impl Fn(u32) -> u64 + Sync + Send) -> Self {
+        let mut bits = crate::arrays::huge_page_vec(sites.div_ceil(64) as usize, 0u64);
+        fill_words(&mut bits, sites, word);
+        Self::of_bits(bits, sites)
+    }
+
+    /// The presence of `bits` (none past `sites`), with its count.
+    fn of_bits(bits: Vec<u64>, sites: u64) -> Self {
         let present = bits.par_iter().map(|w| u64::from(w.count_ones())).sum();
         Self {
             bits,
@@ -72,9 +100,31 @@ impl Presence {
         }
     }
 
+    /// Number of sites, present or not.
+    pub fn sites(&self) -> u64 {
+        self.sites
+    }
+
     /// Number of present sites.
     pub fn present_sites(&self) -> u64 {
         self.present
+    }
+
+    /// One byte per site, 1 present and 0 absent: the occupancy of a volume-mode model (whose
+    /// bond masks and Kirchhoff solve read bytes), from the bits, in parallel.
+    pub fn occupancy_bytes(&self) -> Vec<u8> {
+        let mut bytes = vec![0u8; self.sites as usize];
+        bytes
+            .par_chunks_mut(DRAW_CHUNK)
+            .zip(self.bits.par_chunks(DRAW_CHUNK / 64))
+            .for_each(|(bytes, words)| {
+                for (sites, &word) in bytes.chunks_mut(64).zip(words) {
+                    for (i, byte) in sites.iter_mut().enumerate() {
+                        *byte = (word >> i) as u8 & 1;
+                    }
+                }
+            });
+        bytes
     }
 
     /// The presence bits: bit s % 64 of word s / 64 is site s.
@@ -168,12 +218,25 @@ fn draw_word(key: StreamKey, threshold: u32, first: u32) -> u64 {
     pack_flags(&flags)
 }
 
-/// Up to 64 voxels as a word: bit i when voxel i is nonzero.
+/// The 64 voxels of `voxels` from `first` as a word: bit i when voxel first + i is occupied
+/// (0 past the end). Written as a flag per voxel and then packed, so that the comparisons
+/// vectorise for every element type.
 #[inline(always)]
-fn voxel_word(voxels: &[u8]) -> u64 {
+fn voxel_word<T: Copy>(voxels: &[T], first: u32, occupied: impl Fn(T) -> bool) -> u64 {
+    let first = first as usize;
     let mut flags = [0u8; 64];
-    for (flag, &voxel) in flags.iter_mut().zip(voxels) {
-        *flag = u8::from(voxel != 0);
+    match voxels.get(first..first + 64) {
+        // A whole word: a loop of fixed length, which the compiler unrolls and vectorises.
+        Some(word) => {
+            for (flag, &voxel) in flags.iter_mut().zip(word) {
+                *flag = u8::from(occupied(voxel));
+            }
+        }
+        None => {
+            for (flag, &voxel) in flags.iter_mut().zip(voxels.get(first..).unwrap_or(&[])) {
+                *flag = u8::from(occupied(voxel));
+            }
+        }
     }
     pack_flags(&flags)
 }
@@ -264,13 +327,59 @@ pub fn label_occupancy(
     let source = OccupancyBonds { presence };
     if crate::runs::labels_by_runs(lattice) {
         label_network(lattice, &source, slabs, labels, |zs, chunk, base| {
-            label_slab_runs(lattice, presence, zs, chunk, base)
+            label_slab_runs(lattice, presence, zs, chunk, base, &mut ())
         })
     } else {
         label_network(lattice, &source, slabs, labels, |zs, chunk, base| {
-            label_slab_by_bonds(lattice, &source, zs, chunk, base)
+            label_slab_by_bonds(lattice, &source, zs, chunk, base, &mut ())
         })
     }
+}
+
+/// The clusters of present sites numbered 1, 2, …, n in the order of their first site, 0 for
+/// absent sites (`numbering.rs`), labelled from `presence` as `label_occupancy` labels them;
+/// with n. On open lattices the labelling's last pass numbers as it goes; a periodic lattice is
+/// labelled first and its roots numbered after (`numbered_labels`), since a bond across a
+/// periodic face joins clusters after that pass.
+pub fn number_occupancy(lattice: &Lattice, presence: &Presence, slabs: usize) -> (Vec<u32>, u32) {
+    assert_eq!(presence.sites, lattice.sites());
+    let mut labels = crate::arrays::site_array(presence.sites as usize);
+    if lattice.boundary.contains(&Boundary::Periodic) {
+        label_occupancy(lattice, presence, slabs, &mut labels);
+        return crate::numbering::numbered_labels(labels, presence.words());
+    }
+    let source = OccupancyBonds { presence };
+    let present = presence.words();
+    // Pass 1 as `label_occupancy`'s, keeping the roots of each slab's forest: the runs' first
+    // sites, or every present site, less those linked under another.
+    let n = if crate::runs::labels_by_runs(lattice) {
+        number_network(
+            lattice,
+            &source,
+            present,
+            slabs,
+            &mut labels,
+            |zs, chunk, base| {
+                let mut roots = RootBits::none(chunk.len());
+                label_slab_runs(lattice, presence, zs, chunk, base, &mut roots);
+                roots
+            },
+        )
+    } else {
+        number_network(
+            lattice,
+            &source,
+            present,
+            slabs,
+            &mut labels,
+            |zs, chunk, base| {
+                let mut roots = RootBits::present(present, base as usize, chunk.len());
+                label_slab_by_bonds(lattice, &source, zs, chunk, base, &mut roots);
+                roots
+            },
+        )
+    };
+    (labels, n)
 }
 
 #[cfg(test)]
@@ -383,6 +492,34 @@ mod tests {
             let boundary = periodic.map(|p| if p { Boundary::Periodic } else { Boundary::Open });
             let lattice = Lattice::new(LatticeKind::Sc, [nx, ny, nz], boundary);
             check_against_masks(&lattice, &params_of(&lattice, p, seed, None), slabs);
+        }
+    }
+
+    proptest! {
+        /// A presence read from voxel values of any element type, in place or one flag at a
+        /// time, is volume mode's draw from the occupancy bytes, and gives those bytes back.
+        #[test]
+        fn presence_of_voxels_is_the_volume_draw(
+            bytes in prop::collection::vec(0u8..3, 1..300),
+            wide in any::<bool>(),
+        ) {
+            let sites = bytes.len() as u32;
+            let lattice = Lattice::new(LatticeKind::Sc, [sites, 1, 1], [Boundary::Open; 3]);
+            let drawn = Presence::draw(&lattice, &params_of(&lattice, 0.0, 0, Some(&bytes)));
+            let of_voxels = if wide {
+                let values: Vec<i64> = bytes.iter().map(|&b| -i64::from(b) << 40).collect();
+                Presence::of_voxels(&values, |v| v != 0)
+            } else {
+                Presence::of_voxels(&bytes, |v| v != 0)
+            };
+            let of_flags = Presence::of_flags(bytes.len() as u64, bytes.iter().map(|&b| b != 0));
+            for presence in [&of_voxels, &of_flags] {
+                prop_assert_eq!(presence.words(), drawn.words());
+                prop_assert_eq!(presence.present_sites(), drawn.present_sites());
+                prop_assert_eq!(presence.sites(), u64::from(sites));
+            }
+            let occupancy: Vec<u8> = bytes.iter().map(|&b| u8::from(b != 0)).collect();
+            prop_assert_eq!(drawn.occupancy_bytes(), occupancy);
         }
     }
 

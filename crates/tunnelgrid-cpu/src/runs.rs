@@ -9,9 +9,11 @@
 //! them: at p_c 2p²(1 − p²) ≈ 0.18 unions per site, against 3p² ≈ 0.29 bonds per site in the
 //! bond-mask raster scan, and bonds along x cost nothing. The tunnel bonds are the popcounts of
 //! the same ANDs (and of a row with itself shifted by one along x), periodic ones included, so
-//! the bond count costs no pass of its own.
+//! the bond count costs no pass of its own. A labelling that numbers its clusters
+//! (`numbering.rs`) has pass 1 keep each slab's roots instead: every run's first site, less
+//! those a union links under another (`SlabRoots`).
 
-use crate::labels::union_local;
+use crate::labels::{union_local, SlabRoots};
 use crate::occupancy::Presence;
 use std::ops::Range;
 use tunnelgrid_model::{Boundary, Lattice};
@@ -45,15 +47,17 @@ pub(crate) fn joins_between_layers(
 }
 
 /// Labels the sites of layers `zs` (`chunk`, sites `base..`) into a slab-local forest (every
-/// parent a smaller index of the slab) from `presence` and returns the number of
-/// tunnel bonds stored on them: the forward bonds of the bond mask, counted from the other end
-/// (each site's bonds along −x, −y, −z, across periodic faces and the slab's lower face too).
-pub(crate) fn label_slab_runs(
+/// parent a smaller index of the slab) from `presence`, telling `roots` of its roots, and
+/// returns the number of tunnel bonds stored on them: the forward bonds of the bond mask,
+/// counted from the other end (each site's bonds along −x, −y, −z, across periodic faces and
+/// the slab's lower face too).
+pub(crate) fn label_slab_runs<R: SlabRoots>(
     lattice: &Lattice,
     presence: &Presence,
     zs: Range<u32>,
     chunk: &mut [u32],
     base: u32,
+    roots: &mut R,
 ) -> u64 {
     let [nx, ny, nz] = lattice.cells.map(|n| n as usize);
     let layer = nx * ny;
@@ -87,28 +91,39 @@ pub(crate) fn label_slab_runs(
             let (done, rest) = current.split_at_mut(y * words);
             let bits = &mut rest[..words];
             presence.row_bits(row_start as u64, nx, bits);
-            runs_of_row(bits, &mut chunk[local..][..nx], row_start as u32);
-            bonds += x_bonds(bits, nx, periodic[0]);
+            runs_of_row::<R>(bits, &mut chunk[local..][..nx], row_start as u32);
+            roots.add_runs(local, bits);
+            if !R::NUMBERING {
+                bonds += x_bonds(bits, nx, periodic[0]);
+            }
             if y > 0 {
                 let up = &done[(y - 1) * words..];
-                bonds += common_sites(bits, up);
+                if !R::NUMBERING {
+                    bonds += common_sites(bits, up);
+                }
                 for_each_touching_run(bits, up, |x| {
                     let site = (row_start + x) as u32;
-                    union_local(chunk, base, site, site - nx as u32);
+                    if let Some(linked) = union_local(chunk, base, site, site - nx as u32) {
+                        roots.remove((linked - base) as usize);
+                    }
                 });
             }
             if has_below {
                 let down = &below[y * words..][..words];
-                bonds += common_sites(bits, down);
+                if !R::NUMBERING {
+                    bonds += common_sites(bits, down);
+                }
                 if z > first_z {
                     for_each_touching_run(bits, down, |x| {
                         let site = (row_start + x) as u32;
-                        union_local(chunk, base, site, site - layer as u32);
+                        if let Some(linked) = union_local(chunk, base, site, site - layer as u32) {
+                            roots.remove((linked - base) as usize);
+                        }
                     });
                 }
             }
         }
-        if periodic[1] {
+        if periodic[1] && !R::NUMBERING {
             // Row ny − 1 bonds forward across the face into row 0 (into itself when ny = 1).
             bonds += common_sites(&current[..words], &current[(ny - 1) * words..]);
         }
@@ -118,9 +133,10 @@ pub(crate) fn label_slab_runs(
 }
 
 /// One row: every present site points at the first site of its run, every absent site at
-/// itself. Branch-free, so random occupancy near p_c costs no mispredictions here.
+/// itself (or is 0 when numbering, `SlabRoots::NUMBERING`). Branch-free, so random occupancy
+/// near p_c costs no mispredictions here.
 #[inline]
-fn runs_of_row(bits: &[u64], labels: &mut [u32], first: u32) {
+fn runs_of_row<R: SlabRoots>(bits: &[u64], labels: &mut [u32], first: u32) {
     let mut head = first;
     let mut previous = 0u32;
     let mut site = first;
@@ -129,8 +145,12 @@ fn runs_of_row(bits: &[u64], labels: &mut [u32], first: u32) {
         // Whole words of absent or of present sites (common in porous volumes): no per-site
         // decision.
         if word == 0 {
-            for (i, label) in label_row.iter_mut().enumerate() {
-                *label = site + i as u32;
+            if R::NUMBERING {
+                label_row.fill(0);
+            } else {
+                for (i, label) in label_row.iter_mut().enumerate() {
+                    *label = site + i as u32;
+                }
             }
             site += len as u32;
             previous = 0;
@@ -149,7 +169,11 @@ fn runs_of_row(bits: &[u64], labels: &mut [u32], first: u32) {
             let present = (word >> i) as u32 & 1;
             // A present site after a present one continues the run; any other starts afresh.
             head = if present & previous != 0 { head } else { site };
-            *label = head;
+            *label = if R::NUMBERING {
+                head & present.wrapping_neg()
+            } else {
+                head
+            };
             previous = present;
             site += 1;
         }

@@ -83,20 +83,25 @@ impl Model {
 
     /// Refuses a lattice whose resident arrays would not fit in `available_bytes`.
     pub fn check_memory(&self, available_bytes: u64) -> Result<(), ConfigError> {
-        let sites = self.lattice.sites();
-        let needed = sites * BYTES_PER_SITE;
-        if needed > available_bytes {
-            return Err(ConfigError::TooLarge {
-                sites,
-                needed: human_bytes(needed),
-                limit: format!(
-                    "more than the {} of memory available",
-                    human_bytes(available_bytes)
-                ),
-            });
-        }
-        Ok(())
+        check_site_memory(self.lattice.sites(), available_bytes)
     }
+}
+
+/// Refuses `sites` sites whose resident arrays (`BYTES_PER_SITE` each) would not fit in
+/// `available_bytes`: `Model::check_memory` for a lattice without a model.
+pub fn check_site_memory(sites: u64, available_bytes: u64) -> Result<(), ConfigError> {
+    let needed = sites * BYTES_PER_SITE;
+    if needed > available_bytes {
+        return Err(ConfigError::TooLarge {
+            sites,
+            needed: human_bytes(needed),
+            limit: format!(
+                "more than the {} of memory available",
+                human_bytes(available_bytes)
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Bytes in binary units, e.g. "1.50 GiB".

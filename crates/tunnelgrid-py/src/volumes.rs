@@ -10,19 +10,20 @@ use numpy::{
 };
 use pyo3::prelude::*;
 use tunnelgrid::engines::{select_named, EngineChoice};
-use tunnelgrid::fields::{numbered_occupancy_labels, spanning_labels};
-use tunnelgrid::model::{Conditions, Engine, Model, Solver};
+use tunnelgrid::fields::{numbered_voxel_labels, spanning_labels};
+use tunnelgrid::model::{Conditions, Engine, Lattice, Model, Solver};
 use tunnelgrid::spec::{MaterialSource, ModelSpec, Names, VoxelsSpec};
 use tunnelgrid::transport::volume_axis_transport;
-use tunnelgrid::volume::{occupancy_of, Volume};
+use tunnelgrid::volume::VoxelPresence;
+use tunnelgrid_cpu::occupancy::Presence;
 
 /// The element types a volume may hold, as named in errors (those of `run --volume`).
 const SUPPORTED: &str = "bool, uint8, uint16, uint32, uint64, int8, int16, int32, int64";
 
-/// A NumPy volume read into the one occupancy byte per site the engines need.
+/// A NumPy volume read into one presence bit per voxel: all that labelling needs.
 pub(crate) struct ArrayVolume {
-    /// The occupancy, cells (x, y, z); a 2D image is one z layer.
-    volume: Volume,
+    /// Which voxels are occupied, cells (x, y, z); a 2D image is one z layer.
+    voxels: VoxelPresence,
     /// The array's shape, for the arrays returned.
     shape: Vec<usize>,
 }
@@ -30,7 +31,8 @@ pub(crate) struct ArrayVolume {
 impl ArrayVolume {
     /// Reads `array` (bool or integer, 2D or 3D, any memory order): occupied where nonzero.
     /// A C-contiguous array is read where it lies, in parallel, with the GIL released; any
-    /// other layout is read once through its strides. The occupancy is the only array made.
+    /// other layout is read once through its strides. The presence bits (1/8 byte per voxel)
+    /// are the only array made.
     fn read(py: Python<'_>, array: &Bound<'_, PyAny>, function: &str) -> PyResult<Self> {
         let untyped = array.cast::<PyUntypedArray>().map_err(|_| {
             invalid(anyhow!(
@@ -52,18 +54,25 @@ impl ArrayVolume {
                 tuple(&shape)
             )));
         }
+        // A 2D image is one z layer (checked above: 2 or 3 axes).
+        let (nz, ny, nx) = match shape[..] {
+            [nz, ny, nx] => (nz, ny, nx),
+            [ny, nx] => (1, ny, nx),
+            _ => (0, 0, 0),
+        };
+        let cells = VoxelPresence::cells_of([nz, ny, nx].map(|n| n as u64)).map_err(invalid)?;
         let dtype = untyped.dtype();
         let (kind, size) = (dtype.kind(), dtype.itemsize());
-        let occupancy = match (kind, size) {
-            (b'b', 1) => occupancy::<bool>(py, array)?,
-            (b'u', 1) => occupancy::<u8>(py, array)?,
-            (b'u', 2) => occupancy::<u16>(py, array)?,
-            (b'u', 4) => occupancy::<u32>(py, array)?,
-            (b'u', 8) => occupancy::<u64>(py, array)?,
-            (b'i', 1) => occupancy::<i8>(py, array)?,
-            (b'i', 2) => occupancy::<i16>(py, array)?,
-            (b'i', 4) => occupancy::<i32>(py, array)?,
-            (b'i', 8) => occupancy::<i64>(py, array)?,
+        let presence = match (kind, size) {
+            (b'b', 1) => presence::<bool>(py, array)?,
+            (b'u', 1) => presence::<u8>(py, array)?,
+            (b'u', 2) => presence::<u16>(py, array)?,
+            (b'u', 4) => presence::<u32>(py, array)?,
+            (b'u', 8) => presence::<u64>(py, array)?,
+            (b'i', 1) => presence::<i8>(py, array)?,
+            (b'i', 2) => presence::<i16>(py, array)?,
+            (b'i', 4) => presence::<i32>(py, array)?,
+            (b'i', 8) => presence::<i64>(py, array)?,
             _ => {
                 return Err(invalid(anyhow!(
                     "{function}: volume has dtype {}, which is not supported; a volume needs one of {SUPPORTED} (threshold a grey image first, e.g. image > level)",
@@ -71,15 +80,8 @@ impl ArrayVolume {
                 )))
             }
         };
-        // A 2D image is one z layer (checked above: 2 or 3 axes).
-        let (nz, ny, nx) = match shape[..] {
-            [nz, ny, nx] => (nz, ny, nx),
-            [ny, nx] => (1, ny, nx),
-            _ => (0, 0, 0),
-        };
-        let cells = [nx, ny, nz].map(|n| u32::try_from(n).unwrap_or(u32::MAX));
-        let volume = Volume::new(cells, occupancy).map_err(invalid)?;
-        Ok(Self { volume, shape })
+        let voxels = VoxelPresence::new(cells, presence).map_err(invalid)?;
+        Ok(Self { voxels, shape })
     }
 
     /// Whether the caller gave a 2D image.
@@ -123,7 +125,7 @@ impl ArrayVolume {
     fn model(&self, connectivity: u32, voxel_m: f64) -> anyhow::Result<(Model, Conditions)> {
         ModelSpec {
             source: MaterialSource::Voxels(VoxelsSpec {
-                volume: self.volume.clone(), // shares the occupancy
+                volume: self.voxels.volume(),
                 connectivity: Some(connectivity),
                 voxel_m,
             }),
@@ -132,12 +134,11 @@ impl ArrayVolume {
         .build(Names::Keywords)
     }
 
-    /// The clusters numbered 1..n (0 empty) and n, labelled from the occupancy on the CPU
-    /// engine as `run --volume` labels them.
-    fn numbered_labels(&self, connectivity: u32) -> anyhow::Result<(Model, Vec<u32>, u32)> {
-        let (model, conditions) = self.model(connectivity, DEFAULT_VOXEL_M)?;
-        let (labels, n) = numbered_occupancy_labels(&model, &conditions)?;
-        Ok((model, labels, n))
+    /// The clusters numbered 1..n (0 empty) and n, labelled from the presence bits on the CPU
+    /// engine as `run --volume` labels them, with the lattice they were labelled on.
+    fn numbered_labels(&self, connectivity: u32) -> anyhow::Result<(Lattice, Vec<u32>, u32)> {
+        let (labels, n) = numbered_voxel_labels(&self.voxels, connectivity)?;
+        Ok((self.voxels.lattice(connectivity), labels, n))
     }
 }
 
@@ -180,11 +181,11 @@ fn cpu_engine() -> anyhow::Result<Box<dyn Engine>> {
     Ok(select_named(EngineChoice::Cpu, Default::default(), Names::Keywords)?.engine)
 }
 
-/// One occupancy byte per element of a `T` array, in C order: nonzero is occupied.
-fn occupancy<T: Element + Copy + Sync + Send + PartialEq + Default>(
+/// One presence bit per element of a `T` array, in C order: nonzero is occupied.
+fn presence<T: Element + Copy + Sync + Send + PartialEq + Default>(
     py: Python<'_>,
     array: &Bound<'_, PyAny>,
-) -> PyResult<Vec<u8>> {
+) -> PyResult<Presence> {
     // Fails for a non-native byte order (a '>i4' array on a little-endian machine).
     let typed = array.cast::<PyArrayDyn<T>>().map_err(|_| {
         invalid(anyhow!(
@@ -200,12 +201,13 @@ fn occupancy<T: Element + Copy + Sync + Send + PartialEq + Default>(
         let voxels = readonly
             .as_slice()
             .map_err(|e| invalid(anyhow!("volume: {e}")))?;
-        compute(py, move || Ok(occupancy_of(voxels, |v| v != zero)))
+        compute(py, move || Ok(Presence::of_voxels(voxels, |v| v != zero)))
     } else {
         // Fortran order or strided: one pass in C (logical) order through the strides.
         let view = readonly.as_array();
+        let voxels = view.len() as u64;
         compute(py, move || {
-            Ok(view.iter().map(|&v| u8::from(v != zero)).collect())
+            Ok(Presence::of_flags(voxels, view.iter().map(|&v| v != zero)))
         })
     }
 }
@@ -316,9 +318,9 @@ pub fn spanning<'py>(
     };
     let kept = compute(py, || {
         on_threads(threads, || {
-            let (model, labels, n) = input.numbered_labels(connectivity)?;
+            let (lattice, labels, n) = input.numbered_labels(connectivity)?;
             let mut spans = vec![false; n as usize + 1];
-            for l in spanning_labels(&model, &labels, &axes) {
+            for l in spanning_labels(&lattice, &labels, &axes) {
                 spans[l as usize] = true;
             }
             Ok(labels.iter().map(|&l| spans[l as usize]).collect())
