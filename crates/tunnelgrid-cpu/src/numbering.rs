@@ -331,26 +331,10 @@ mod tests {
     //! The numbering sweep (`number_occupancy` on open lattices) against the oracle it replaces
     //! in production: `numbered_labels` of the roots `label_occupancy` gives (still the path of
     //! periodic lattices), itself checked against the plain definition.
+    use crate::occupancy::tests::lattice_of;
     use crate::occupancy::{label_occupancy, number_occupancy, Presence};
     use proptest::prelude::*;
     use tunnelgrid_model::{Boundary, Lattice, LatticeKind};
-
-    /// Lattices the occupancy path meets: every kind, and sc voxels with 18 or 26 neighbours.
-    fn lattice_of(choice: usize, cells: [u32; 3], boundary: [Boundary; 3]) -> Lattice {
-        match choice {
-            6 => Lattice::sc_with_connectivity(cells, boundary, 18),
-            7 => Lattice::sc_with_connectivity(cells, boundary, 26),
-            k => {
-                let kind = LatticeKind::ALL[k];
-                let cells = if kind.is_2d() {
-                    [cells[0], cells[1], 1]
-                } else {
-                    cells
-                };
-                Lattice::new(kind, cells, boundary)
-            }
-        }
-    }
 
     /// Random voxels of `lattice`, occupied with probability about `p`, from `seed`.
     fn presence_of(lattice: &Lattice, p: f64, seed: u64) -> Presence {

@@ -383,7 +383,7 @@ pub fn number_occupancy(lattice: &Lattice, presence: &Presence, slabs: usize) ->
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     //! The occupancy path against the bond-mask path it replaces (`evaluate_bonds`, then
     //! `label_clusters` with one union per bond): the oracle, kept in production for the bond
     //! and tunnel modes.
@@ -397,7 +397,7 @@ mod tests {
     };
 
     /// Lattices the occupancy path meets: every kind, and sc voxels with 18 or 26 neighbours.
-    fn lattice_of(choice: usize, cells: [u32; 3], boundary: [Boundary; 3]) -> Lattice {
+    pub(crate) fn lattice_of(choice: usize, cells: [u32; 3], boundary: [Boundary; 3]) -> Lattice {
         match choice {
             6 => Lattice::sc_with_connectivity(cells, boundary, 18),
             7 => Lattice::sc_with_connectivity(cells, boundary, 26),
