@@ -9,13 +9,13 @@ use numpy::{
     PyUntypedArrayMethods,
 };
 use pyo3::prelude::*;
+use tunnelgrid::cpu::occupancy::Presence;
 use tunnelgrid::engines::{select_named, EngineChoice};
 use tunnelgrid::fields::{numbered_voxel_labels, spanning_labels};
 use tunnelgrid::model::{Conditions, Engine, Lattice, Model, Solver};
 use tunnelgrid::spec::{MaterialSource, ModelSpec, Names, VoxelsSpec};
 use tunnelgrid::transport::volume_axis_transport;
 use tunnelgrid::volume::VoxelPresence;
-use tunnelgrid_cpu::occupancy::Presence;
 
 /// The element types a volume may hold, as named in errors (those of `run --volume`).
 const SUPPORTED: &str = "bool, uint8, uint16, uint32, uint64, int8, int16, int32, int64";
