@@ -6,12 +6,13 @@
 //! full masks for export and the GPU comparison.
 
 use crate::geometry::{NeighbourSteps, SiteRef};
-use crate::labels::{label_network, label_slab_by_bonds, number_network, BondSource};
+use crate::labels::{label_network, label_slab_by_bonds, number_network, BondSource, SlabRoots};
 use crate::numbering::RootBits;
 use crate::runs::label_slab_runs;
 use crate::wrap::WrapFlags;
 use rayon::prelude::*;
 use std::collections::HashMap;
+use std::ops::Range;
 use tunnelgrid_model::hash::StreamKey;
 use tunnelgrid_model::params::tunnel_bit;
 use tunnelgrid_model::{BondParams, Boundary, Lattice, Mode};
@@ -325,14 +326,26 @@ pub fn label_occupancy(
 ) -> (HashMap<u32, WrapFlags>, u64) {
     assert_eq!(presence.sites, labels.len() as u64);
     let source = OccupancyBonds { presence };
+    label_network(lattice, &source, slabs, labels, |zs, chunk, base| {
+        label_slab(lattice, &source, zs, chunk, base, &mut ())
+    })
+}
+
+/// Pass 1 of the occupancy path for the slab of layers `zs` (`chunk`, sites `base..`): by runs
+/// where the lattice allows it (`runs.rs`), otherwise one union per bond; returns the tunnel
+/// bonds counted and keeps `roots`' account.
+fn label_slab(
+    lattice: &Lattice,
+    source: &OccupancyBonds<'_>,
+    zs: Range<u32>,
+    chunk: &mut [u32],
+    base: u32,
+    roots: &mut impl SlabRoots,
+) -> u64 {
     if crate::runs::labels_by_runs(lattice) {
-        label_network(lattice, &source, slabs, labels, |zs, chunk, base| {
-            label_slab_runs(lattice, presence, zs, chunk, base, &mut ())
-        })
+        label_slab_runs(lattice, source.presence, zs, chunk, base, roots)
     } else {
-        label_network(lattice, &source, slabs, labels, |zs, chunk, base| {
-            label_slab_by_bonds(lattice, &source, zs, chunk, base, &mut ())
-        })
+        label_slab_by_bonds(lattice, source, zs, chunk, base, roots)
     }
 }
 
@@ -350,35 +363,25 @@ pub fn number_occupancy(lattice: &Lattice, presence: &Presence, slabs: usize) ->
     }
     let source = OccupancyBonds { presence };
     let present = presence.words();
+    let by_runs = crate::runs::labels_by_runs(lattice);
     // Pass 1 as `label_occupancy`'s, keeping the roots of each slab's forest: the runs' first
     // sites, or every present site, less those linked under another.
-    let n = if crate::runs::labels_by_runs(lattice) {
-        number_network(
-            lattice,
-            &source,
-            present,
-            slabs,
-            &mut labels,
-            |zs, chunk, base| {
-                let mut roots = RootBits::none(chunk.len());
-                label_slab_runs(lattice, presence, zs, chunk, base, &mut roots);
-                roots
-            },
-        )
-    } else {
-        number_network(
-            lattice,
-            &source,
-            present,
-            slabs,
-            &mut labels,
-            |zs, chunk, base| {
-                let mut roots = RootBits::present(present, base as usize, chunk.len());
-                label_slab_by_bonds(lattice, &source, zs, chunk, base, &mut roots);
-                roots
-            },
-        )
-    };
+    let n = number_network(
+        lattice,
+        &source,
+        present,
+        slabs,
+        &mut labels,
+        |zs, chunk, base| {
+            let mut roots = if by_runs {
+                RootBits::none(chunk.len())
+            } else {
+                RootBits::present(present, base as usize, chunk.len())
+            };
+            label_slab(lattice, &source, zs, chunk, base, &mut roots);
+            roots
+        },
+    );
     (labels, n)
 }
 

@@ -81,10 +81,10 @@ impl Csr {
         // Two chunks per thread, but at most one per two entries of a transposed row: each
         // chunk's counts take 8 bytes a column, which on many threads would outgrow the
         // transpose itself.
-        let chunks = (2 * rayon::current_num_threads())
+        let wanted = (2 * rayon::current_num_threads())
             .min(self.entries() / (2 * self.cols.max(1)))
             .max(1);
-        let per_chunk = rows.div_ceil(chunks).max(1);
+        let per_chunk = rows.div_ceil(wanted).max(1);
         let chunks = rows.div_ceil(per_chunk);
         let rows_of = |c: usize| c * per_chunk..((c + 1) * per_chunk).min(rows);
         let mut places: Vec<Vec<usize>> = (0..chunks)
