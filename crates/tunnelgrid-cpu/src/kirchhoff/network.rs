@@ -282,7 +282,7 @@ impl ResistorNetwork {
             return Ok(Solution::insulating(self.nodes, options));
         };
         let connected_nodes = index.iter().filter(|&&i| i != PRUNED).count();
-        let (laplacian, rhs) = self.assemble(&index, free);
+        let (mut laplacian, rhs) = self.assemble(&index, free);
         let mut x = vec![0.0; free];
         for (node, &i) in index.iter().enumerate() {
             if (i as usize) < free {
@@ -303,7 +303,8 @@ impl ResistorNetwork {
             )?,
             Solver::Amg => {
                 let start = std::time::Instant::now();
-                let mut hierarchy = Amg::new(&laplacian);
+                // Orders the rows of `laplacian` for the sweeps (the same matrix).
+                let mut hierarchy = Amg::new(&mut laplacian);
                 setup_s = start.elapsed().as_secs_f64();
                 cg::solve_preconditioned(
                     &laplacian,

@@ -96,11 +96,11 @@ pub fn smoothed_prolongator(a: &Laplacian, of: &[u32], aggregates: usize, omega:
     rows_by_gustavson(
         a.len(),
         aggregates,
-        |i, add| {
-            add(of[i], 1.0 - omega);
+        |i, row| {
+            row.add(of[i], 1.0 - omega);
             let scale = omega / a.diagonal[i];
             for k in a.row_start[i]..a.row_start[i + 1] {
-                add(of[a.columns[k] as usize], scale * a.conductances[k]);
+                row.add(of[a.columns[k] as usize], scale * a.conductances[k]);
             }
         },
         |_, _, v| v != 0.0,

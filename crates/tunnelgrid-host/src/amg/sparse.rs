@@ -142,7 +142,7 @@ impl Csr {
 /// columns touched, in the order first touched. Each column's value sits beside the stamp of
 /// the last row that touched it, so that an add on a large level costs one cache line, and a
 /// finished row needs no clearing (the next row has a new stamp).
-struct Accumulator {
+pub struct Accumulator {
     slots: Vec<Slot>,
     order: Vec<u32>,
     /// The current row's stamp (slots of older rows hold smaller ones).
@@ -164,8 +164,9 @@ impl Accumulator {
         }
     }
 
+    /// Adds v to the row's entry in column `col`.
     #[inline(always)]
-    fn add(&mut self, col: u32, v: f64) {
+    pub fn add(&mut self, col: u32, v: f64) {
         let slot = &mut self.slots[col as usize];
         if slot.stamp != self.stamp {
             // 0.0 + v, as a cleared value would give (−0.0 becomes 0.0).
@@ -194,13 +195,14 @@ impl Accumulator {
     }
 }
 
-/// A sparse product row by row: `terms(i, add)` calls `add(column, value)` for every term of
-/// output row i; terms with equal columns are summed. `keep(i, column, value)` filters the
+/// A sparse product row by row: `terms(i, row)` calls `row.add(column, value)` for every term
+/// of output row i; terms with equal columns are summed. The accumulator is handed over itself,
+/// not behind a `dyn FnMut`, so that every add is inlined into the caller's loops. `keep(i, column, value)` filters the
 /// summed entries (to split off a diagonal or drop exact zeros).
 pub fn rows_by_gustavson(
     rows: usize,
     cols: usize,
-    terms: impl Fn(usize, &mut dyn FnMut(u32, f64)) + Sync,
+    terms: impl Fn(usize, &mut Accumulator) + Sync,
     keep: impl Fn(usize, u32, f64) -> bool + Sync,
 ) -> Csr {
     // A few blocks per thread, each with one accumulator; rows inside a block in order.
@@ -215,7 +217,7 @@ pub fn rows_by_gustavson(
                 let last = (first + per_block).min(rows);
                 let mut part = Part::default();
                 for i in first..last {
-                    terms(i, &mut |c, v| acc.add(c, v));
+                    terms(i, acc);
                     part.push_row(acc, |c, v| keep(i, c, v));
                 }
                 part
@@ -348,17 +350,17 @@ pub fn galerkin_direct(r: &Csr, a: &Laplacian, p: &Csr) -> Laplacian {
     let product = rows_by_gustavson(
         r.rows(),
         p.cols,
-        |coarse_row, add| {
+        |coarse_row, acc| {
             for (i, rv) in r.row(coarse_row) {
                 let i = i as usize;
                 let scaled = rv * a.diagonal[i];
                 for (j, v) in p.row(i) {
-                    add(j, scaled * v);
+                    acc.add(j, scaled * v);
                 }
                 for k in a.row_start[i]..a.row_start[i + 1] {
                     let coupling = -rv * a.conductances[k];
                     for (j, v) in p.row(a.columns[k] as usize) {
-                        add(j, coupling * v);
+                        acc.add(j, coupling * v);
                     }
                 }
             }

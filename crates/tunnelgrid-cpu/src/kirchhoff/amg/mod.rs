@@ -31,7 +31,7 @@
 
 mod smoother;
 
-use smoother::{inverse_diagonal, Level};
+use smoother::{inverse_diagonal, split_rows, Level};
 use tunnelgrid_host::amg::{Bottom, Hierarchy, Laplacian};
 
 /// The last level is solved by this many symmetric sweeps instead, should it stay too large
@@ -60,73 +60,77 @@ impl Work {
 }
 
 /// The multigrid hierarchy of one fine matrix with the V-cycle's work vectors; the caller keeps
-/// the fine matrix and passes it to [`Amg::precondition`] (it is not copied).
+/// the fine matrix (its rows ordered for the sweeps by [`Amg::new`]) and passes it to
+/// [`Amg::precondition`] (it is not copied).
 #[derive(Debug)]
 pub(crate) struct Amg {
-    hierarchy: Hierarchy,
+    levels: Levels,
     /// work[l] for every level; level 0 uses only its `scratch`.
     work: Vec<Work>,
+}
+
+/// The hierarchy with what the sweeps need of each level.
+#[derive(Debug)]
+struct Levels {
+    hierarchy: Hierarchy,
     /// inv_diag[l]: the reciprocals of level l's diagonal, for the sweeps.
     inv_diag: Vec<Vec<f64>>,
+    /// inside[l]: the number of each row's entries inside its block (`smoother::split_rows`,
+    /// which ordered the rows of every level).
+    inside: Vec<Vec<u32>>,
 }
 
 impl Amg {
-    /// Builds the hierarchy of `fine`.
-    pub fn new(fine: &Laplacian) -> Self {
-        let hierarchy = Hierarchy::new(fine);
+    /// Builds the hierarchy of `fine`, then orders the rows of every level, `fine` included,
+    /// for the sweeps (`smoother::split_rows`: the same matrix, each row summed in another
+    /// fixed order).
+    pub fn new(fine: &mut Laplacian) -> Self {
+        let mut hierarchy = Hierarchy::new(fine);
+        let inside = std::iter::once(&mut *fine)
+            .chain(hierarchy.coarse.iter_mut())
+            .map(split_rows)
+            .collect();
         let mut work = vec![Work {
             scratch: vec![0.0; fine.len()],
             ..Work::default()
         }];
         work.extend(hierarchy.coarse.iter().map(|a| Work::new(a.len())));
-        let inv_diag = std::iter::once(fine)
+        let inv_diag = std::iter::once(&*fine)
             .chain(&hierarchy.coarse)
             .map(inverse_diagonal)
             .collect();
         Self {
-            hierarchy,
-            work,
-            inv_diag,
-        }
-    }
-
-    /// Level l's matrix and reciprocal diagonal (level 0 is `fine`).
-    fn level<'a>(
-        hierarchy: &'a Hierarchy,
-        inv_diag: &'a [Vec<f64>],
-        fine: &'a Laplacian,
-        l: usize,
-    ) -> Level<'a> {
-        Level {
-            a: if l == 0 {
-                fine
-            } else {
-                &hierarchy.coarse[l - 1]
+            levels: Levels {
+                hierarchy,
+                inv_diag,
+                inside,
             },
-            inv_diag: &inv_diag[l],
+            work,
         }
     }
 
     /// z = M⁻¹·r by one V-cycle from z = 0 (`fine` is the matrix the hierarchy was built from).
     pub fn precondition(&mut self, fine: &Laplacian, r: &[f64], z: &mut [f64]) {
-        let levels = self.hierarchy.coarse.len() + 1;
+        let levels = self.levels.hierarchy.coarse.len() + 1;
         if levels == 1 {
             self.solve_bottom(fine, r, z);
             return;
         }
         // Down: smooth, restrict the residual.
-        let (h, inv) = (&self.hierarchy, &self.inv_diag[..]);
+        let h = &self.levels;
         {
             let w = &mut self.work[0];
-            smoother::presmooth(&Self::level(h, inv, fine, 0), r, z, &mut w.scratch);
+            smoother::presmooth(&h.level(fine, 0), r, z, &mut w.scratch);
             smoother::residual(fine, r, z, &mut w.scratch);
         }
         for l in 0..levels - 1 {
             let (upper, lower) = self.work.split_at_mut(l + 1);
             let (this, next) = (&upper[l], &mut lower[0]);
-            h.transfers[l].r.multiply(&this.scratch, &mut next.b);
+            h.hierarchy.transfers[l]
+                .r
+                .multiply(&this.scratch, &mut next.b);
             if l + 1 < levels - 1 {
-                let level = Self::level(h, inv, fine, l + 1);
+                let level = h.level(fine, l + 1);
                 smoother::presmooth(&level, &next.b, &mut next.x, &mut next.scratch);
                 smoother::residual(level.a, &next.b, &next.x, &mut next.scratch);
             }
@@ -134,10 +138,10 @@ impl Amg {
         // The coarsest level.
         {
             let w = &mut self.work[levels - 1];
-            match &h.bottom {
+            match &h.hierarchy.bottom {
                 Bottom::Exact(cholesky) => cholesky.solve(&w.b, &mut w.x),
                 Bottom::Sweeps => {
-                    let level = Self::level(h, inv, fine, levels - 1);
+                    let level = h.level(fine, levels - 1);
                     smoother::presmooth(&level, &w.b, &mut w.x, &mut w.scratch);
                     smoother::relax(&level, &w.b, &mut w.x, &mut w.scratch, STALLED_SWEEPS - 1);
                 }
@@ -147,29 +151,41 @@ impl Amg {
         for l in (1..levels - 1).rev() {
             let (upper, lower) = self.work.split_at_mut(l + 1);
             let (this, next) = (&mut upper[l], &lower[0]);
-            h.transfers[l].p.multiply_add(&next.x, &mut this.x);
-            smoother::postsmooth(
-                &Self::level(h, inv, fine, l),
-                &this.b,
-                &mut this.x,
-                &mut this.scratch,
-            );
+            h.hierarchy.transfers[l]
+                .p
+                .multiply_add(&next.x, &mut this.x);
+            smoother::postsmooth(&h.level(fine, l), &this.b, &mut this.x, &mut this.scratch);
         }
         let (upper, lower) = self.work.split_at_mut(1);
-        h.transfers[0].p.multiply_add(&lower[0].x, z);
-        smoother::postsmooth(&Self::level(h, inv, fine, 0), r, z, &mut upper[0].scratch);
+        h.hierarchy.transfers[0].p.multiply_add(&lower[0].x, z);
+        smoother::postsmooth(&h.level(fine, 0), r, z, &mut upper[0].scratch);
     }
 
     /// The whole problem fits the bottom: solve it there.
     fn solve_bottom(&mut self, fine: &Laplacian, r: &[f64], z: &mut [f64]) {
-        match &self.hierarchy.bottom {
+        match &self.levels.hierarchy.bottom {
             Bottom::Exact(cholesky) => cholesky.solve(r, z),
             Bottom::Sweeps => {
-                let level = Self::level(&self.hierarchy, &self.inv_diag, fine, 0);
+                let level = self.levels.level(fine, 0);
                 let scratch = &mut self.work[0].scratch;
                 smoother::presmooth(&level, r, z, scratch);
                 smoother::relax(&level, r, z, scratch, STALLED_SWEEPS - 1);
             }
+        }
+    }
+}
+
+impl Levels {
+    /// Level l's matrix, reciprocal diagonal and entries inside the blocks (level 0 is `fine`).
+    fn level<'a>(&'a self, fine: &'a Laplacian, l: usize) -> Level<'a> {
+        Level {
+            a: if l == 0 {
+                fine
+            } else {
+                &self.hierarchy.coarse[l - 1]
+            },
+            inv_diag: &self.inv_diag[l],
+            inside: &self.inside[l],
         }
     }
 }
@@ -186,7 +202,9 @@ mod tests {
     /// Runs the V-cycle as a stationary iteration x ← x + M⁻¹(b − A·x) and returns the mean
     /// factor by which each cycle cuts the residual.
     fn convergence_factor(a: &Laplacian, cycles: usize) -> f64 {
+        let a = &mut a.clone();
         let mut amg = Amg::new(a);
+        let a = &*a;
         let n = a.len();
         let b: Vec<f64> = (0..n).map(|i| ((i * 7919) % 17) as f64 - 8.0).collect();
         let mut x = vec![0.0; n];
@@ -203,12 +221,12 @@ mod tests {
 
     #[test]
     fn the_v_cycle_is_a_symmetric_positive_preconditioner() {
-        let a = grid_3d(30, 24, 20);
-        let mut amg = Amg::new(&a);
+        let mut a = grid_3d(30, 24, 20);
+        let mut amg = Amg::new(&mut a);
         assert!(
-            amg.hierarchy.coarse.len() >= 2,
+            amg.levels.hierarchy.coarse.len() >= 2,
             "{:?}",
-            amg.hierarchy.shape(&a)
+            amg.levels.hierarchy.shape(&a)
         );
         let n = a.len();
         let u: Vec<f64> = (0..n).map(|i| ((i * 31) % 11) as f64 - 5.0).collect();
@@ -246,9 +264,9 @@ mod tests {
 
     #[test]
     fn a_small_problem_is_solved_on_one_level() {
-        let a = grid(15, 12);
-        let mut amg = Amg::new(&a);
-        assert!(amg.hierarchy.transfers.is_empty());
+        let mut a = grid(15, 12);
+        let mut amg = Amg::new(&mut a);
+        assert!(amg.levels.hierarchy.transfers.is_empty());
         let b = vec![1.0; a.len()];
         let mut x = vec![0.0; a.len()];
         amg.precondition(&a, &b, &mut x);

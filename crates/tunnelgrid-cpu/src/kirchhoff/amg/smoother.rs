@@ -4,7 +4,10 @@
 //! size, never on the thread count. A forward-then-backward pair before the coarse correction
 //! and the same pair after it make the V-cycle a symmetric preconditioner, as CG needs.
 //!
-//! The first sweep of a V-cycle starts from zero, so it reads no values of before at all.
+//! Every level's rows are ordered once ([`split_rows`]): the entries inside the row's block
+//! first, then the others. A sweep then sums each part from its own vector (the block, relaxed
+//! in place, and the copy of before) with no test per entry. The first sweep of a V-cycle
+//! starts from zero, so it reads no values of before at all.
 
 use rayon::prelude::*;
 use tunnelgrid_host::amg::Laplacian;
@@ -13,11 +16,13 @@ use tunnelgrid_host::amg::Laplacian;
 /// so see Gauss–Seidel's newest values), small enough for many blocks per thread.
 pub(crate) const BLOCK: usize = 65536;
 
-/// A level's matrix with the reciprocals of its diagonal, which the sweeps multiply by: a
-/// division per row would sit in the chain of dependent rows.
+/// A level's matrix, its rows ordered by [`split_rows`], with the reciprocals of its diagonal
+/// (which the sweeps multiply by: a division per row would sit in the chain of dependent rows)
+/// and the number of each row's entries inside its block.
 pub(crate) struct Level<'a> {
     pub a: &'a Laplacian,
     pub inv_diag: &'a [f64],
+    pub inside: &'a [u32],
 }
 
 /// The reciprocals of `a`'s diagonal.
@@ -25,16 +30,68 @@ pub(crate) fn inverse_diagonal(a: &Laplacian) -> Vec<f64> {
     a.diagonal.par_iter().map(|d| 1.0 / d).collect()
 }
 
+/// Orders every row's entries: those inside the row's block first, then the rest, each part in
+/// its order of before; returns how many of each row's entries are inside. The matrix is the
+/// same, only its rows are summed in another (fixed) order.
+///
+/// A sweep that had to ask of every entry whether it lies inside the block (and whether it
+/// was relaxed yet) spent more time asking than summing: at 128³ on bond percolation, 13 ms
+/// against 6 ms a sweep on the first coarse level (24 entries a row), 14 against 12 on the
+/// fine level.
+pub(crate) fn split_rows(a: &mut Laplacian) -> Vec<u32> {
+    let mut inside = vec![0u32; a.len()];
+    // Each block's entries as disjoint slices, to order the blocks in parallel.
+    let mut blocks = Vec::new();
+    let (mut columns, mut conductances) = (&mut a.columns[..], &mut a.conductances[..]);
+    for (block, counts) in inside.chunks_mut(BLOCK).enumerate() {
+        let first = block * BLOCK;
+        let entries = a.row_start[first + counts.len()] - a.row_start[first];
+        let (these, rest) = columns.split_at_mut(entries);
+        let (values, rest_values) = conductances.split_at_mut(entries);
+        blocks.push((first, counts, these, values));
+        (columns, conductances) = (rest, rest_values);
+    }
+    let row_start = &a.row_start;
+    blocks
+        .into_par_iter()
+        .for_each(|(first, counts, columns, conductances)| {
+            let within = first..first + counts.len();
+            let offset = row_start[first];
+            let mut row: Vec<(u32, f64)> = Vec::new();
+            for (k, count) in counts.iter_mut().enumerate() {
+                let range = row_start[first + k] - offset..row_start[first + k + 1] - offset;
+                row.clear();
+                row.extend(
+                    columns[range.clone()]
+                        .iter()
+                        .copied()
+                        .zip(conductances[range.clone()].iter().copied()),
+                );
+                let is_inside = |&&(j, _): &&(u32, f64)| within.contains(&(j as usize));
+                let ordered = row
+                    .iter()
+                    .filter(is_inside)
+                    .chain(row.iter().filter(|e| !is_inside(e)));
+                for (e, &(j, g)) in range.zip(ordered) {
+                    columns[e] = j;
+                    conductances[e] = g;
+                }
+                *count = row.iter().filter(is_inside).count() as u32;
+            }
+        });
+    inside
+}
+
 /// One sweep of x ← x + D⁻¹(b − A·x) row by row, forward or backward in each block, in place.
-/// `before` is scratch of the length of x (the values couplings between blocks read).
-pub(crate) fn sweep(
-    level: &Level<'_>,
-    b: &[f64],
-    x: &mut [f64],
-    before: &mut [f64],
-    forward: bool,
-) {
-    let Level { a, inv_diag } = *level;
+/// `before` (scratch of the length of x) takes a copy of x first: a row reads its entries
+/// inside the block from x (the new values of the rows relaxed before it, the old ones of the
+/// rest) and the others from the copy.
+fn sweep<const FORWARD: bool>(level: &Level<'_>, b: &[f64], x: &mut [f64], before: &mut [f64]) {
+    let Level {
+        a,
+        inv_diag,
+        inside,
+    } = *level;
     before
         .par_chunks_mut(BLOCK)
         .zip(x.par_chunks(BLOCK))
@@ -42,47 +99,55 @@ pub(crate) fn sweep(
     let before = &*before;
     x.par_chunks_mut(BLOCK).enumerate().for_each(|(block, xc)| {
         let first = block * BLOCK;
-        let last = first + xc.len();
-        let relax = |i: usize, xc: &mut [f64]| {
+        let len = xc.len();
+        let mut relax = |k: usize| {
+            let i = first + k;
+            let (start, end) = (a.row_start[i], a.row_start[i + 1]);
+            let middle = start + inside[i] as usize;
+            let (columns, conductances) = (&a.columns[start..end], &a.conductances[start..end]);
+            let (near, far) = columns.split_at(middle - start);
+            let (near_g, far_g) = conductances.split_at(middle - start);
             let mut off = 0.0;
-            for k in a.row_start[i]..a.row_start[i + 1] {
-                let j = a.columns[k] as usize;
-                let xj = if (first..last).contains(&j) {
-                    xc[j - first]
-                } else {
-                    before[j]
-                };
-                off += a.conductances[k] * xj;
+            for (&j, &g) in near.iter().zip(near_g) {
+                off += g * xc[j as usize - first];
             }
-            xc[i - first] = (b[i] + off) * inv_diag[i];
+            for (&j, &g) in far.iter().zip(far_g) {
+                off += g * before[j as usize];
+            }
+            xc[k] = (b[i] + off) * inv_diag[i];
         };
-        if forward {
-            for i in first..last {
-                relax(i, xc);
-            }
+        if FORWARD {
+            (0..len).for_each(&mut relax);
         } else {
-            for i in (first..last).rev() {
-                relax(i, xc);
-            }
+            (0..len).rev().for_each(&mut relax);
         }
     });
 }
 
 /// The forward sweep from x = 0 (x's values on entry are not read): couplings between blocks
-/// and to rows not yet relaxed read zero, so only the rows already relaxed in the block count.
+/// and to rows not yet relaxed read zero. Each block is zeroed first, so only a row's entries
+/// inside the block are summed, from the block itself.
 fn forward_from_zero(level: &Level<'_>, b: &[f64], x: &mut [f64]) {
-    let Level { a, inv_diag } = *level;
+    let Level {
+        a,
+        inv_diag,
+        inside,
+    } = *level;
     x.par_chunks_mut(BLOCK).enumerate().for_each(|(block, xc)| {
+        xc.fill(0.0);
         let first = block * BLOCK;
-        for i in first..first + xc.len() {
+        for k in 0..xc.len() {
+            let i = first + k;
+            let start = a.row_start[i];
+            let middle = start + inside[i] as usize;
             let mut off = 0.0;
-            for k in a.row_start[i]..a.row_start[i + 1] {
-                let j = a.columns[k] as usize;
-                if (first..i).contains(&j) {
-                    off += a.conductances[k] * xc[j - first];
-                }
+            for (&j, &g) in a.columns[start..middle]
+                .iter()
+                .zip(&a.conductances[start..middle])
+            {
+                off += g * xc[j as usize - first];
             }
-            xc[i - first] = (b[i] + off) * inv_diag[i];
+            xc[k] = (b[i] + off) * inv_diag[i];
         }
     });
 }
@@ -99,7 +164,7 @@ pub(crate) fn residual(a: &Laplacian, b: &[f64], x: &[f64], r: &mut [f64]) {
 /// p = 0.27), growing faster with L.
 pub(crate) fn presmooth(level: &Level<'_>, b: &[f64], x: &mut [f64], scratch: &mut [f64]) {
     forward_from_zero(level, b, x);
-    sweep(level, b, x, scratch, false);
+    sweep::<false>(level, b, x, scratch);
 }
 
 /// `pairs` symmetric pairs from the x given, in place.
@@ -111,8 +176,8 @@ pub(crate) fn relax(
     pairs: usize,
 ) {
     for _ in 0..pairs {
-        sweep(level, b, x, scratch, true);
-        sweep(level, b, x, scratch, false);
+        sweep::<true>(level, b, x, scratch);
+        sweep::<false>(level, b, x, scratch);
     }
 }
 
@@ -125,11 +190,19 @@ pub(crate) fn postsmooth(level: &Level<'_>, b: &[f64], x: &mut [f64], scratch: &
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tunnelgrid_host::amg::fixtures::grid;
+    use tunnelgrid_host::amg::fixtures::{grid, grid_3d, grid_with};
+
+    /// A level of `a` for the sweeps: its rows split (a copy) and what the sweeps need.
+    fn level_of(a: &Laplacian) -> (Laplacian, Vec<f64>, Vec<u32>) {
+        let mut split = a.clone();
+        let inside = split_rows(&mut split);
+        let inv_diag = inverse_diagonal(&split);
+        (split, inv_diag, inside)
+    }
 
     #[test]
     fn sweeps_converge_to_the_solution() {
-        let a = grid(12, 9);
+        let (a, inv_diag, inside) = level_of(&grid(12, 9));
         let n = a.len();
         let b: Vec<f64> = (0..n).map(|i| ((i * 7919) % 13) as f64 - 6.0).collect();
         let norm = |x: &[f64]| {
@@ -140,10 +213,10 @@ mod tests {
         let mut x = vec![0.0; n];
         let mut scratch = vec![0.0; n];
         let start = norm(&x);
-        let inv_diag = inverse_diagonal(&a);
         let level = Level {
             a: &a,
             inv_diag: &inv_diag,
+            inside: &inside,
         };
         relax(&level, &b, &mut x, &mut scratch, 1000);
         let last = norm(&x);
@@ -151,25 +224,106 @@ mod tests {
     }
 
     #[test]
-    fn the_smoothing_from_zero_ignores_what_x_held() {
-        // Several blocks, so couplings between blocks are read as zero too.
-        let a = tunnelgrid_host::amg::fixtures::grid_3d(60, 50, 50);
+    fn rows_are_split_at_their_block_and_keep_their_entries() {
+        // Three blocks (the last one short), couplings across each boundary.
+        let a = grid_3d(60, 50, 50);
         assert!(a.len() > 2 * BLOCK);
-        let inv_diag = inverse_diagonal(&a);
-        let level = Level {
-            a: &a,
-            inv_diag: &inv_diag,
-        };
-        let n = a.len();
-        let b: Vec<f64> = (0..n).map(|i| ((i * 7919) % 13) as f64 - 6.0).collect();
-        let mut scratch = vec![0.0; n];
-        // The pair swept in place from zeros.
-        let mut expected = vec![0.0; n];
-        sweep(&level, &b, &mut expected, &mut scratch, true);
-        sweep(&level, &b, &mut expected, &mut scratch, false);
-        // presmooth from whatever x held.
-        let mut x: Vec<f64> = (0..n).map(|i| (i % 5) as f64 * 1e3).collect();
-        presmooth(&level, &b, &mut x, &mut scratch);
-        assert_eq!(x, expected);
+        let (split, _, inside) = level_of(&a);
+        assert_eq!(
+            (split.row_start.clone(), split.diagonal.clone()),
+            (a.row_start.clone(), a.diagonal.clone())
+        );
+        let mut across = 0;
+        for i in 0..a.len() {
+            let block = i / BLOCK * BLOCK..(i / BLOCK * BLOCK + BLOCK).min(a.len());
+            let range = a.row_start[i]..a.row_start[i + 1];
+            let entries = |m: &Laplacian| {
+                m.columns[range.clone()]
+                    .iter()
+                    .zip(&m.conductances[range.clone()])
+                    .map(|(&j, &g)| (j, g.to_bits()))
+                    .collect::<Vec<_>>()
+            };
+            let (before, after) = (entries(&a), entries(&split));
+            let count = inside[i] as usize;
+            assert!(after[..count]
+                .iter()
+                .all(|(j, _)| block.contains(&(*j as usize))));
+            assert!(after[count..]
+                .iter()
+                .all(|(j, _)| !block.contains(&(*j as usize))));
+            // The same entries, each part in its order of before.
+            let part = |inside: bool| {
+                before
+                    .iter()
+                    .filter(|(j, _)| block.contains(&(*j as usize)) == inside)
+                    .copied()
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(after[..count], part(true)[..], "row {i}");
+            assert_eq!(after[count..], part(false)[..], "row {i}");
+            across += after.len() - count;
+        }
+        assert!(across > 0);
+    }
+
+    /// Hybrid Gauss–Seidel written plainly: a copy of x before the sweep, then each block in
+    /// place in order, reading the copy for rows of other blocks.
+    fn reference_sweep(a: &Laplacian, b: &[f64], x: &mut [f64], forward: bool) {
+        let before = x.to_vec();
+        for first in (0..x.len()).step_by(BLOCK) {
+            let last = (first + BLOCK).min(x.len());
+            let rows: Vec<usize> = if forward {
+                (first..last).collect()
+            } else {
+                (first..last).rev().collect()
+            };
+            for i in rows {
+                let mut off = 0.0;
+                for k in a.row_start[i]..a.row_start[i + 1] {
+                    let j = a.columns[k] as usize;
+                    let xj = if (first..last).contains(&j) {
+                        x[j]
+                    } else {
+                        before[j]
+                    };
+                    off += a.conductances[k] * xj;
+                }
+                x[i] = (b[i] + off) / a.diagonal[i];
+            }
+        }
+    }
+
+    #[test]
+    fn sweeps_are_hybrid_gauss_seidel_to_the_bit() {
+        // Several blocks with couplings between them, and one block, with conductances that
+        // make every rounding show. A diagonal of 8 keeps the reference's division and the
+        // sweeps' reciprocal equal; the reference sums the split rows in their order.
+        let hash = |i: usize, j: usize| ((i * 2654435761 + j * 40503) % 1000003) as f64 / 1e6;
+        for (nx, ny, nz) in [(60, 50, 50), (20, 17, 13)] {
+            let mut a = grid_with(nx, ny, nz, |i, j| 0.1 + hash(i, j));
+            a.diagonal.iter_mut().for_each(|d| *d = 8.0);
+            let (a, inv_diag, inside) = level_of(&a);
+            let level = Level {
+                a: &a,
+                inv_diag: &inv_diag,
+                inside: &inside,
+            };
+            let n = a.len();
+            let b: Vec<f64> = (0..n).map(|i| ((i * 7919) % 13) as f64 - 6.0).collect();
+            let start: Vec<f64> = (0..n).map(|i| ((i * 31) % 11) as f64 * 0.1).collect();
+            let mut expected = start.clone();
+            reference_sweep(&a, &b, &mut expected, true);
+            reference_sweep(&a, &b, &mut expected, false);
+            let (mut x, mut scratch) = (start, vec![0.0; n]);
+            relax(&level, &b, &mut x, &mut scratch, 1);
+            assert_eq!(x, expected, "{nx}×{ny}×{nz}");
+            // From zero (whatever x held): presmooth is the same pair from x = 0.
+            let mut expected = vec![0.0; n];
+            reference_sweep(&a, &b, &mut expected, true);
+            reference_sweep(&a, &b, &mut expected, false);
+            presmooth(&level, &b, &mut x, &mut scratch);
+            assert_eq!(x, expected, "{nx}×{ny}×{nz} from zero");
+        }
     }
 }
