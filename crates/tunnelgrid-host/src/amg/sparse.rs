@@ -196,19 +196,40 @@ impl Accumulator {
 }
 
 /// A sparse product row by row: `terms(i, row)` calls `row.add(column, value)` for every term
-/// of output row i; terms with equal columns are summed. The accumulator is handed over itself,
-/// not behind a `dyn FnMut`, so that every add is inlined into the caller's loops. `keep(i, column, value)` filters the
-/// summed entries (to split off a diagonal or drop exact zeros).
+/// of output row i; terms with equal columns are summed. (The accumulator itself is handed
+/// over, not a `dyn FnMut`, so that every add can be inlined into the caller's loops.)
+/// `keep(i, column, value)` filters the summed entries (to split off a diagonal or drop exact
+/// zeros).
 pub fn rows_by_gustavson(
     rows: usize,
     cols: usize,
     terms: impl Fn(usize, &mut Accumulator) + Sync,
     keep: impl Fn(usize, u32, f64) -> bool + Sync,
 ) -> Csr {
+    let parts = gustavson_parts(rows, cols, terms, |i, acc, part| {
+        part.push_row(acc, |c, v| keep(i, c, v))
+    });
+    let (row_start, columns, values, _) = concatenate(parts, rows);
+    Csr {
+        cols,
+        row_start,
+        columns,
+        values,
+    }
+}
+
+/// The rows of a product, block by block: `terms` as for [`rows_by_gustavson`], and
+/// `finish(i, acc, part)` moves row i from the accumulator into the block's part.
+fn gustavson_parts(
+    rows: usize,
+    cols: usize,
+    terms: impl Fn(usize, &mut Accumulator) + Sync,
+    finish: impl Fn(usize, &mut Accumulator, &mut Part) + Sync,
+) -> Vec<Part> {
     // A few blocks per thread, each with one accumulator; rows inside a block in order.
     let blocks = (4 * rayon::current_num_threads()).clamp(1, rows.max(1));
     let per_block = rows.div_ceil(blocks).max(1);
-    let parts: Vec<Part> = (0..rows.div_ceil(per_block))
+    (0..rows.div_ceil(per_block))
         .into_par_iter()
         .map_init(
             || Accumulator::new(cols),
@@ -218,13 +239,12 @@ pub fn rows_by_gustavson(
                 let mut part = Part::default();
                 for i in first..last {
                     terms(i, acc);
-                    part.push_row(acc, |c, v| keep(i, c, v));
+                    finish(i, acc, &mut part);
                 }
                 part
             },
         )
-        .collect();
-    concatenate(parts, rows, cols)
+        .collect()
 }
 
 /// The rows of one block of a product.
@@ -233,6 +253,9 @@ struct Part {
     lengths: Vec<usize>,
     columns: Vec<u32>,
     values: Vec<f64>,
+    /// The diagonal of each row, for a product in the level form D − C
+    /// ([`Part::push_level_row`]); empty otherwise.
+    diagonal: Vec<f64>,
 }
 
 impl Part {
@@ -247,26 +270,76 @@ impl Part {
         });
         self.lengths.push(self.columns.len() - before);
     }
+
+    /// Appends row i held in `acc` in the level form: its diagonal apart, and each nonzero
+    /// off-diagonal entry v as the conductance −v. Clears `acc`.
+    fn push_level_row(&mut self, i: usize, acc: &mut Accumulator) {
+        let before = self.columns.len();
+        let mut diagonal = 0.0;
+        acc.drain(|c, v| {
+            if c as usize == i {
+                diagonal += v;
+            } else if v != 0.0 {
+                self.columns.push(c);
+                self.values.push(-v);
+            }
+        });
+        self.diagonal.push(diagonal);
+        self.lengths.push(self.columns.len() - before);
+    }
 }
 
-/// The blocks' rows, in block order, as one matrix.
-fn concatenate(parts: Vec<Part>, rows: usize, cols: usize) -> Csr {
-    let mut row_start = Vec::with_capacity(rows + 1);
-    row_start.push(0);
+/// The blocks' rows, in block order, as one matrix: (row starts, columns, values, diagonal),
+/// copied block by block in parallel.
+fn concatenate(parts: Vec<Part>, rows: usize) -> (Vec<usize>, Vec<u32>, Vec<f64>, Vec<f64>) {
     let entries: usize = parts.iter().map(|p| p.columns.len()).sum();
-    let (mut columns, mut values) = (Vec::with_capacity(entries), Vec::with_capacity(entries));
-    for part in parts {
-        for len in part.lengths {
-            row_start.push(row_start.last().copied().unwrap_or(0) + len);
+    let diagonals: usize = parts.iter().map(|p| p.diagonal.len()).sum();
+    let mut row_start = vec![0usize; rows + 1];
+    let (mut columns, mut values) = (vec![0u32; entries], vec![0.0; entries]);
+    let mut diagonal = vec![0.0; diagonals];
+    {
+        // Each part's share of the outputs, as disjoint slices.
+        let mut shares = Vec::with_capacity(parts.len());
+        let (mut starts, mut cols, mut vals, mut diag) = (
+            &mut row_start[1..],
+            &mut columns[..],
+            &mut values[..],
+            &mut diagonal[..],
+        );
+        let mut offset = 0;
+        for part in &parts {
+            let (s, rest_s) = starts.split_at_mut(part.lengths.len());
+            let (c, rest_c) = cols.split_at_mut(part.columns.len());
+            let (v, rest_v) = vals.split_at_mut(part.values.len());
+            let (d, rest_d) = diag.split_at_mut(part.diagonal.len());
+            shares.push((offset, s, c, v, d));
+            offset += part.columns.len();
+            (starts, cols, vals, diag) = (rest_s, rest_c, rest_v, rest_d);
         }
-        columns.extend(part.columns);
-        values.extend(part.values);
+        parts.par_iter().zip(shares).for_each(
+            |(part, (offset, starts, columns, values, diagonal))| {
+                let mut end = offset;
+                for (start, len) in starts.iter_mut().zip(&part.lengths) {
+                    end += len;
+                    *start = end;
+                }
+                columns.copy_from_slice(&part.columns);
+                values.copy_from_slice(&part.values);
+                diagonal.copy_from_slice(&part.diagonal);
+            },
+        );
     }
-    Csr {
-        cols,
+    (row_start, columns, values, diagonal)
+}
+
+/// The blocks' rows of a product in the level form, as one level matrix.
+fn level_of(parts: Vec<Part>, rows: usize) -> Laplacian {
+    let (row_start, columns, conductances, diagonal) = concatenate(parts, rows);
+    Laplacian {
+        diagonal,
         row_start,
         columns,
-        values,
+        conductances,
     }
 }
 
@@ -347,7 +420,7 @@ pub fn galerkin(r: &Csr, a: &Laplacian, p: &Csr) -> Laplacian {
 /// stored, since on a fine level it would be the largest array of the whole setup (about ten
 /// entries per fine node).
 pub fn galerkin_direct(r: &Csr, a: &Laplacian, p: &Csr) -> Laplacian {
-    let product = rows_by_gustavson(
+    let parts = gustavson_parts(
         r.rows(),
         p.cols,
         |coarse_row, acc| {
@@ -365,9 +438,9 @@ pub fn galerkin_direct(r: &Csr, a: &Laplacian, p: &Csr) -> Laplacian {
                 }
             }
         },
-        |_, _, v| v != 0.0,
+        |i, acc, part| part.push_level_row(i, acc),
     );
-    split_diagonal(product)
+    level_of(parts, r.rows())
 }
 
 /// R·A·P in two steps per block of coarse rows: first the rows of A·P of every fine node the
@@ -419,54 +492,14 @@ pub fn galerkin_two_step(r: &Csr, a: &Laplacian, p: &Csr) -> Laplacian {
                             }
                         }
                     }
-                    part.push_row(acc, |_, v| v != 0.0);
+                    part.push_level_row(coarse_row, acc);
                 }
                 cache.clear();
                 part
             },
         )
         .collect();
-    split_diagonal(concatenate(parts, rows, cols))
-}
-
-/// A square matrix as diagonal D and off-diagonal part C of D − C, compacted in place (the
-/// coarse matrices are the setup's largest arrays, so no second copy is made).
-pub fn split_diagonal(m: Csr) -> Laplacian {
-    let n = m.rows();
-    let Csr {
-        row_start: mut starts,
-        mut columns,
-        values: mut conductances,
-        ..
-    } = m;
-    let mut diagonal = vec![0.0; n];
-    let mut kept = 0;
-    let mut row_begin = 0;
-    for i in 0..n {
-        let row_end = starts[i + 1];
-        for k in row_begin..row_end {
-            let (j, v) = (columns[k], conductances[k]);
-            if j as usize == i {
-                diagonal[i] += v;
-            } else {
-                columns[kept] = j;
-                conductances[kept] = -v;
-                kept += 1;
-            }
-        }
-        row_begin = row_end;
-        starts[i + 1] = kept;
-    }
-    columns.truncate(kept);
-    conductances.truncate(kept);
-    columns.shrink_to_fit();
-    conductances.shrink_to_fit();
-    Laplacian {
-        diagonal,
-        row_start: starts,
-        columns,
-        conductances,
-    }
+    level_of(parts, rows)
 }
 
 #[cfg(test)]
