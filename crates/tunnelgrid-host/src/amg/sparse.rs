@@ -316,7 +316,9 @@ fn concatenate(parts: Vec<Part>, rows: usize) -> (Vec<usize>, Vec<u32>, Vec<f64>
             offset += part.columns.len();
             (starts, cols, vals, diag) = (rest_s, rest_c, rest_v, rest_d);
         }
-        parts.par_iter().zip(shares).for_each(
+        // Each part is dropped as soon as it is copied, so the level and all its parts are
+        // not held at once for longer than the copy takes.
+        parts.into_par_iter().zip(shares).for_each(
             |(part, (offset, starts, columns, values, diagonal))| {
                 let mut end = offset;
                 for (start, len) in starts.iter_mut().zip(&part.lengths) {

@@ -67,16 +67,19 @@ pub(crate) fn split_rows(a: &mut Laplacian) -> Vec<u32> {
                         .copied()
                         .zip(conductances[range.clone()].iter().copied()),
                 );
-                let is_inside = |&&(j, _): &&(u32, f64)| within.contains(&(j as usize));
-                let ordered = row
-                    .iter()
-                    .filter(is_inside)
-                    .chain(row.iter().filter(|e| !is_inside(e)));
-                for (e, &(j, g)) in range.zip(ordered) {
-                    columns[e] = j;
-                    conductances[e] = g;
+                // A stable partition: the entries inside, then the others.
+                let mut e = range.start;
+                for inside in [true, false] {
+                    for &(j, g) in &row {
+                        if within.contains(&(j as usize)) == inside {
+                            (columns[e], conductances[e]) = (j, g);
+                            e += 1;
+                        }
+                    }
+                    if inside {
+                        *count = (e - range.start) as u32;
+                    }
                 }
-                *count = row.iter().filter(is_inside).count() as u32;
             }
         });
     inside
