@@ -1,6 +1,12 @@
 //! The `tunnelgrid` command line; all the work happens in the library crates.
 
 mod cli;
+#[cfg(target_os = "linux")]
+mod huge_pages;
+
+#[cfg(target_os = "linux")]
+#[global_allocator]
+static ALLOCATOR: huge_pages::HugePages = huge_pages::HugePages;
 
 fn main() -> std::process::ExitCode {
     // Vulkan's window-system probe (libwayland, loaded by Mesa's drivers) prints an error when

@@ -29,8 +29,12 @@
 // The kernels index several arrays by one node number at once; range loops say that plainest.
 #![allow(clippy::needless_range_loop)]
 
+mod compact;
 mod smoother;
 
+use compact::Compact;
+#[cfg(test)]
+use compact::Rows;
 use smoother::{inverse_diagonal, split_rows, Level};
 use tunnelgrid_host::amg::{Bottom, Hierarchy, Laplacian};
 
@@ -72,7 +76,10 @@ pub(crate) struct Amg {
 /// The hierarchy with what the sweeps need of each level.
 #[derive(Debug)]
 struct Levels {
+    /// The transfers and the bottom solve (its coarse matrices are moved to `coarse`).
     hierarchy: Hierarchy,
+    /// The matrices of levels 1, 2, …, with f32 conductances (`compact`).
+    coarse: Vec<Compact>,
     /// inv_diag[l]: the reciprocals of level l's diagonal, for the sweeps.
     inv_diag: Vec<Vec<f64>>,
     /// inside[l]: the number of each row's entries inside its block (`smoother::split_rows`,
@@ -99,9 +106,14 @@ impl Amg {
             .chain(&hierarchy.coarse)
             .map(inverse_diagonal)
             .collect();
+        let coarse = std::mem::take(&mut hierarchy.coarse)
+            .into_iter()
+            .map(Compact::new)
+            .collect();
         Self {
             levels: Levels {
                 hierarchy,
+                coarse,
                 inv_diag,
                 inside,
             },
@@ -111,7 +123,7 @@ impl Amg {
 
     /// z = M⁻¹·r by one V-cycle from z = 0 (`fine` is the matrix the hierarchy was built from).
     pub fn precondition(&mut self, fine: &Laplacian, r: &[f64], z: &mut [f64]) {
-        let levels = self.levels.hierarchy.coarse.len() + 1;
+        let levels = self.levels.coarse.len() + 1;
         if levels == 1 {
             self.solve_bottom(fine, r, z);
             return;
@@ -120,7 +132,7 @@ impl Amg {
         let h = &self.levels;
         {
             let w = &mut self.work[0];
-            smoother::presmooth(&h.level(fine, 0), r, z, &mut w.scratch);
+            smoother::presmooth(&h.fine(fine), r, z, &mut w.scratch);
             smoother::residual(fine, r, z, &mut w.scratch);
         }
         for l in 0..levels - 1 {
@@ -130,7 +142,7 @@ impl Amg {
                 .r
                 .multiply(&this.scratch, &mut next.b);
             if l + 1 < levels - 1 {
-                let level = h.level(fine, l + 1);
+                let level = h.coarse(l + 1);
                 smoother::presmooth(&level, &next.b, &mut next.x, &mut next.scratch);
                 smoother::residual(level.a, &next.b, &next.x, &mut next.scratch);
             }
@@ -141,7 +153,7 @@ impl Amg {
             match &h.hierarchy.bottom {
                 Bottom::Exact(cholesky) => cholesky.solve(&w.b, &mut w.x),
                 Bottom::Sweeps => {
-                    let level = h.level(fine, levels - 1);
+                    let level = h.coarse(levels - 1);
                     smoother::presmooth(&level, &w.b, &mut w.x, &mut w.scratch);
                     smoother::relax(&level, &w.b, &mut w.x, &mut w.scratch, STALLED_SWEEPS - 1);
                 }
@@ -154,11 +166,11 @@ impl Amg {
             h.hierarchy.transfers[l]
                 .p
                 .multiply_add(&next.x, &mut this.x);
-            smoother::postsmooth(&h.level(fine, l), &this.b, &mut this.x, &mut this.scratch);
+            smoother::postsmooth(&h.coarse(l), &this.b, &mut this.x, &mut this.scratch);
         }
         let (upper, lower) = self.work.split_at_mut(1);
         h.hierarchy.transfers[0].p.multiply_add(&lower[0].x, z);
-        smoother::postsmooth(&h.level(fine, 0), r, z, &mut upper[0].scratch);
+        smoother::postsmooth(&h.fine(fine), r, z, &mut upper[0].scratch);
     }
 
     /// The whole problem fits the bottom: solve it there.
@@ -166,7 +178,7 @@ impl Amg {
         match &self.levels.hierarchy.bottom {
             Bottom::Exact(cholesky) => cholesky.solve(r, z),
             Bottom::Sweeps => {
-                let level = self.levels.level(fine, 0);
+                let level = self.levels.fine(fine);
                 let scratch = &mut self.work[0].scratch;
                 smoother::presmooth(&level, r, z, scratch);
                 smoother::relax(&level, r, z, scratch, STALLED_SWEEPS - 1);
@@ -176,14 +188,19 @@ impl Amg {
 }
 
 impl Levels {
-    /// Level l's matrix, reciprocal diagonal and entries inside the blocks (level 0 is `fine`).
-    fn level<'a>(&'a self, fine: &'a Laplacian, l: usize) -> Level<'a> {
+    /// The fine level: `fine`, its reciprocal diagonal and entries inside the blocks.
+    fn fine<'a>(&'a self, fine: &'a Laplacian) -> Level<'a, Laplacian> {
         Level {
-            a: if l == 0 {
-                fine
-            } else {
-                &self.hierarchy.coarse[l - 1]
-            },
+            a: fine,
+            inv_diag: &self.inv_diag[0],
+            inside: &self.inside[0],
+        }
+    }
+
+    /// The same of coarse level l ≥ 1.
+    fn coarse(&self, l: usize) -> Level<'_, Compact> {
+        Level {
+            a: &self.coarse[l - 1],
             inv_diag: &self.inv_diag[l],
             inside: &self.inside[l],
         }
@@ -224,9 +241,13 @@ mod tests {
         let mut a = grid_3d(30, 24, 20);
         let mut amg = Amg::new(&mut a);
         assert!(
-            amg.levels.hierarchy.coarse.len() >= 2,
+            amg.levels.coarse.len() >= 2,
             "{:?}",
-            amg.levels.hierarchy.shape(&a)
+            amg.levels
+                .coarse
+                .iter()
+                .map(|c| c.diagonal().len())
+                .collect::<Vec<_>>()
         );
         let n = a.len();
         let u: Vec<f64> = (0..n).map(|i| ((i * 31) % 11) as f64 - 5.0).collect();

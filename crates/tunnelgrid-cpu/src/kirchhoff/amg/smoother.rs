@@ -9,6 +9,7 @@
 //! in place, and the copy of before) with no test per entry. The first sweep of a V-cycle
 //! starts from zero, so it reads no values of before at all.
 
+use super::compact::Rows;
 use rayon::prelude::*;
 use tunnelgrid_host::amg::Laplacian;
 
@@ -19,8 +20,8 @@ pub(crate) const BLOCK: usize = 65536;
 /// A level's matrix, its rows ordered by [`split_rows`], with the reciprocals of its diagonal
 /// (which the sweeps multiply by: a division per row would sit in the chain of dependent rows)
 /// and the number of each row's entries inside its block.
-pub(crate) struct Level<'a> {
-    pub a: &'a Laplacian,
+pub(crate) struct Level<'a, M: Rows> {
+    pub a: &'a M,
     pub inv_diag: &'a [f64],
     pub inside: &'a [u32],
 }
@@ -89,12 +90,18 @@ pub(crate) fn split_rows(a: &mut Laplacian) -> Vec<u32> {
 /// `before` (scratch of the length of x) takes a copy of x first: a row reads its entries
 /// inside the block from x (the new values of the rows relaxed before it, the old ones of the
 /// rest) and the others from the copy.
-fn sweep<const FORWARD: bool>(level: &Level<'_>, b: &[f64], x: &mut [f64], before: &mut [f64]) {
+fn sweep<const FORWARD: bool, M: Rows>(
+    level: &Level<'_, M>,
+    b: &[f64],
+    x: &mut [f64],
+    before: &mut [f64],
+) {
     let Level {
         a,
         inv_diag,
         inside,
     } = *level;
+    let (row_start, all_columns, all_conductances) = (a.row_start(), a.columns(), a.conductances());
     before
         .par_chunks_mut(BLOCK)
         .zip(x.par_chunks(BLOCK))
@@ -105,17 +112,17 @@ fn sweep<const FORWARD: bool>(level: &Level<'_>, b: &[f64], x: &mut [f64], befor
         let len = xc.len();
         let mut relax = |k: usize| {
             let i = first + k;
-            let (start, end) = (a.row_start[i], a.row_start[i + 1]);
+            let (start, end) = (row_start[i], row_start[i + 1]);
             let middle = start + inside[i] as usize;
-            let (columns, conductances) = (&a.columns[start..end], &a.conductances[start..end]);
+            let (columns, conductances) = (&all_columns[start..end], &all_conductances[start..end]);
             let (near, far) = columns.split_at(middle - start);
             let (near_g, far_g) = conductances.split_at(middle - start);
             let mut off = 0.0;
             for (&j, &g) in near.iter().zip(near_g) {
-                off += g * xc[j as usize - first];
+                off += g.into() * xc[j as usize - first];
             }
             for (&j, &g) in far.iter().zip(far_g) {
-                off += g * before[j as usize];
+                off += g.into() * before[j as usize];
             }
             xc[k] = (b[i] + off) * inv_diag[i];
         };
@@ -130,34 +137,50 @@ fn sweep<const FORWARD: bool>(level: &Level<'_>, b: &[f64], x: &mut [f64], befor
 /// The forward sweep from x = 0 (x's values on entry are not read): couplings between blocks
 /// and to rows not yet relaxed read zero. Each block is zeroed first, so only a row's entries
 /// inside the block are summed, from the block itself.
-fn forward_from_zero(level: &Level<'_>, b: &[f64], x: &mut [f64]) {
+fn forward_from_zero<M: Rows>(level: &Level<'_, M>, b: &[f64], x: &mut [f64]) {
     let Level {
         a,
         inv_diag,
         inside,
     } = *level;
+    let (row_start, columns, conductances) = (a.row_start(), a.columns(), a.conductances());
     x.par_chunks_mut(BLOCK).enumerate().for_each(|(block, xc)| {
         xc.fill(0.0);
         let first = block * BLOCK;
         for k in 0..xc.len() {
             let i = first + k;
-            let start = a.row_start[i];
+            let start = row_start[i];
             let middle = start + inside[i] as usize;
             let mut off = 0.0;
-            for (&j, &g) in a.columns[start..middle]
+            for (&j, &g) in columns[start..middle]
                 .iter()
-                .zip(&a.conductances[start..middle])
+                .zip(&conductances[start..middle])
             {
-                off += g * xc[j as usize - first];
+                off += g.into() * xc[j as usize - first];
             }
             xc[k] = (b[i] + off) * inv_diag[i];
         }
     });
 }
 
-/// r = b − A·x.
-pub(crate) fn residual(a: &Laplacian, b: &[f64], x: &[f64], r: &mut [f64]) {
-    a.residual(b, x, r);
+/// Rows per task of the residual.
+const CHUNK: usize = 4096;
+
+/// r = b − A·x, each row summed in its stored order (as `Laplacian::residual` does).
+pub(crate) fn residual<M: Rows>(a: &M, b: &[f64], x: &[f64], r: &mut [f64]) {
+    let (diagonal, row_start) = (a.diagonal(), a.row_start());
+    let (columns, conductances) = (a.columns(), a.conductances());
+    r.par_chunks_mut(CHUNK).enumerate().for_each(|(c, rc)| {
+        for (k, ri) in rc.iter_mut().enumerate() {
+            let i = c * CHUNK + k;
+            let range = row_start[i]..row_start[i + 1];
+            let mut off = 0.0;
+            for (&j, &g) in columns[range.clone()].iter().zip(&conductances[range]) {
+                off += g.into() * x[j as usize];
+            }
+            *ri = b[i] - (diagonal[i] * x[i] - off);
+        }
+    });
 }
 
 /// The smoothing before the coarse correction, from x = 0 (x's values on entry are not read):
@@ -165,28 +188,38 @@ pub(crate) fn residual(a: &Laplacian, b: &[f64], x: &[f64], r: &mut [f64]) {
 /// result in x. One forward sweep alone costs half as much but needed a third more CG
 /// iterations near the percolation threshold (35 against 26 at 128³, bond percolation at
 /// p = 0.27), growing faster with L.
-pub(crate) fn presmooth(level: &Level<'_>, b: &[f64], x: &mut [f64], scratch: &mut [f64]) {
+pub(crate) fn presmooth<M: Rows>(
+    level: &Level<'_, M>,
+    b: &[f64],
+    x: &mut [f64],
+    scratch: &mut [f64],
+) {
     forward_from_zero(level, b, x);
-    sweep::<false>(level, b, x, scratch);
+    sweep::<false, M>(level, b, x, scratch);
 }
 
 /// `pairs` symmetric pairs from the x given, in place.
-pub(crate) fn relax(
-    level: &Level<'_>,
+pub(crate) fn relax<M: Rows>(
+    level: &Level<'_, M>,
     b: &[f64],
     x: &mut [f64],
     scratch: &mut [f64],
     pairs: usize,
 ) {
     for _ in 0..pairs {
-        sweep::<true>(level, b, x, scratch);
-        sweep::<false>(level, b, x, scratch);
+        sweep::<true, M>(level, b, x, scratch);
+        sweep::<false, M>(level, b, x, scratch);
     }
 }
 
 /// The smoothing after it: the same symmetric pair from the corrected x, which is its own
 /// adjoint, so the V-cycle stays a symmetric preconditioner.
-pub(crate) fn postsmooth(level: &Level<'_>, b: &[f64], x: &mut [f64], scratch: &mut [f64]) {
+pub(crate) fn postsmooth<M: Rows>(
+    level: &Level<'_, M>,
+    b: &[f64],
+    x: &mut [f64],
+    scratch: &mut [f64],
+) {
     relax(level, b, x, scratch, 1);
 }
 
