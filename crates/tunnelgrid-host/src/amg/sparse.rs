@@ -150,15 +150,36 @@ pub struct Accumulator {
 }
 
 #[derive(Clone, Copy, Default)]
+#[repr(C)]
 struct Slot {
     value: f64,
     stamp: u32,
 }
 
+/// `cols` default slots, allocated zeroed: a large block is fresh mapped memory, so the slots a
+/// block of rows never reaches (most of them, on a fine level cut into blocks) are never
+/// touched, where writing each default would fault in the whole array for every accumulator.
+fn zeroed_slots(cols: usize) -> Vec<Slot> {
+    let layout = std::alloc::Layout::array::<Slot>(cols).expect("accumulator size overflows");
+    if layout.size() == 0 {
+        return Vec::new();
+    }
+    // SAFETY: the layout is Slot's array layout of nonzero size; all-zero bits are a valid Slot
+    // (0.0 and stamp 0, which is `Slot::default()`), so the vector holds `cols` initialised
+    // slots, and it is given the allocation with the layout the global allocator returned.
+    unsafe {
+        let ptr = std::alloc::alloc_zeroed(layout) as *mut Slot;
+        if ptr.is_null() {
+            std::alloc::handle_alloc_error(layout);
+        }
+        Vec::from_raw_parts(ptr, cols, cols)
+    }
+}
+
 impl Accumulator {
     fn new(cols: usize) -> Self {
         Self {
-            slots: vec![Slot::default(); cols],
+            slots: zeroed_slots(cols),
             order: Vec::new(),
             stamp: 1,
         }
@@ -236,7 +257,7 @@ fn gustavson_parts(
             |acc, block| {
                 let first = block * per_block;
                 let last = (first + per_block).min(rows);
-                let mut part = Part::default();
+                let mut part = Part::with_room(last - first);
                 for i in first..last {
                     terms(i, acc);
                     finish(i, acc, &mut part);
@@ -259,6 +280,22 @@ struct Part {
 }
 
 impl Part {
+    /// A part for `rows` rows, its entries given room for about 32 a row (at most 16 Mi, at
+    /// least 4 Ki): room that is never written is never faulted in, so it costs address space,
+    /// not memory. Grown a row at a time from empty, a part passes through every small size,
+    /// each growth a copy into freshly faulted pages; given room from the start, it is mapped
+    /// at once and grows, if it must, by remapping, without a copy. With `zeroed_slots`, this
+    /// took a 256³ solve (p = 0.6) from 765 000 page faults to 311 000, 34 → 32 s.
+    fn with_room(rows: usize) -> Self {
+        let room = (32 * rows).clamp(1 << 12, 1 << 24);
+        Self {
+            lengths: Vec::with_capacity(rows),
+            columns: Vec::with_capacity(room),
+            values: Vec::with_capacity(room),
+            diagonal: Vec::new(),
+        }
+    }
+
     /// Appends the row held in `acc` (entries that `keep` accepts) and clears `acc`.
     fn push_row(&mut self, acc: &mut Accumulator, keep: impl Fn(u32, f64) -> bool) {
         let before = self.columns.len();
@@ -274,6 +311,9 @@ impl Part {
     /// Appends row i held in `acc` in the level form: its diagonal apart, and each nonzero
     /// off-diagonal entry v as the conductance −v. Clears `acc`.
     fn push_level_row(&mut self, i: usize, acc: &mut Accumulator) {
+        if self.diagonal.capacity() == 0 {
+            self.diagonal.reserve_exact(self.lengths.capacity());
+        }
         let before = self.columns.len();
         let mut diagonal = 0.0;
         acc.drain(|c, v| {
@@ -485,7 +525,7 @@ pub fn galerkin_two_step(r: &Csr, a: &Laplacian, p: &Csr) -> Laplacian {
                         }
                     }
                 }
-                let mut part = Part::default();
+                let mut part = Part::with_room(last - first);
                 for coarse_row in first..last {
                     for (i, rv) in r.row(coarse_row) {
                         if let Some((columns, values)) = cache.row(i as usize) {
