@@ -13,27 +13,13 @@ use std::alloc::{GlobalAlloc, Layout, System};
 
 /// Blocks from this size on are advised (smaller ones would not fill a huge page).
 const THRESHOLD: usize = 8 << 20;
-const HUGE: usize = 2 << 20;
 
 /// The system allocator with large blocks advised for huge pages.
 pub struct HugePages;
 
 fn advise(ptr: *mut u8, bytes: usize) {
-    if bytes < THRESHOLD || ptr.is_null() {
-        return;
-    }
-    let (start, end) = (ptr as usize, ptr as usize + bytes);
-    let aligned = start.div_ceil(HUGE) * HUGE;
-    if end > aligned + HUGE {
-        // SAFETY: the range lies inside the block just allocated; MADV_HUGEPAGE changes no
-        // contents (its result is ignored: the advice is optional).
-        unsafe {
-            libc::madvise(
-                aligned as *mut libc::c_void,
-                (end - aligned) / HUGE * HUGE,
-                libc::MADV_HUGEPAGE,
-            );
-        }
+    if bytes >= THRESHOLD && !ptr.is_null() {
+        tunnelgrid_cpu::arrays::advise_huge_pages(ptr as usize, bytes);
     }
 }
 

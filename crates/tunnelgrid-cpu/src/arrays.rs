@@ -35,8 +35,10 @@ pub fn huge_page_capacity<T>(len: usize) -> Vec<T> {
     array
 }
 
+/// Advises the 2 MiB-aligned whole huge pages inside `bytes` bytes from `start` (one block of
+/// the caller's) for transparent huge pages.
 #[cfg(target_os = "linux")]
-fn advise_huge_pages(start: usize, bytes: usize) {
+pub fn advise_huge_pages(start: usize, bytes: usize) {
     const HUGE: usize = 2 << 20;
     let end = start + bytes;
     let aligned = start.div_ceil(HUGE) * HUGE;
@@ -52,8 +54,9 @@ fn advise_huge_pages(start: usize, bytes: usize) {
     }
 }
 
+/// Elsewhere the advice is not given.
 #[cfg(not(target_os = "linux"))]
-fn advise_huge_pages(_start: usize, _bytes: usize) {}
+pub fn advise_huge_pages(_start: usize, _bytes: usize) {}
 
 /// Per-site arrays an engine keeps between calls, so that repeated work on one shape (sweep
 /// points, threshold samples, calls from a script) pays the page faults of first touch once,

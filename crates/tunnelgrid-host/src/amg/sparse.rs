@@ -292,7 +292,8 @@ impl Part {
             lengths: Vec::with_capacity(rows),
             columns: Vec::with_capacity(room),
             values: Vec::with_capacity(room),
-            diagonal: Vec::new(),
+            // Left untouched by a product that is not in the level form.
+            diagonal: Vec::with_capacity(rows),
         }
     }
 
@@ -311,9 +312,6 @@ impl Part {
     /// Appends row i held in `acc` in the level form: its diagonal apart, and each nonzero
     /// off-diagonal entry v as the conductance −v. Clears `acc`.
     fn push_level_row(&mut self, i: usize, acc: &mut Accumulator) {
-        if self.diagonal.capacity() == 0 {
-            self.diagonal.reserve_exact(self.lengths.capacity());
-        }
         let before = self.columns.len();
         let mut diagonal = 0.0;
         acc.drain(|c, v| {

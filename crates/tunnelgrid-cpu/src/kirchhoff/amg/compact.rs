@@ -3,8 +3,8 @@
 //!
 //! The first coarse level is the largest matrix of the whole solve (about 25 entries a row
 //! against the fine level's 4: at 256³ on bond percolation, 82 million entries against 60), so
-//! storing its conductances as f32 takes 330 MB off the solve's peak memory there (5.70 →
-//! 5.42 GB), which multigrid has to keep within 2.5× the Jacobi path's. The time did not
+//! storing its conductances as f32 takes 330 MB off the solve's peak memory there (5.44 →
+//! 5.17 GiB), which multigrid has to keep within 2.5× the Jacobi path's. The time did not
 //! change measurably (the sweeps are not bound by the bytes of the conductances).
 //!
 //! A preconditioner only steers CG, whose residual is the fine f64 one, so rounding the coarse
