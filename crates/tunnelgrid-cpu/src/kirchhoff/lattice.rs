@@ -58,7 +58,7 @@ pub(crate) fn for_each_axis_bond(
 /// of `for_each_axis_bond` that `accept(site, k, neighbour)` keeps. A first pass counts per chunk
 /// and a second fills each chunk's slice of one exactly sized vector, so the list is never held
 /// twice; `accept` is cheap and runs in both passes, `make` (which may hash) only in the second.
-pub(crate) fn collect_axis_bonds<T: Default + Clone + Send>(
+pub(crate) fn collect_axis_bonds<T: Default + Clone + Send + Sync>(
     lattice: &Lattice,
     masks: &[u32],
     axis: usize,
@@ -84,7 +84,8 @@ pub(crate) fn collect_axis_bonds<T: Default + Clone + Send>(
             count
         })
         .collect();
-    let mut items = vec![T::default(); counts.iter().sum()];
+    // Written in parallel first: `vec!` would fault in every page on this one thread.
+    let mut items = crate::arrays::parallel_vec(counts.iter().sum(), T::default());
     let mut slices = Vec::with_capacity(chunks.len());
     let mut rest = &mut items[..];
     for &count in &counts {

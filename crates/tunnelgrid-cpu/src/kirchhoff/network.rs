@@ -17,6 +17,7 @@
 use super::amg::Amg;
 use super::cg::{self, Laplacian};
 use super::{KirchhoffError, SolveOptions, Solver};
+use crate::arrays::parallel_vec;
 
 /// Which electrode a node is tied to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -492,13 +493,17 @@ impl ResistorNetwork {
 
     /// The CSR Laplacian of the free nodes and its right-hand side (the conductance from each
     /// free node to the electrode at potential 1).
+    ///
+    /// The passes over the resistors are serial (each row's entries in resistor order); the
+    /// arrays are first written in parallel (`arrays::parallel_vec`), so that the page faults of
+    /// a gigabyte of fresh memory are not all taken by the serial passes' one thread.
     fn assemble(&self, index: &[u32], free: usize) -> (Laplacian, Vec<f64>) {
-        let mut diagonal = vec![0.0; free];
-        let mut rhs = vec![0.0; free];
+        let mut diagonal = parallel_vec(free, 0.0);
+        let mut rhs = parallel_vec(free, 0.0);
         // Counts go to row_start[i + 1] and become row ends by a prefix sum; filling then
         // decrements each row's end down to the row's start, and one shift puts the starts in
         // place: no second cursor array the size of the rows.
-        let mut row_start = vec![0usize; free + 1];
+        let mut row_start = parallel_vec(free + 1, 0usize);
         for r in self.live_resistors() {
             let (ia, ib) = (index[r.a as usize] as usize, index[r.b as usize] as usize);
             for (i, j) in [(ia, ib), (ib, ia)] {
@@ -516,8 +521,8 @@ impl ResistorNetwork {
             row_start[i + 1] += row_start[i];
         }
         let entries = row_start[free];
-        let mut columns = vec![0u32; entries];
-        let mut conductances = vec![0.0; entries];
+        let mut columns = parallel_vec(entries, 0u32);
+        let mut conductances = parallel_vec(entries, 0.0);
         for r in self.live_resistors() {
             let (ia, ib) = (index[r.a as usize] as usize, index[r.b as usize] as usize);
             if ia < free && ib < free {

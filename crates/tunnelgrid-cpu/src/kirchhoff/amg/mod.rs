@@ -32,10 +32,8 @@
 mod compact;
 mod smoother;
 
-use compact::Compact;
-#[cfg(test)]
-use compact::Rows;
-use smoother::{inverse_diagonal, split_rows, Level};
+use compact::{Compact, CompactCsr, Rows};
+use smoother::{inverse_diagonal, split_rows, Level, Split};
 use tunnelgrid_host::amg::{Bottom, Hierarchy, Laplacian};
 
 /// The last level is solved by this many symmetric sweeps instead, should it stay too large
@@ -47,9 +45,9 @@ const STALLED_SWEEPS: usize = 20;
 struct Work {
     b: Vec<f64>,
     x: Vec<f64>,
-    /// The sweeps' copy of the values of before, and between the smoothing down and the
-    /// restriction the residual: the two are never needed at once, and on the fine level one
-    /// vector less is 8 bytes a node of the solve's peak memory.
+    /// The sweeps' other vector (each sweep reads one and writes the other), and between the
+    /// smoothing down and the restriction the residual: the two are never needed at once, and
+    /// on the fine level one vector less is 8 bytes a node of the solve's peak memory.
     scratch: Vec<f64>,
 }
 
@@ -76,46 +74,60 @@ pub(crate) struct Amg {
 /// The hierarchy with what the sweeps need of each level.
 #[derive(Debug)]
 struct Levels {
-    /// The transfers and the bottom solve (its coarse matrices are moved to `coarse`).
+    /// The bottom solve (the coarse matrices and transfers are moved out, rounded).
     hierarchy: Hierarchy,
     /// The matrices of levels 1, 2, …, with f32 conductances (`compact`).
     coarse: Vec<Compact>,
+    /// prolongators[l] goes from level l + 1 to level l, with f32 values.
+    prolongators: Vec<CompactCsr>,
+    /// restrictions[l] goes from level l to level l + 1 (Pᵀ, rounded alike).
+    restrictions: Vec<CompactCsr>,
     /// inv_diag[l]: the reciprocals of level l's diagonal, for the sweeps.
     inv_diag: Vec<Vec<f64>>,
-    /// inside[l]: the number of each row's entries inside its block (`smoother::split_rows`,
-    /// which ordered the rows of every level).
-    inside: Vec<Vec<u32>>,
+    /// split[l]: where each row's entries of its own block end and start again
+    /// (`smoother::split_rows`, which ordered the rows of every level).
+    split: Vec<Vec<Split>>,
 }
 
 impl Amg {
     /// Builds the hierarchy of `fine`, then orders the rows of every level, `fine` included,
     /// for the sweeps (`smoother::split_rows`: the same matrix, each row summed in another
     /// fixed order).
+    ///
+    /// The transfers and coarse levels are rounded to f32 in their own memory before the
+    /// V-cycle's vectors are allocated, so that these take the pages just handed back rather
+    /// than fresh ones (`compact`).
     pub fn new(fine: &mut Laplacian) -> Self {
         let mut hierarchy = Hierarchy::new(fine);
-        let inside = std::iter::once(&mut *fine)
+        let (prolongators, restrictions) = std::mem::take(&mut hierarchy.transfers)
+            .into_iter()
+            .map(|t| (CompactCsr::new(t.p), CompactCsr::new(t.r)))
+            .unzip();
+        let split = std::iter::once(&mut *fine)
             .chain(hierarchy.coarse.iter_mut())
             .map(split_rows)
+            .collect();
+        let coarse: Vec<Compact> = std::mem::take(&mut hierarchy.coarse)
+            .into_iter()
+            .map(Compact::new)
+            .collect();
+        let inv_diag = std::iter::once(fine.diagonal.as_slice())
+            .chain(coarse.iter().map(Rows::diagonal))
+            .map(inverse_diagonal)
             .collect();
         let mut work = vec![Work {
             scratch: vec![0.0; fine.len()],
             ..Work::default()
         }];
-        work.extend(hierarchy.coarse.iter().map(|a| Work::new(a.len())));
-        let inv_diag = std::iter::once(&*fine)
-            .chain(&hierarchy.coarse)
-            .map(inverse_diagonal)
-            .collect();
-        let coarse = std::mem::take(&mut hierarchy.coarse)
-            .into_iter()
-            .map(Compact::new)
-            .collect();
+        work.extend(coarse.iter().map(|a| Work::new(a.diagonal().len())));
         Self {
             levels: Levels {
                 hierarchy,
                 coarse,
+                prolongators,
+                restrictions,
                 inv_diag,
-                inside,
+                split,
             },
             work,
         }
@@ -138,9 +150,7 @@ impl Amg {
         for l in 0..levels - 1 {
             let (upper, lower) = self.work.split_at_mut(l + 1);
             let (this, next) = (&upper[l], &mut lower[0]);
-            h.hierarchy.transfers[l]
-                .r
-                .multiply(&this.scratch, &mut next.b);
+            h.restrictions[l].multiply(&this.scratch, &mut next.b);
             if l + 1 < levels - 1 {
                 let level = h.coarse(l + 1);
                 smoother::presmooth(&level, &next.b, &mut next.x, &mut next.scratch);
@@ -163,13 +173,11 @@ impl Amg {
         for l in (1..levels - 1).rev() {
             let (upper, lower) = self.work.split_at_mut(l + 1);
             let (this, next) = (&mut upper[l], &lower[0]);
-            h.hierarchy.transfers[l]
-                .p
-                .multiply_add(&next.x, &mut this.x);
+            h.prolongators[l].multiply_add(&next.x, &mut this.x);
             smoother::postsmooth(&h.coarse(l), &this.b, &mut this.x, &mut this.scratch);
         }
         let (upper, lower) = self.work.split_at_mut(1);
-        h.hierarchy.transfers[0].p.multiply_add(&lower[0].x, z);
+        h.prolongators[0].multiply_add(&lower[0].x, z);
         smoother::postsmooth(&h.fine(fine), r, z, &mut upper[0].scratch);
     }
 
@@ -188,12 +196,12 @@ impl Amg {
 }
 
 impl Levels {
-    /// The fine level: `fine`, its reciprocal diagonal and entries inside the blocks.
+    /// The fine level: `fine`, its reciprocal diagonal and its rows' splits.
     fn fine<'a>(&'a self, fine: &'a Laplacian) -> Level<'a, Laplacian> {
         Level {
             a: fine,
             inv_diag: &self.inv_diag[0],
-            inside: &self.inside[0],
+            split: &self.split[0],
         }
     }
 
@@ -202,7 +210,7 @@ impl Levels {
         Level {
             a: &self.coarse[l - 1],
             inv_diag: &self.inv_diag[l],
-            inside: &self.inside[l],
+            split: &self.split[l],
         }
     }
 }
@@ -287,7 +295,7 @@ mod tests {
     fn a_small_problem_is_solved_on_one_level() {
         let mut a = grid(15, 12);
         let mut amg = Amg::new(&mut a);
-        assert!(amg.levels.hierarchy.transfers.is_empty());
+        assert!(amg.levels.prolongators.is_empty());
         let b = vec![1.0; a.len()];
         let mut x = vec![0.0; a.len()];
         amg.precondition(&a, &b, &mut x);
