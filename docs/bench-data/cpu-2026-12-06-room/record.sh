@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Same-run 256³ record for issue 14 (run on an idle machine; build target/release first).
-# Output: stdout (same-run-256.txt) and the JSON files beside this script.
+# Output: stdout (same-run-256.txt) and the JSON files beside this script, or in $OUT.
+# WARMUP=1 starts with one multigrid run (tag w) that warms the machine up: reported, not
+# compared (this VM hands freed memory back to its host, and the first process to touch
+# gigabytes after a pause pays for the host mapping them again; BENCHMARKS.md).
 set -u
 cd "$(dirname "$0")/../../.."
-out=docs/bench-data/cpu-2026-12-06-room
+out=${OUT:-docs/bench-data/cpu-2026-12-06-room}
 bin=target/tg-record  # a copy, so a rebuild during the run cannot change the binary
 cp target/release/tunnelgrid $bin
 rev=$(git rev-parse --short HEAD)
@@ -18,6 +21,7 @@ print(f"{r['size']} {sys.argv[1].split('-')[-3]} {r['solver']} {r['iterations']}
 PY
   echo "  at $(date +%T) load $(cut -d' ' -f1-3 /proc/loadavg)"
 }
+[ "${WARMUP:-0}" = 1 ] && run 256 0.6 amg w
 run 256 0.6 amg a
 run 256 0.6 jacobi a
 run 256 0.6 amg b
