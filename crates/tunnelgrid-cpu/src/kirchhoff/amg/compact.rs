@@ -4,12 +4,13 @@
 //!
 //! The first coarse level is the largest matrix of the whole solve (about 25 entries a row
 //! against the fine level's 4: at 256³ on bond percolation, 82 million entries against 60), and
-//! the first prolongator and restriction hold 47 million entries each, so f32 values take
-//! 330 + 380 MB off the solve's peak memory, which multigrid has to keep within 2.5× the Jacobi
-//! path's. Rounded in place, their memory is handed back before the solve's vectors are
-//! allocated, and those take the pages just freed instead of fresh ones: a fresh page costs its
-//! first touch (the kernel zeroes it, and a virtual machine's host may have to map it again
-//! first, about 2 s per GB of one thread's time on this project's 2-core machine after a pause).
+//! the first prolongator and restriction hold 45 million entries each, so f32 values take
+//! 330 MB (the level) and 510 MB (all transfers) off the solve's memory, which multigrid has to
+//! keep within 2.5× the Jacobi path's. Rounded in place, their memory is handed back before the
+//! solve's vectors are allocated, and those take the pages just freed instead of fresh ones: a
+//! fresh page costs its first touch (the kernel zeroes it, and a virtual machine's host may have
+//! to map it again first, about 2 s per GB of one thread's time on this project's 2-core
+//! machine after a pause).
 //!
 //! A preconditioner only steers CG, whose residual is the fine f64 one, so rounding the coarse
 //! matrices and the transfers changes the answer not at all, and the iterations did not change
@@ -97,6 +98,7 @@ impl Rounded {
         Self { pairs: values, len }
     }
 
+    /// The rounded values.
     pub fn as_slice(&self) -> &[f32] {
         &bytemuck::cast_slice(&self.pairs)[..self.len]
     }

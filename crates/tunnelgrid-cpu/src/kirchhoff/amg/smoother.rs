@@ -9,9 +9,9 @@
 //! of before from one vector and writes the new ones to another, so each row is two
 //! contiguous ranges with no test per entry: going forward, the first range (relaxed already)
 //! is read from the new vector and the rest from the old; going backward, the last range. The
-//! two vectors swap roles from sweep to sweep, so no sweep copies x (a copy of the fine level's
-//! x per sweep was 0.1 s of each 1 s V-cycle at 256³). The first sweep of a V-cycle starts from
-//! zero, so it reads no values of before at all.
+//! two vectors swap roles from sweep to sweep, so no sweep copies x (at 256³, p = 0.6, the 15
+//! iterations took 15.0–15.1 s against 15.4–16.0 s with a copy per sweep, in interleaved runs).
+//! The first sweep of a V-cycle starts from zero, so it reads no values of before at all.
 
 use super::compact::Rows;
 use rayon::prelude::*;
