@@ -69,7 +69,7 @@ pub(crate) fn split_rows(a: &mut Laplacian) -> Vec<Split> {
             let offset = row_start[first];
             // Each entry of the row with its part: 0 in the block before row i, 1 in another
             // block, 2 in the block after it.
-            let mut row: Vec<(u32, f64, u8)> = Vec::new();
+            let mut row: Vec<(u32, f64, usize)> = Vec::new();
             for (k, split) in splits.iter_mut().enumerate() {
                 let i = first + k;
                 let range = row_start[i] - offset..row_start[i + 1] - offset;
@@ -79,13 +79,19 @@ pub(crate) fn split_rows(a: &mut Laplacian) -> Vec<Split> {
                     .iter()
                     .zip(&conductances[range.clone()])
                 {
-                    let part = match within.contains(&(j as usize)) {
-                        true if (j as usize) < i => 0,
-                        false => 1,
-                        true => 2,
+                    // An entry of the row's own node (no level holds one: the products fold
+                    // them into the diagonal) would count as another block's, read from the
+                    // old values, never from a new slot not yet written.
+                    let j = j as usize;
+                    let part = if !within.contains(&j) || j == i {
+                        1
+                    } else if j < i {
+                        0
+                    } else {
+                        2
                     };
-                    count[part as usize] += 1;
-                    row.push((j, g, part));
+                    count[part] += 1;
+                    row.push((j as u32, g, part));
                 }
                 // A stable partition: each entry goes to the next place of its part.
                 let mut next = [
@@ -94,7 +100,7 @@ pub(crate) fn split_rows(a: &mut Laplacian) -> Vec<Split> {
                     range.start + count[0] + count[1],
                 ];
                 for &(j, g, part) in &row {
-                    let e = &mut next[part as usize];
+                    let e = &mut next[part];
                     (columns[*e], conductances[*e]) = (j, g);
                     *e += 1;
                 }
