@@ -74,8 +74,8 @@ pub(crate) struct Amg {
 /// The hierarchy with what the sweeps need of each level.
 #[derive(Debug)]
 struct Levels {
-    /// The bottom solve (the coarse matrices and transfers are moved out, rounded).
-    hierarchy: Hierarchy,
+    /// How the coarsest level is solved.
+    bottom: Bottom,
     /// The matrices of levels 1, 2, …, with f32 conductances (`compact`).
     coarse: Vec<Compact>,
     /// prolongators[l] goes from level l + 1 to level l, with f32 values.
@@ -98,19 +98,21 @@ impl Amg {
     /// V-cycle's vectors are allocated, so that these take the pages just handed back rather
     /// than fresh ones (`compact`).
     pub fn new(fine: &mut Laplacian) -> Self {
-        let mut hierarchy = Hierarchy::new(fine);
-        let (prolongators, restrictions) = std::mem::take(&mut hierarchy.transfers)
+        let Hierarchy {
+            transfers,
+            coarse: mut levels,
+            bottom,
+            ..
+        } = Hierarchy::new(fine);
+        let (prolongators, restrictions) = transfers
             .into_iter()
             .map(|t| (CompactCsr::new(t.p), CompactCsr::new(t.r)))
             .unzip();
         let split = std::iter::once(&mut *fine)
-            .chain(hierarchy.coarse.iter_mut())
+            .chain(levels.iter_mut())
             .map(split_rows)
             .collect();
-        let coarse: Vec<Compact> = std::mem::take(&mut hierarchy.coarse)
-            .into_iter()
-            .map(Compact::new)
-            .collect();
+        let coarse: Vec<Compact> = levels.into_iter().map(Compact::new).collect();
         let inv_diag = std::iter::once(fine.diagonal.as_slice())
             .chain(coarse.iter().map(Rows::diagonal))
             .map(inverse_diagonal)
@@ -122,7 +124,7 @@ impl Amg {
         work.extend(coarse.iter().map(|a| Work::new(a.diagonal().len())));
         Self {
             levels: Levels {
-                hierarchy,
+                bottom,
                 coarse,
                 prolongators,
                 restrictions,
@@ -160,7 +162,7 @@ impl Amg {
         // The coarsest level.
         {
             let w = &mut self.work[levels - 1];
-            match &h.hierarchy.bottom {
+            match &h.bottom {
                 Bottom::Exact(cholesky) => cholesky.solve(&w.b, &mut w.x),
                 Bottom::Sweeps => {
                     let level = h.coarse(levels - 1);
@@ -183,7 +185,7 @@ impl Amg {
 
     /// The whole problem fits the bottom: solve it there.
     fn solve_bottom(&mut self, fine: &Laplacian, r: &[f64], z: &mut [f64]) {
-        match &self.levels.hierarchy.bottom {
+        match &self.levels.bottom {
             Bottom::Exact(cholesky) => cholesky.solve(r, z),
             Bottom::Sweeps => {
                 let level = self.levels.fine(fine);
